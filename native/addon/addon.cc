@@ -1,0 +1,28 @@
+// N-API entry point: registers the functions declared in src/native.ts. Glue only: conversions
+// between JS values and plain C++ structs; no arithmetic happens here.
+#include <napi.h>
+
+#include "addon/cpu_features.h"
+
+namespace {
+
+Napi::Value CpuFeaturesJs(const Napi::CallbackInfo& info) {
+  const cleave::CpuFeatures f = cleave::DetectCpuFeatures();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("arch", f.arch);
+  o.Set("avx2", f.avx2);
+  o.Set("fma", f.fma);
+  o.Set("neon", f.neon);
+  o.Set("dotprod", f.dotprod);
+  return o;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("version", Napi::String::New(env, "0.1.0"));
+  exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeaturesJs, "cpuFeatures"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(cleave, Init)

@@ -1,0 +1,8 @@
+// Every CLI command, in the order `cleave --help` lists them. Adding a command is adding a module
+// under this folder with a `register(program)` function and one line here.
+import type { Command } from 'commander';
+import { register as inspect } from './inspect';
+
+export function registerCommands(program: Command): void {
+  inspect(program);
+}

@@ -1,0 +1,83 @@
+// The report behind `cleave inspect`: per-op tensors, MACs and weight bytes, and model totals.
+// Its JSON form is documented in docs/inspect.md.
+import { opMacs, opWeightBytes, summarize, type ModelSummary } from './model/analysis';
+import { type Graph, type Tensor, isConstant } from './model/graph';
+import { readModelFile } from './model/reader';
+
+export interface TensorReport {
+  index: number;
+  name: string;
+  shape: number[];
+  dtype: string;
+  scale: number[] | null;
+  zeroPoint: number[] | null;
+  constant: boolean;
+  bytes: number;
+}
+
+export interface OpReport {
+  index: number;
+  op: string;
+  version: number;
+  inputs: TensorReport[];
+  outputs: TensorReport[];
+  /** Raw input tensor indices as in the model (-1 = omitted optional input). */
+  inputIndices: number[];
+  outputIndices: number[];
+  options: Record<string, unknown>;
+  macs: number;
+  weightBytes: number;
+}
+
+export interface InspectReport {
+  model: string;
+  schemaVersion: number;
+  description: string;
+  tensorCount: number;
+  inputs: TensorReport[];
+  outputs: TensorReport[];
+  ops: OpReport[];
+  totals: ModelSummary;
+}
+
+export function tensorReport(t: Tensor): TensorReport {
+  return {
+    index: t.index,
+    name: t.name,
+    shape: t.shape,
+    dtype: t.dtype,
+    scale: t.quantization?.scale ?? null,
+    zeroPoint: t.quantization?.zeroPoint ?? null,
+    constant: isConstant(t),
+    bytes: t.byteLength,
+  };
+}
+
+export function buildReport(graph: Graph): InspectReport {
+  const tensor = (i: number) => tensorReport(graph.tensors[i]!);
+  return {
+    model: graph.source,
+    schemaVersion: graph.schemaVersion,
+    description: graph.description,
+    tensorCount: graph.tensors.length,
+    inputs: graph.inputs.map(tensor),
+    outputs: graph.outputs.map(tensor),
+    ops: graph.ops.map((op) => ({
+      index: op.index,
+      op: op.opcode,
+      version: op.version,
+      inputs: op.inputs.filter((i) => i >= 0).map(tensor),
+      outputs: op.outputs.map(tensor),
+      inputIndices: op.inputs,
+      outputIndices: op.outputs,
+      options: op.options,
+      macs: opMacs(graph, op),
+      weightBytes: opWeightBytes(graph, op),
+    })),
+    totals: summarize(graph),
+  };
+}
+
+export function inspectModel(path: string): InspectReport {
+  return buildReport(readModelFile(path));
+}

@@ -1,0 +1,29 @@
+// The one typed door to the native addon (as onnxruntime-node's binding.ts): this file declares
+// exactly what build/Release/cleave.node exports. Nothing else in cleave requires the .node file.
+import * as path from 'node:path';
+import { packageRoot } from './paths';
+
+export interface CpuFeatures {
+  arch: 'x64' | 'arm64' | 'other';
+  avx2: boolean;
+  fma: boolean;
+  neon: boolean;
+  dotprod: boolean;
+}
+
+export interface NativeBinding {
+  version: string;
+  cpuFeatures(): CpuFeatures;
+}
+
+function loadBinding(): NativeBinding {
+  const file = path.join(packageRoot, 'build', 'Release', 'cleave.node');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(file) as NativeBinding;
+  } catch (err) {
+    throw new Error(`cannot load the native addon ${file}: ${(err as Error).message} (run \`npm run build\`)`);
+  }
+}
+
+export const binding: NativeBinding = loadBinding();

@@ -1,0 +1,73 @@
+import t from 'tap';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { cleave } from '../lib/cli';
+import { shippedModels } from '../lib/models';
+
+const models = shippedModels();
+const byName = (n: string) => models.find((m) => m.name === n)!;
+
+for (const m of models) {
+  t.test(`cleave inspect ${m.name}`, async (t) => {
+    const table = cleave(['inspect', m.file]);
+    t.equal(table.status, 0, table.stderr);
+    t.match(table.stdout, /MACs\s+[\d,]+/);
+    const json = cleave(['inspect', '--json', m.file]);
+    t.equal(json.status, 0, json.stderr);
+    const report = JSON.parse(json.stdout);
+    const graph = JSON.parse(fs.readFileSync(path.join(m.dir, 'graph.json'), 'utf8'));
+    t.same(
+      report.ops.map((o: { index: number; op: string; version: number; inputIndices: number[]; outputIndices: number[] }) =>
+        ({ index: o.index, op: o.op, version: o.version, inputs: o.inputIndices, outputs: o.outputIndices })),
+      graph.ops,
+    );
+  });
+}
+
+// MobileNetV1 (alpha 0.25, 96x96): MACs = output elements x taps per output, layer by layer.
+// conv: OH*OW*Cout*KH*KW*Cin; depthwise: OH*OW*C*KH*KW; fully connected / 1x1 head: Cin*Cout.
+const mobilenetBody =
+  /* dw 3x3 s1 48x48x8  */ 48 * 48 * 8 * 9 + /* pw 8->16 */ 48 * 48 * 16 * 8 +
+  /* dw s2 -> 24x24x16  */ 24 * 24 * 16 * 9 + /* pw 16->32 */ 24 * 24 * 32 * 16 +
+  /* dw s1 24x24x32     */ 24 * 24 * 32 * 9 + /* pw 32->32 */ 24 * 24 * 32 * 32 +
+  /* dw s2 -> 12x12x32  */ 12 * 12 * 32 * 9 + /* pw 32->64 */ 12 * 12 * 64 * 32 +
+  /* dw s1 12x12x64     */ 12 * 12 * 64 * 9 + /* pw 64->64 */ 12 * 12 * 64 * 64 +
+  /* dw s2 -> 6x6x64    */ 6 * 6 * 64 * 9 + /* pw 64->128 */ 6 * 6 * 128 * 64 +
+  /* 5 x (dw 6x6x128 + pw 128->128) */ 5 * (6 * 6 * 128 * 9 + 6 * 6 * 128 * 128) +
+  /* dw s2 -> 3x3x128   */ 3 * 3 * 128 * 9 + /* pw 128->256 */ 3 * 3 * 256 * 128 +
+  /* dw s1 3x3x256      */ 3 * 3 * 256 * 9 + /* pw 256->256 */ 3 * 3 * 256 * 256;
+
+const handMacs: Record<string, number> = {
+  // first layer: 3x3 s2 conv 3->8 on 96x96x3; head: FC 256->2
+  mlperf_tiny_vww: 48 * 48 * 8 * 3 * 3 * 3 + mobilenetBody + 256 * 2,
+  // first layer: 3x3 s2 depthwise, multiplier 8 on 96x96x1; head: 1x1 conv 256->2
+  tflm_person_detect: 48 * 48 * 8 * 9 + mobilenetBody + 256 * 2,
+};
+
+for (const [name, macs] of Object.entries(handMacs)) {
+  t.test(`${name} MACs equal the hand computation`, async (t) => {
+    const r = cleave(['inspect', '--json', byName(name).file]);
+    t.equal(JSON.parse(r.stdout).totals.macs, macs);
+  });
+}
+
+t.test('a truncated model exits 1 with a message naming the byte offset', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-'));
+  const file = path.join(dir, 'cut.tflite');
+  fs.writeFileSync(file, fs.readFileSync(byName('mlperf_tiny_kws').file).subarray(0, 4000));
+  const r = cleave(['inspect', file]);
+  t.equal(r.signal, null);
+  t.equal(r.status, 1);
+  t.match(r.stderr, new RegExp(`^cleave: ${file.replace(/[.]/g, '\\.')}: .*byte offset \\d+`));
+  t.notMatch(r.stderr, /internal error|at .*\.js:/);
+});
+
+t.test('a missing model and a missing argument', async (t) => {
+  const r = cleave(['inspect', '/no/such/model.tflite']);
+  t.equal(r.status, 1);
+  t.match(r.stderr, /\/no\/such\/model\.tflite: cannot read model: no such file/);
+  const u = cleave(['inspect']);
+  t.not(u.status, 0);
+  t.match(u.stderr, /missing required argument 'model'/);
+});
