@@ -3,6 +3,8 @@
 import { opMacs, opWeightBytes, summarize, type ModelSummary } from './model/analysis';
 import { type Graph, type Tensor, isConstant } from './model/graph';
 import { readModelFile } from './model/reader';
+import { compileGraph } from './compile/program';
+import { CleaveError } from './errors';
 
 export interface TensorReport {
   index: number;
@@ -38,6 +40,8 @@ export interface InspectReport {
   outputs: TensorReport[];
   ops: OpReport[];
   totals: ModelSummary;
+  /** The planned arena of the compiled Program, or why the model cannot be compiled. */
+  arena: { bytes: number; lowerBound: number } | { error: string };
 }
 
 export function tensorReport(t: Tensor): TensorReport {
@@ -75,7 +79,18 @@ export function buildReport(graph: Graph): InspectReport {
       weightBytes: opWeightBytes(graph, op),
     })),
     totals: summarize(graph),
+    arena: plannedArena(graph),
   };
+}
+
+function plannedArena(graph: Graph): InspectReport['arena'] {
+  try {
+    const program = compileGraph(graph);
+    return { bytes: program.arenaBytes, lowerBound: program.arenaLowerBound };
+  } catch (err) {
+    if (err instanceof CleaveError) return { error: err.message };
+    throw err;
+  }
 }
 
 export function inspectModel(path: string): InspectReport {

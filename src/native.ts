@@ -11,9 +11,28 @@ export interface CpuFeatures {
   dotprod: boolean;
 }
 
+export interface NativeRunResult {
+  outputs: Buffer[];
+  /** Time spent in the interpreter (not counting copies), in nanoseconds. */
+  nanos: number;
+  /** With dumping on: bytes of each tensor by its source-model index, copied right after its op. */
+  dumps?: Record<string, Buffer>;
+}
+
+/** A validated Program with its arena; one run at a time (a second concurrent run throws "busy"). */
+export interface NativeSession {
+  readonly arenaBytes: number;
+  run(inputs: ArrayBufferView[], dump: boolean): Promise<NativeRunResult>;
+  runSync(inputs: ArrayBufferView[], dump: boolean): NativeRunResult;
+  resetState(): void;
+  dispose(): void;
+}
+
 export interface NativeBinding {
   version: string;
   cpuFeatures(): CpuFeatures;
+  /** Throws "invalid Program: ..." when the bytes fail validation. */
+  NativeSession: new (program: Uint8Array) => NativeSession;
 }
 
 function loadBinding(): NativeBinding {

@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "addon/cpu_features.h"
+#include "addon/session.h"
 
 namespace {
 
@@ -20,6 +21,7 @@ Napi::Value CpuFeaturesJs(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::String::New(env, "0.1.0"));
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeaturesJs, "cpuFeatures"));
+  exports.Set("NativeSession", cleave::SessionWrap::Define(env));
   return exports;
 }
 

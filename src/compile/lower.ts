@@ -364,16 +364,16 @@ class OpLowering {
       axes.add(a + (4 - rank));
     }
     const sorted = [...axes].sort();
-    let count = 1;
-    for (const a of sorted) count *= input.shape[a - (4 - rank)]!;
-    // Sum in int32, then scale by input_scale / output_scale and divide by the element count.
+    // TFLite Micro picks plain integer averaging when input and output quantization are equal,
+    // else a requantizing sum whose multiplier folds in 1/count (the kernel does the folding).
     const q = quantizeMultiplier(this.scale(input) / this.scale(output));
+    const same = this.scale(input) === this.scale(output) && this.zeroPoint(input) === this.zeroPoint(output);
     const axesParam = [0, 0, 0, 0];
     sorted.forEach((a, i) => { axesParam[i] = a; });
     return {
       ...base,
       inputs: [this.op.inputs[0]!],
-      params: [this.zeroPoint(input), this.zeroPoint(output), q.multiplier, q.shift, sorted.length, ...axesParam, count],
+      params: [this.zeroPoint(input), this.zeroPoint(output), q.multiplier, q.shift, same ? 1 : 0, sorted.length, ...axesParam],
       scratch: [elementCount(output.shape) * 4],
     };
   }
@@ -387,8 +387,8 @@ class OpLowering {
     const output = this.output();
     this.expectDtype(input, ['int8'], 'input');
     this.expectDtype(weightsFeature, ['int8'], 'weights_feature');
-    this.expectDtype(weightsTime, ['int16'], 'weights_time');
-    this.expectDtype(state, ['int16'], 'activation_state');
+    this.expectDtype(weightsTime, ['int16', 'int8'], 'weights_time');
+    if (state.dtype !== weightsTime.dtype) this.fail(`activation_state is ${state.dtype} but weights_time is ${weightsTime.dtype}; they must match`);
     this.expectDtype(output, ['int8'], 'output');
     if (!state.isVariable) this.fail(`activation_state tensor ${state.index} must be a variable tensor`);
     const rank = Number(this.op.options.rank ?? 1);
@@ -402,12 +402,13 @@ class OpLowering {
     if (elementCount(state.shape) !== batch * memorySize * numFilters) this.fail(`state [${state.shape}] is not ${batch}x${memorySize * numFilters}`);
     if (elementCount(output.shape) !== batch * numUnits) this.fail(`output [${output.shape}] is not ${batch}x${numUnits}`);
     if (bias && elementCount(bias.shape) !== numUnits) this.fail(`bias has ${elementCount(bias.shape)} values for ${numUnits} units`);
-    const s1 = quantizeMultiplier((this.scale(input) * this.scale(weightsFeature)) / this.scale(state));
-    const s2 = quantizeMultiplier((this.scale(state) * this.scale(weightsTime)) / this.scale(output));
-    const act = this.activation(output);
+    // TFLite Micro's SVDF Prepare forms both effective scales in float32, then widens to double.
+    const f = Math.fround;
+    const s1 = quantizeMultiplier(f(f(this.scale(input) * this.scale(weightsFeature)) / this.scale(state)));
+    const s2 = quantizeMultiplier(f(f(this.scale(state) * this.scale(weightsTime)) / this.scale(output)));
     return {
       ...base,
-      params: [batch, inputSize, numFilters, numUnits, memorySize, rank, this.zeroPoint(input), this.zeroPoint(output), s1.multiplier, s1.shift, s2.multiplier, s2.shift, act.min, act.max],
+      params: [batch, inputSize, numFilters, numUnits, memorySize, rank, this.zeroPoint(input), this.zeroPoint(output), this.zeroPoint(state), s1.multiplier, s1.shift, s2.multiplier, s2.shift],
       scratch: [batch * numFilters * 4, batch * numUnits * 4],
     };
   }

@@ -1,8 +1,12 @@
 // Every CLI command, in the order `cleave --help` lists them. Adding a command is adding a module
 // under this folder with a `register(program)` function and one line here.
 import type { Command } from 'commander';
+import { register as compile } from './compile';
 import { register as inspect } from './inspect';
+import { register as run } from './run';
 
 export function registerCommands(program: Command): void {
   inspect(program);
+  compile(program);
+  run(program);
 }

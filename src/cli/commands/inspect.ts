@@ -42,6 +42,9 @@ function renderReport(r: InspectReport): string {
     `activation bytes    ${formatNumber(t.activationBytes)} (sum of all activation tensors)`,
     `largest activation  ${t.largestActivation ? `t${t.largestActivation.tensor} ${formatNumber(t.largestActivation.bytes)} B` : '-'}`,
     `peak live (naive)   ${formatNumber(t.peakLiveActivationBytes)} B at op ${t.peakAtOp}`,
+    'error' in r.arena
+      ? `planned arena       not compilable: ${r.arena.error}`
+      : `planned arena       ${formatNumber(r.arena.bytes)} B (lower bound ${formatNumber(r.arena.lowerBound)} B)`,
   ];
   return lines.join('\n');
 }

@@ -1,0 +1,101 @@
+#include "addon/session_core.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+
+namespace cleave {
+
+std::shared_ptr<SessionCore> SessionCore::Create(const uint8_t* bytes, size_t size, std::string* error) {
+  std::shared_ptr<SessionCore> s(new SessionCore());
+  s->program_storage_.resize((size + 7) / 8);
+  std::memcpy(s->program_storage_.data(), bytes, size);
+  const uint8_t* copy = reinterpret_cast<const uint8_t*>(s->program_storage_.data());
+  uint32_t tensor_count = 0, op_count = 0;
+  Status st = Program::PeekCounts(copy, size, &tensor_count, &op_count);
+  if (st.ok) {
+    s->tensors_.resize(tensor_count);
+    s->ops_.resize(op_count);
+    st = s->program_.Load(copy, size, s->tensors_.data(), tensor_count, s->ops_.data(), op_count);
+  }
+  if (!st.ok) {
+    *error = st.message;
+    return nullptr;
+  }
+  const size_t arena = (s->program_.arena_bytes() + 15) / 16 * 16;
+  void* mem = std::aligned_alloc(16, arena > 0 ? arena : 16);
+  if (!mem) {
+    *error = "cannot allocate the " + std::to_string(arena) + "-byte arena";
+    return nullptr;
+  }
+  std::memset(mem, 0, arena > 0 ? arena : 16);
+  s->arena_ = std::unique_ptr<uint8_t[], void (*)(void*)>(static_cast<uint8_t*>(mem), std::free);
+  s->interpreter_.reset(new Interpreter(s->program_, s->arena_.get()));
+  return s;
+}
+
+namespace {
+
+struct DumpContext {
+  const Program* program;
+  Interpreter* interpreter;
+  RunResult* result;
+};
+
+void CopyOpOutputs(void* context, uint32_t op_index) {
+  auto* c = static_cast<DumpContext*>(context);
+  const OpView& op = c->program->op(op_index);
+  for (uint16_t k = 0; k < op.num_outputs; ++k) {
+    const TensorInfo& t = c->program->tensor(static_cast<uint32_t>(op.outputs[k]));
+    const uint8_t* data = c->interpreter->TensorData(static_cast<uint32_t>(op.outputs[k]));
+    c->result->dumps[t.source_index].assign(data, data + t.byte_size);
+  }
+}
+
+}  // namespace
+
+void SessionCore::Run(const std::vector<InputView>& inputs, bool dump, RunResult* result) {
+  if (inputs.size() != program_.input_count()) {
+    result->error = "expected " + std::to_string(program_.input_count()) + " inputs, got " + std::to_string(inputs.size());
+    return;
+  }
+  for (uint32_t i = 0; i < program_.input_count(); ++i) {
+    const TensorInfo& t = program_.tensor(program_.input(i));
+    if (inputs[i].size != t.byte_size) {
+      result->error = "input " + std::to_string(i) + " has " + std::to_string(inputs[i].size) + " bytes, expected " + std::to_string(t.byte_size);
+      return;
+    }
+  }
+  for (uint32_t i = 0; i < program_.input_count(); ++i) {
+    std::memcpy(interpreter_->TensorData(program_.input(i)), inputs[i].data, inputs[i].size);
+  }
+  DumpContext context{&program_, interpreter_.get(), result};
+  if (dump) {
+    for (uint32_t i = 0; i < program_.input_count(); ++i) {
+      const TensorInfo& t = program_.tensor(program_.input(i));
+      const uint8_t* data = interpreter_->TensorData(program_.input(i));
+      result->dumps[t.source_index].assign(data, data + t.byte_size);
+    }
+  }
+  const auto start = std::chrono::steady_clock::now();
+  interpreter_->Invoke(dump ? CopyOpOutputs : nullptr, dump ? &context : nullptr);
+  result->nanos = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+  if (dump) {
+    for (uint32_t i = 0; i < program_.tensor_count(); ++i) {
+      const TensorInfo& t = program_.tensor(i);
+      if (t.kind != TensorKind::kVariable) continue;
+      const uint8_t* data = interpreter_->TensorData(i);
+      result->dumps[t.source_index].assign(data, data + t.byte_size);
+    }
+  }
+  for (uint32_t i = 0; i < program_.output_count(); ++i) {
+    const TensorInfo& t = program_.tensor(program_.output(i));
+    std::unique_ptr<uint8_t[]> out(new uint8_t[t.byte_size > 0 ? t.byte_size : 1]);
+    std::memcpy(out.get(), interpreter_->TensorData(program_.output(i)), t.byte_size);
+    result->outputs.push_back(std::move(out));
+    result->output_sizes.push_back(t.byte_size);
+  }
+}
+
+}  // namespace cleave

@@ -1,0 +1,88 @@
+// `cleave run MODEL|PROGRAM --input IN.bin [--output OUT.bin] [--repeat N] [--dump-tensors DIR]`
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { CleaveError } from '../../errors';
+import { load, type RunDetails, type TensorData } from '../../session';
+import { formatBytes } from '../table';
+
+interface RunOptions {
+  input: string[];
+  output?: string;
+  repeat: string;
+  dumpTensors?: string;
+  json?: boolean;
+}
+
+async function readInput(file: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await fsp.readFile(file));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new CleaveError('FILE_NOT_FOUND', `${file}: cannot read input: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+  }
+}
+
+function bytesOf(t: TensorData): Uint8Array {
+  return new Uint8Array(t.buffer, t.byteOffset, t.byteLength);
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))]!;
+}
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('run a .tflite model or a compiled Program on raw input bytes')
+    .argument('<model>', '.tflite file or .cprog Program')
+    .requiredOption('-i, --input <file>', 'raw bytes of an input tensor (repeat for several inputs)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('-o, --output <file>', 'write the raw bytes of the (first) output here')
+    .option('-n, --repeat <n>', 'run N times and report latency statistics', '1')
+    .option('--dump-tensors <dir>', 'write t<index>.bin for every non-constant tensor (index in the .tflite subgraph)')
+    .option('--json', 'machine-readable summary')
+    .action(async (model: string, opts: RunOptions) => {
+      const repeat = Number(opts.repeat);
+      if (!Number.isInteger(repeat) || repeat < 1) throw new CleaveError('BAD_ARGUMENT', `--repeat must be a positive integer, got "${opts.repeat}"`);
+      const session = await load(model);
+      try {
+        const inputs = await Promise.all(opts.input.map(readInput));
+        let first: RunDetails | null = null;
+        const micros: number[] = [];
+        for (let i = 0; i < repeat; i++) {
+          const r = await session.runDetailed(inputs, { dump: i === 0 && opts.dumpTensors !== undefined });
+          first ??= r;
+          micros.push(r.micros);
+        }
+        const result = first!;
+        if (opts.output) await fsp.writeFile(opts.output, bytesOf(result.outputs[0]!));
+        if (opts.dumpTensors && result.dumps) {
+          await fsp.mkdir(opts.dumpTensors, { recursive: true });
+          for (const [index, bytes] of result.dumps) await fsp.writeFile(path.join(opts.dumpTensors, `t${index}.bin`), bytes);
+        }
+        const sorted = [...micros].sort((a, b) => a - b);
+        const summary = {
+          model,
+          arenaBytes: session.arenaBytes,
+          outputs: result.outputs.map((o, i) => ({ ...session.outputs[i]!, values: Array.from(o as ArrayLike<number>) })),
+          runs: repeat,
+          medianUs: percentile(sorted, 0.5),
+          p90Us: percentile(sorted, 0.9),
+          minUs: sorted[0]!,
+          dumped: result.dumps?.size ?? 0,
+        };
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+          return;
+        }
+        for (const o of summary.outputs) {
+          const shown = o.values.length > 32 ? `${o.values.slice(0, 32).join(', ')}, … (${o.values.length} values)` : o.values.join(', ');
+          process.stdout.write(`output t${o.index} ${o.dtype}[${o.shape.join('x')}]: ${shown}\n`);
+        }
+        process.stdout.write(`arena ${formatBytes(summary.arenaBytes)}; ${repeat} run(s): median ${summary.medianUs.toFixed(1)} µs, p90 ${summary.p90Us.toFixed(1)} µs, min ${summary.minUs.toFixed(1)} µs\n`);
+        if (opts.dumpTensors) process.stdout.write(`dumped ${summary.dumped} tensors to ${opts.dumpTensors}\n`);
+      } finally {
+        session.dispose();
+      }
+    });
+}

@@ -1,0 +1,34 @@
+// Acceptance: every tensor of every golden case in ../shared/models equals TFLite Micro's
+// reference interpreter byte for byte.
+import t from 'tap';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Session } from '../../src/session';
+import { goldenCases, readManifest, shippedModels } from '../lib/models';
+
+for (const m of shippedModels().filter((x) => x.hasGoldens)) {
+  t.test(m.name, async (t) => {
+    const session = Session.fromBytes(fs.readFileSync(m.file), m.file);
+    const cases = goldenCases(m);
+    t.ok(cases.length >= 4, `${cases.length} cases`);
+    for (const c of cases) {
+      const manifest = readManifest(m, c);
+      session.resetState();
+      const inputs = session.inputs.map((i) => new Uint8Array(fs.readFileSync(path.join(m.dir, c, `t${i.index}.bin`))));
+      const r = await session.runDetailed(inputs, { dump: true });
+      const mismatched: string[] = [];
+      for (const entry of manifest) {
+        const want = fs.readFileSync(path.join(m.dir, c, entry.file));
+        const got = r.dumps!.get(entry.index);
+        if (!got || Buffer.compare(Buffer.from(got.buffer, got.byteOffset, got.byteLength), want) !== 0) {
+          mismatched.push(`t${entry.index} (${entry.name})`);
+        }
+      }
+      t.same(mismatched, [], `${c}: all ${manifest.length} tensors equal`);
+      const out = session.outputs[0]!;
+      t.same(Buffer.from(r.outputs[0]!.buffer, r.outputs[0]!.byteOffset, r.outputs[0]!.byteLength),
+        fs.readFileSync(path.join(m.dir, c, `t${out.index}.bin`)), `${c}: returned output equals the golden output`);
+    }
+    session.dispose();
+  });
+}
