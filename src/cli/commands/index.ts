@@ -2,6 +2,7 @@
 // under this folder with a `register(program)` function and one line here.
 import type { Command } from 'commander';
 import { register as compile } from './compile';
+import { register as demo } from './demo';
 import { register as inspect } from './inspect';
 import { register as run } from './run';
 
@@ -9,4 +10,5 @@ export function registerCommands(program: Command): void {
   inspect(program);
   compile(program);
   run(program);
+  demo(program);
 }
