@@ -1,7 +1,27 @@
 {
+  "target_defaults": {
+    "include_dirs": ["native"],
+    "cflags!": ["-fno-exceptions"],
+    "cflags_cc!": ["-fno-exceptions"],
+    "cflags": ["-fPIC"],
+    "cflags_cc": ["-std=c++17", "-O3", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+  },
   "targets": [
     {
+      "target_name": "cleave_avx2",
+      "type": "static_library",
+      "sources": ["native/kernels/x86/avx2.cc"],
+      "conditions": [["target_arch=='x64'", { "cflags_cc": ["-mavx2", "-mfma"] }]]
+    },
+    {
+      "target_name": "cleave_neon_dotprod",
+      "type": "static_library",
+      "sources": ["native/kernels/arm/neon_dot.cc"],
+      "conditions": [["target_arch=='arm64'", { "cflags_cc": ["-march=armv8.2-a+dotprod"] }]]
+    },
+    {
       "target_name": "cleave",
+      "dependencies": ["cleave_avx2", "cleave_neon_dotprod"],
       "sources": [
         "native/addon/addon.cc",
         "native/addon/cpu_features.cc",
@@ -9,14 +29,14 @@
         "native/addon/session_core.cc",
         "native/interp/crc32.cc",
         "native/interp/interpreter.cc",
+        "native/interp/optimized_ops.cc",
         "native/interp/program.cc",
+        "native/interp/thread_pool.cc",
+        "native/kernels/arm/neon.cc",
         "<!@(node -p \"require('fs').readdirSync('native/kernels').filter(f => f.endsWith('.cc')).map(f => 'native/kernels/' + f).join(' ')\")"
       ],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
-      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
-      "cflags!": ["-fno-exceptions"],
-      "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-O3", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"]
     }
   ]
 }

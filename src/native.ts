@@ -19,9 +19,19 @@ export interface NativeRunResult {
   dumps?: Record<string, Buffer>;
 }
 
+export interface NativeSessionOptions {
+  /** Threads for intra-op parallelism, counting the calling thread. */
+  threads?: number;
+  /** "auto", "reference", or an optimized set: "avx2", "neon", "neon-dotprod". */
+  kernels?: string;
+}
+
 /** A validated Program with its arena; one run at a time (a second concurrent run throws "busy"). */
 export interface NativeSession {
   readonly arenaBytes: number;
+  /** The kernel set in use: "reference" or an optimized set's name. */
+  readonly kernels: string;
+  readonly threads: number;
   run(inputs: ArrayBufferView[], dump: boolean): Promise<NativeRunResult>;
   runSync(inputs: ArrayBufferView[], dump: boolean): NativeRunResult;
   resetState(): void;
@@ -32,11 +42,12 @@ export interface NativeBinding {
   version: string;
   cpuFeatures(): CpuFeatures;
   /** Throws "invalid Program: ..." when the bytes fail validation. */
-  NativeSession: new (program: Uint8Array) => NativeSession;
+  NativeSession: new (program: Uint8Array, options?: NativeSessionOptions) => NativeSession;
 }
 
 function loadBinding(): NativeBinding {
-  const file = path.join(packageRoot, 'build', 'Release', 'cleave.node');
+  // CLEAVE_ADDON points at another build of the addon (e.g. an arm64 cross-build run under qemu).
+  const file = process.env.CLEAVE_ADDON ?? path.join(packageRoot, 'build', 'Release', 'cleave.node');
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(file) as NativeBinding;

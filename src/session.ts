@@ -2,6 +2,7 @@
 // Arguments are validated here with messages that name the input; the native session does the work
 // on a worker thread (run) or inline (runSync).
 import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
 import { CleaveError } from './errors';
 import { compileGraph, isProgram, readProgramTables, ProgramError } from './compile/program';
 import type { ProgramTensor } from './compile/program';
@@ -19,6 +20,16 @@ export interface TensorSpec {
   scale: number;
   zeroPoint: number;
   byteLength: number;
+}
+
+export interface SessionOptions {
+  /** Threads for intra-op parallelism (default: the machine's available parallelism). */
+  threads?: number;
+  /**
+   * Kernel set: "auto" (default: the fastest this CPU supports), "reference" (TFLite's reference
+   * arithmetic, the specification), or a named set: "avx2", "neon", "neon-dotprod".
+   */
+  kernels?: 'auto' | 'reference' | 'avx2' | 'neon' | 'neon-dotprod';
 }
 
 export interface RunDetails {
@@ -60,17 +71,32 @@ export class Session {
   }
 
   /** Creates a session from Program bytes or .tflite bytes (compiled on the fly). */
-  static fromBytes(bytes: Uint8Array, source = '<buffer>'): Session {
+  static fromBytes(bytes: Uint8Array, source = '<buffer>', options: SessionOptions = {}): Session {
+    const threads = options.threads ?? os.availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
+      throw new CleaveError('BAD_ARGUMENT', `threads must be an integer from 1 to 256, got ${options.threads}`);
+    }
     const program = isProgram(bytes) ? bytes : compileGraph(readModel(bytes, source)).bytes;
     const tables = readProgramTables(program, source);
     let native: NativeSession;
     try {
-      native = new binding.NativeSession(program);
+      native = new binding.NativeSession(program, { threads, kernels: options.kernels ?? 'auto' });
     } catch (err) {
-      throw new ProgramError(source, (err as Error).message);
+      const message = (err as Error).message;
+      if (message.startsWith('kernel set')) throw new CleaveError('BAD_ARGUMENT', `${source}: ${message}`);
+      throw new ProgramError(source, message);
     }
     const byId = (id: number) => spec(tables.tensors[id]!);
     return new Session(native, tables.inputs.map(byId), tables.outputs.map(byId), source);
+  }
+
+  /** The kernel set in use: "reference", "avx2", "neon" or "neon-dotprod". */
+  get kernels(): string {
+    return this.live().kernels;
+  }
+
+  get threads(): number {
+    return this.live().threads;
   }
 
   /** Bytes of the activation arena (one allocation for the session's lifetime). */
@@ -142,8 +168,8 @@ export class Session {
 }
 
 /** Loads a .tflite model or a compiled Program from a path or from bytes. */
-export async function load(source: string | Uint8Array): Promise<Session> {
-  if (typeof source !== 'string') return Session.fromBytes(source);
+export async function load(source: string | Uint8Array, options: SessionOptions = {}): Promise<Session> {
+  if (typeof source !== 'string') return Session.fromBytes(source, '<buffer>', options);
   let bytes: Uint8Array;
   try {
     bytes = await fsp.readFile(source);
@@ -151,5 +177,5 @@ export async function load(source: string | Uint8Array): Promise<Session> {
     const e = err as NodeJS.ErrnoException;
     throw new CleaveError('FILE_NOT_FOUND', `${source}: cannot read: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
   }
-  return Session.fromBytes(bytes, source);
+  return Session.fromBytes(bytes, source, options);
 }

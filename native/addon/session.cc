@@ -91,6 +91,8 @@ class RunWorker : public Napi::AsyncWorker {
 Napi::Function SessionWrap::Define(Napi::Env env) {
   return DefineClass(env, "NativeSession",
                      {InstanceAccessor<&SessionWrap::ArenaBytes>("arenaBytes"),
+                      InstanceAccessor<&SessionWrap::Kernels>("kernels"),
+                      InstanceAccessor<&SessionWrap::Threads>("threads"),
                       InstanceMethod<&SessionWrap::Run>("run"), InstanceMethod<&SessionWrap::RunSync>("runSync"),
                       InstanceMethod<&SessionWrap::ResetState>("resetState"),
                       InstanceMethod<&SessionWrap::Dispose>("dispose")});
@@ -104,9 +106,15 @@ SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sess
   }
   Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
   const uint8_t* data = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+  SessionOptions options;
+  if (info.Length() > 1 && info[1].IsObject()) {
+    Napi::Object o = info[1].As<Napi::Object>();
+    if (o.Has("threads")) options.threads = o.Get("threads").ToNumber().Int32Value();
+    if (o.Has("kernels")) options.kernels = o.Get("kernels").ToString().Utf8Value();
+  }
   std::string error;
-  core_ = SessionCore::Create(data, ta.ByteLength(), &error);
-  if (!core_) Napi::Error::New(env, "invalid Program: " + error).ThrowAsJavaScriptException();
+  core_ = SessionCore::Create(data, ta.ByteLength(), options, &error);
+  if (!core_) Napi::Error::New(env, error).ThrowAsJavaScriptException();
 }
 
 std::shared_ptr<SessionCore> SessionWrap::Acquire(Napi::Env env) {
@@ -123,6 +131,14 @@ std::shared_ptr<SessionCore> SessionWrap::Acquire(Napi::Env env) {
 
 Napi::Value SessionWrap::ArenaBytes(const Napi::CallbackInfo& info) {
   return core_ ? Napi::Number::New(info.Env(), core_->arena_bytes()) : info.Env().Undefined();
+}
+
+Napi::Value SessionWrap::Kernels(const Napi::CallbackInfo& info) {
+  return core_ ? Napi::String::New(info.Env(), core_->kernels()) : info.Env().Undefined();
+}
+
+Napi::Value SessionWrap::Threads(const Napi::CallbackInfo& info) {
+  return core_ ? Napi::Number::New(info.Env(), core_->threads()) : info.Env().Undefined();
 }
 
 Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {

@@ -16,6 +16,8 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
 
  private:
   Napi::Value ArenaBytes(const Napi::CallbackInfo& info);
+  Napi::Value Kernels(const Napi::CallbackInfo& info);
+  Napi::Value Threads(const Napi::CallbackInfo& info);
   Napi::Value Run(const Napi::CallbackInfo& info);
   Napi::Value RunSync(const Napi::CallbackInfo& info);
   Napi::Value ResetState(const Napi::CallbackInfo& info);

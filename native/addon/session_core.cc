@@ -1,12 +1,44 @@
 #include "addon/session_core.h"
 
 #include <chrono>
+
+#include "addon/cpu_features.h"
+#include "kernels/optimized.h"
 #include <cstdlib>
 #include <cstring>
 
 namespace cleave {
 
-std::shared_ptr<SessionCore> SessionCore::Create(const uint8_t* bytes, size_t size, std::string* error) {
+namespace {
+
+// The kernel set a session asks for, refusing one this CPU cannot run.
+bool ChooseKernels(const std::string& name, const kernels::OptimizedKernels** chosen, std::string* error) {
+  const CpuFeatures f = DetectCpuFeatures();
+  *chosen = nullptr;
+  if (name == "reference") return true;
+  if (name == "auto") {
+    *chosen = kernels::SelectOptimizedKernels(f.avx2, f.neon, f.dotprod);
+    return true;
+  }
+  struct Candidate { const kernels::OptimizedKernels* set; bool supported; };
+  const Candidate candidates[] = {{kernels::Avx2Kernels(), f.avx2}, {kernels::NeonKernels(), f.neon}, {kernels::NeonDotKernels(), f.dotprod}};
+  for (const Candidate& c : candidates) {
+    if (c.set && name == c.set->name) {
+      if (!c.supported) break;
+      *chosen = c.set;
+      return true;
+    }
+  }
+  *error = "kernel set \"" + name + "\" is not available on this CPU (" + f.arch + ")";
+  return false;
+}
+
+}  // namespace
+
+std::shared_ptr<SessionCore> SessionCore::Create(const uint8_t* bytes, size_t size, const SessionOptions& options,
+                                                 std::string* error) {
+  const kernels::OptimizedKernels* optimized = nullptr;
+  if (!ChooseKernels(options.kernels, &optimized, error)) return nullptr;
   std::shared_ptr<SessionCore> s(new SessionCore());
   s->program_storage_.resize((size + 7) / 8);
   std::memcpy(s->program_storage_.data(), bytes, size);
@@ -19,7 +51,7 @@ std::shared_ptr<SessionCore> SessionCore::Create(const uint8_t* bytes, size_t si
     st = s->program_.Load(copy, size, s->tensors_.data(), tensor_count, s->ops_.data(), op_count);
   }
   if (!st.ok) {
-    *error = st.message;
+    *error = std::string("invalid Program: ") + st.message;
     return nullptr;
   }
   const size_t arena = (s->program_.arena_bytes() + 15) / 16 * 16;
@@ -31,6 +63,11 @@ std::shared_ptr<SessionCore> SessionCore::Create(const uint8_t* bytes, size_t si
   std::memset(mem, 0, arena > 0 ? arena : 16);
   s->arena_ = std::unique_ptr<uint8_t[], void (*)(void*)>(static_cast<uint8_t*>(mem), std::free);
   s->interpreter_.reset(new Interpreter(s->program_, s->arena_.get()));
+  if (optimized) {
+    s->pool_.reset(new ThreadPool(options.threads > 0 ? options.threads : 1));
+    s->optimized_.reset(new OptimizedOps(s->program_, optimized, s->pool_.get()));
+    s->interpreter_->SetAccelerator(s->optimized_.get());
+  }
   return s;
 }
 

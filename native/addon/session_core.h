@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "interp/interpreter.h"
+#include "interp/optimized_ops.h"
 #include "interp/program.h"
+#include "interp/thread_pool.h"
 
 namespace cleave {
 
@@ -28,10 +30,21 @@ struct RunResult {
   std::string error;
 };
 
+struct SessionOptions {
+  int threads = 1;
+  // "auto" (the best set for this CPU), "reference", or a set's name ("avx2", "neon", "neon-dotprod").
+  std::string kernels = "auto";
+};
+
 class SessionCore {
  public:
   // Copies the Program into aligned storage and validates it; on failure `error` is set.
-  static std::shared_ptr<SessionCore> Create(const uint8_t* bytes, size_t size, std::string* error);
+  static std::shared_ptr<SessionCore> Create(const uint8_t* bytes, size_t size, const SessionOptions& options,
+                                             std::string* error);
+
+  // The kernel set in use: "reference" or an optimized set's name.
+  const char* kernels() const { return optimized_ ? optimized_->name() : "reference"; }
+  int threads() const { return pool_ ? pool_->threads() : 1; }
 
   uint32_t arena_bytes() const { return program_.arena_bytes(); }
   const Program& program() const { return program_; }
@@ -52,6 +65,8 @@ class SessionCore {
   Program program_;
   std::unique_ptr<uint8_t[], void (*)(void*)> arena_{nullptr, nullptr};
   std::unique_ptr<Interpreter> interpreter_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<OptimizedOps> optimized_;
   std::atomic<bool> busy_{false};
 };
 

@@ -58,7 +58,7 @@ void Interpreter::ResetState() {
 
 void Interpreter::Invoke(OpObserver observer, void* context) {
   for (uint32_t i = 0; i < program_.op_count(); ++i) {
-    RunOp(program_.op(i));
+    if (!accelerator_ || !accelerator_->Run(i, *this)) RunOp(program_.op(i));
     if (observer) observer(context, i);
   }
 }

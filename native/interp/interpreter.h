@@ -10,6 +10,16 @@ namespace cleave {
 // Called after each op, e.g. to copy its output out before the arena reuses the memory.
 using OpObserver = void (*)(void* context, uint32_t op_index);
 
+class Interpreter;
+
+// A faster implementation of some ops (packed weights, SIMD, threads). Run() returns false for an
+// op it does not handle; the reference kernel then runs it.
+class OpAccelerator {
+ public:
+  virtual ~OpAccelerator() = default;
+  virtual bool Run(uint32_t op_index, Interpreter& interpreter) = 0;
+};
+
 class Interpreter {
  public:
   // `arena` must hold program.arena_bytes() bytes, 16-byte aligned, and outlive the interpreter.
@@ -17,6 +27,8 @@ class Interpreter {
 
   // Zeroes variable tensors (recurrent state), as TFLite's ResetVariableTensors does.
   void ResetState();
+  // Not owned; null (the default) runs every op on the reference kernels.
+  void SetAccelerator(OpAccelerator* accelerator) { accelerator_ = accelerator; }
   void Invoke(OpObserver observer = nullptr, void* context = nullptr);
 
   uint8_t* TensorData(uint32_t id);
@@ -30,6 +42,7 @@ class Interpreter {
 
   const Program& program_;
   uint8_t* arena_;
+  OpAccelerator* accelerator_ = nullptr;
   bool luts_ready_ = false;
   int16_t exp_lut_[513];
   int16_t one_over_one_plus_x_lut_[513];

@@ -1,14 +1,17 @@
 // Acceptance: every tensor of every golden case in ../shared/models equals TFLite Micro's
-// reference interpreter byte for byte.
+// reference interpreter byte for byte, on the reference kernels and on the optimized set this CPU
+// selects, with one and two threads.
 import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Session } from '../../src/session';
+import { Session, type SessionOptions } from '../../src/session';
 import { goldenCases, readManifest, shippedModels } from '../lib/models';
 
-for (const m of shippedModels().filter((x) => x.hasGoldens)) {
-  t.test(m.name, async (t) => {
-    const session = Session.fromBytes(fs.readFileSync(m.file), m.file);
+const paths: SessionOptions[] = [{ kernels: 'reference', threads: 1 }, { kernels: 'auto', threads: 1 }, { kernels: 'auto', threads: 2 }];
+
+for (const m of shippedModels().filter((x) => x.hasGoldens)) for (const options of paths) {
+  t.test(`${m.name} (${options.kernels}, ${options.threads} thread${options.threads! > 1 ? 's' : ''})`, async (t) => {
+    const session = Session.fromBytes(fs.readFileSync(m.file), m.file, options);
     const cases = goldenCases(m);
     t.ok(cases.length >= 4, `${cases.length} cases`);
     for (const c of cases) {

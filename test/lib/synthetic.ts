@@ -26,33 +26,94 @@ export interface ConvSpec {
   inChannels: number;
   outChannels: number;
   kernel: number;
+  kernelW?: number;
   stride?: number;
+  strideW?: number;
+  dilation?: number;
   padding?: 'SAME' | 'VALID';
+  depthwise?: boolean;
+  depthMultiplier?: number;
+  activation?: 'NONE' | 'RELU' | 'RELU6';
+  inputZeroPoint?: number;
+  outputScale?: number;
+  /** Weight bytes: random by default, or all one value (e.g. -128, 127) to probe saturation. */
+  weightFill?: number;
   seed?: number;
 }
 
-/** One CONV_2D with per-channel int8 weights and int32 bias. */
+function graphOf(source: string, tensors: Tensor[], op: Op): Graph {
+  return {
+    source, schemaVersion: 3, description: '', subgraphName: '',
+    tensors, ops: [op], inputs: [0], outputs: [tensors.length - 1], metadata: [], signatureDefs: [], bufferCount: tensors.length + 1,
+  };
+}
+
+function weights(n: number, seed: number, fill?: number): Uint8Array {
+  return fill === undefined ? randomBytes(n, seed) : new Uint8Array(n).fill(fill & 255);
+}
+
+function outSize(size: number, kernel: number, stride: number, dilation: number, padding: 'SAME' | 'VALID'): number {
+  const effective = (kernel - 1) * dilation + 1;
+  return padding === 'SAME' ? Math.ceil(size / stride) : Math.floor((size - effective) / stride) + 1;
+}
+
+/** One CONV_2D (or DEPTHWISE_CONV_2D) with per-channel int8 weights and int32 bias. */
 export function convGraph(spec: ConvSpec): Graph {
-  const { height: h, width: w, inChannels: cin, outChannels: cout, kernel: k } = spec;
-  const stride = spec.stride ?? 1;
+  const { height: h, width: w, inChannels: cin, kernel: kh } = spec;
+  const kw = spec.kernelW ?? kh;
+  const depthwise = spec.depthwise ?? false;
+  const multiplier = spec.depthMultiplier ?? 1;
+  const cout = depthwise ? cin * multiplier : spec.outChannels;
+  const sh = spec.stride ?? 1, sw = spec.strideW ?? sh, dil = spec.dilation ?? 1;
   const padding = spec.padding ?? 'SAME';
   const seed = spec.seed ?? 1;
-  const oh = padding === 'SAME' ? Math.ceil(h / stride) : Math.floor((h - k) / stride) + 1;
-  const ow = padding === 'SAME' ? Math.ceil(w / stride) : Math.floor((w - k) / stride) + 1;
-  const filterScales = Array.from({ length: cout }, (_, c) => Math.fround(0.002 + 0.0001 * (c % 7)));
-  const bias = new Int32Array(cout).map((_, c) => ((c * 7919) % 2000) - 1000);
+  const oh = outSize(h, kh, sh, dil, padding), ow = outSize(w, kw, sw, dil, padding);
+  const rand = prng(seed + 17);
+  const filterScales = Array.from({ length: cout }, () => Math.fround(0.0005 + 0.004 * rand()));
+  const bias = new Int32Array(cout).map(() => Math.floor(rand() * 4000) - 2000);
+  const inScale = Math.fround(0.05);
+  const filterShape = depthwise ? [1, kh, kw, cout] : [cout, kh, kw, cin];
   const tensors = [
-    tensor(0, [1, h, w, cin], 'int8', [Math.fround(0.05)], [-3], null),
-    tensor(1, [cout, k, k, cin], 'int8', filterScales, filterScales.map(() => 0), randomBytes(cout * k * k * cin, seed)),
-    tensor(2, [cout], 'int32', filterScales.map((s) => Math.fround(s * 0.05)), filterScales.map(() => 0), new Uint8Array(bias.buffer)),
-    tensor(3, [1, oh, ow, cout], 'int8', [Math.fround(0.08)], [5], null),
+    tensor(0, [1, h, w, cin], 'int8', [inScale], [spec.inputZeroPoint ?? -3], null),
+    tensor(1, filterShape, 'int8', filterScales, filterScales.map(() => 0), weights(filterShape.reduce((a, b) => a * b, 1), seed, spec.weightFill)),
+    tensor(2, [cout], 'int32', filterScales.map((s) => Math.fround(s * inScale)), filterScales.map(() => 0), new Uint8Array(bias.buffer)),
+    tensor(3, [1, oh, ow, cout], 'int8', [Math.fround(spec.outputScale ?? 0.08)], [5], null),
+  ];
+  tensors[1]!.quantization!.quantizedDimension = depthwise ? 3 : 0;
+  const options: Op['options'] = {
+    padding, strideW: sw, strideH: sh, dilationWFactor: dil, dilationHFactor: dil, fusedActivationFunction: spec.activation ?? 'RELU',
+  };
+  if (depthwise) options.depthMultiplier = multiplier;
+  const op: Op = { index: 0, opcode: depthwise ? 'DEPTHWISE_CONV_2D' : 'CONV_2D', version: 3, inputs: [0, 1, 2], outputs: [3], intermediates: [], options };
+  return graphOf(`${depthwise ? 'dw' : 'conv'}${kh}x${kw}_${h}x${w}x${cin}to${cout}`, tensors, op);
+}
+
+export interface FullyConnectedSpec {
+  batches: number;
+  inputs: number;
+  outputs: number;
+  perChannel?: boolean;
+  inputZeroPoint?: number;
+  weightFill?: number;
+  seed?: number;
+}
+
+/** One FULLY_CONNECTED with int8 weights (per-tensor or per-channel scales) and int32 bias. */
+export function fullyConnectedGraph(spec: FullyConnectedSpec): Graph {
+  const { batches, inputs: k, outputs: n } = spec;
+  const seed = spec.seed ?? 1;
+  const rand = prng(seed + 29);
+  const scales = spec.perChannel ? Array.from({ length: n }, () => Math.fround(0.0005 + 0.004 * rand())) : [Math.fround(0.002)];
+  const bias = new Int32Array(n).map(() => Math.floor(rand() * 4000) - 2000);
+  const tensors = [
+    tensor(0, [batches, k], 'int8', [Math.fround(0.05)], [spec.inputZeroPoint ?? 7], null),
+    tensor(1, [n, k], 'int8', scales, scales.map(() => 0), weights(n * k, seed, spec.weightFill)),
+    tensor(2, [n], 'int32', [Math.fround(0.0001)], [0], new Uint8Array(bias.buffer)),
+    tensor(3, [batches, n], 'int8', [Math.fround(0.3)], [-2], null),
   ];
   const op: Op = {
-    index: 0, opcode: 'CONV_2D', version: 3, inputs: [0, 1, 2], outputs: [3], intermediates: [],
-    options: { padding, strideW: stride, strideH: stride, dilationWFactor: 1, dilationHFactor: 1, fusedActivationFunction: 'RELU' },
+    index: 0, opcode: 'FULLY_CONNECTED', version: 4, inputs: [0, 1, 2], outputs: [3], intermediates: [],
+    options: { fusedActivationFunction: 'NONE', keepNumDims: false },
   };
-  return {
-    source: `conv${k}x${k}_${h}x${w}x${cin}to${cout}`, schemaVersion: 3, description: '', subgraphName: '',
-    tensors, ops: [op], inputs: [0], outputs: [3], metadata: [], signatureDefs: [], bufferCount: 5,
-  };
+  return graphOf(`fc_${batches}x${k}to${n}`, tensors, op);
 }

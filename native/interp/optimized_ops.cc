@@ -1,0 +1,201 @@
+#include "interp/optimized_ops.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace cleave {
+
+namespace {
+
+// Rows of the im2col matrix built per task: enough work to amortize a task, small enough to stay
+// in cache.
+constexpr int32_t kConvRowsPerTask = 64;
+
+void* AlignedAlloc(size_t size) {
+  const size_t rounded = (size + 63) / 64 * 64;
+  return std::aligned_alloc(64, rounded > 0 ? rounded : 64);
+}
+
+kernels::ConvParams ConvParamsFrom(const int32_t* p) {
+  kernels::ConvParams c;
+  c.stride_h = p[0];
+  c.stride_w = p[1];
+  c.dilation_h = p[2];
+  c.dilation_w = p[3];
+  c.pad_top = p[4];
+  c.pad_left = p[5];
+  c.input_offset = p[6];
+  c.output_offset = p[7];
+  c.act_min = p[8];
+  c.act_max = p[9];
+  return c;
+}
+
+}  // namespace
+
+OptimizedOps::OptimizedOps(const Program& program, const kernels::OptimizedKernels* kernels, ThreadPool* pool)
+    : program_(program), kernels_(kernels), pool_(pool), ops_(program.op_count()) {
+  for (uint32_t i = 0; i < program.op_count(); ++i) {
+    const OpView& op = program.op(i);
+    const int32_t* p = op.params;
+    Prepared& prepared = ops_[i];
+    auto constant = [&](int32_t id) -> const int8_t* { return reinterpret_cast<const int8_t*>(program.constant(program.tensor(id).offset)); };
+    auto bias = [&](int32_t id) -> const int32_t* { return id < 0 ? nullptr : reinterpret_cast<const int32_t*>(program.constant(program.tensor(id).offset)); };
+    if (op.opcode == kConv2D) {
+      const kernels::Shape& f = program.tensor(op.inputs[1]).shape;
+      const int32_t n = f.dims[0], k = f.dims[1] * f.dims[2] * f.dims[3];
+      prepared.packed = AlignedAlloc(kernels->gemm_packed_size(n, k));
+      kernels->pack_gemm_b(constant(op.inputs[1]), bias(op.inputs[2]), n, k, p[6], prepared.packed);
+      prepared.kind = Kind::kGemmConv;
+    } else if (op.opcode == kDepthwiseConv2D && p[12] == 1) {
+      const kernels::Shape& f = program.tensor(op.inputs[1]).shape;
+      prepared.packed = AlignedAlloc(kernels->depthwise_packed_size(f.dims[1], f.dims[2], f.dims[3]));
+      kernels->pack_depthwise(constant(op.inputs[1]), bias(op.inputs[2]), f.dims[1], f.dims[2], f.dims[3], prepared.packed);
+      prepared.kind = Kind::kDepthwise;
+    } else if (op.opcode == kFullyConnected) {
+      const int32_t n = p[10], k = p[9];
+      // A nonzero filter zero point (per-tensor only) is outside the matrix-product form here.
+      if (p[1] != 0 && !p[5]) continue;
+      prepared.packed = AlignedAlloc(kernels->gemm_packed_size(n, k));
+      kernels->pack_gemm_b(constant(op.inputs[1]), bias(op.inputs[2]), n, k, p[0], prepared.packed);
+      prepared.kind = Kind::kFullyConnected;
+    }
+  }
+}
+
+OptimizedOps::~OptimizedOps() {
+  for (Prepared& p : ops_) std::free(p.packed);
+}
+
+bool OptimizedOps::Run(uint32_t op_index, Interpreter& interpreter) {
+  const Prepared& prepared = ops_[op_index];
+  const OpView& op = program_.op(op_index);
+  switch (prepared.kind) {
+    case Kind::kGemmConv: RunConv(op, prepared, interpreter); return true;
+    case Kind::kDepthwise: RunDepthwise(op, prepared, interpreter); return true;
+    case Kind::kFullyConnected: RunFullyConnected(op, prepared, interpreter); return true;
+    case Kind::kReference: return false;
+  }
+  return false;
+}
+
+void OptimizedOps::RunConv(const OpView& op, const Prepared& prepared, Interpreter& interpreter) {
+  const int32_t* p = op.params;
+  const kernels::ConvParams c = ConvParamsFrom(p);
+  const TensorInfo& in = program_.tensor(op.inputs[0]);
+  const TensorInfo& out = program_.tensor(op.outputs[0]);
+  const kernels::Shape& f = program_.tensor(op.inputs[1]).shape;
+  const int32_t batches = in.shape.dims[0], in_h = in.shape.dims[1], in_w = in.shape.dims[2], in_c = in.shape.dims[3];
+  const int32_t out_h = out.shape.dims[1], out_w = out.shape.dims[2], out_c = out.shape.dims[3];
+  const int32_t kh = f.dims[1], kw = f.dims[2], k = kh * kw * in_c;
+  const int32_t rows = batches * out_h * out_w;
+  const int8_t* input = reinterpret_cast<const int8_t*>(interpreter.TensorData(op.inputs[0]));
+
+  kernels::GemmArgs g;
+  g.lda = k;
+  g.m = rows;
+  g.n = out_c;
+  g.k = k;
+  g.packed_b = prepared.packed;
+  g.multiplier = reinterpret_cast<const int32_t*>(program_.constant(p[10]));
+  g.shift = reinterpret_cast<const int32_t*>(program_.constant(p[11]));
+  g.per_channel = true;
+  g.output_offset = c.output_offset;
+  g.act_min = c.act_min;
+  g.act_max = c.act_max;
+  g.c = reinterpret_cast<int8_t*>(interpreter.TensorData(op.outputs[0]));
+  g.ldc = out_c;
+
+  // A 1x1 stride-1 unpadded conv reads the input itself as the matrix.
+  const bool direct = kh == 1 && kw == 1 && c.stride_h == 1 && c.stride_w == 1 && c.pad_top == 0 && c.pad_left == 0 &&
+                      out_h == in_h && out_w == in_w;
+  const int32_t tasks = (rows + kConvRowsPerTask - 1) / kConvRowsPerTask;
+  // Padding taps hold the input zero point: (zp + input_offset) * w = 0, as the reference's
+  // skipped taps contribute nothing.
+  const int8_t pad_value = static_cast<int8_t>(-c.input_offset);
+  pool_->Run(tasks, [&](int task) {
+    const int32_t m0 = task * kConvRowsPerTask;
+    const int32_t m1 = m0 + kConvRowsPerTask < rows ? m0 + kConvRowsPerTask : rows;
+    kernels::GemmArgs local = g;
+    if (direct) {
+      local.a = input;
+      kernels_->gemm(local, m0, m1);
+      return;
+    }
+    thread_local std::vector<int8_t> im2col;
+    if (im2col.size() < size_t(kConvRowsPerTask) * k) im2col.resize(size_t(kConvRowsPerTask) * k);
+    for (int32_t m = m0; m < m1; ++m) {
+      const int32_t b = m / (out_h * out_w), oy = (m / out_w) % out_h, ox = m % out_w;
+      int8_t* row = im2col.data() + size_t(m - m0) * k;
+      for (int32_t ky = 0; ky < kh; ++ky) {
+        const int32_t iy = oy * c.stride_h - c.pad_top + ky * c.dilation_h;
+        for (int32_t kx = 0; kx < kw; ++kx) {
+          const int32_t ix = ox * c.stride_w - c.pad_left + kx * c.dilation_w;
+          int8_t* dst = row + (ky * kw + kx) * in_c;
+          if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
+            std::memset(dst, pad_value, in_c);
+          } else {
+            std::memcpy(dst, input + ((int64_t(b) * in_h + iy) * in_w + ix) * in_c, in_c);
+          }
+        }
+      }
+    }
+    // The im2col buffer holds rows [m0, m1) from its start: run them as rows [0, m1 - m0).
+    local.a = im2col.data();
+    local.c = g.c + int64_t(m0) * g.ldc;
+    kernels_->gemm(local, 0, m1 - m0);
+  });
+}
+
+void OptimizedOps::RunDepthwise(const OpView& op, const Prepared& prepared, Interpreter& interpreter) {
+  const int32_t* p = op.params;
+  const TensorInfo& in = program_.tensor(op.inputs[0]);
+  const TensorInfo& out = program_.tensor(op.outputs[0]);
+  const kernels::Shape& f = program_.tensor(op.inputs[1]).shape;
+  kernels::DepthwiseArgs d;
+  d.params = ConvParamsFrom(p);
+  d.input_shape = &in.shape;
+  d.input = reinterpret_cast<const int8_t*>(interpreter.TensorData(op.inputs[0]));
+  d.kernel_h = f.dims[1];
+  d.kernel_w = f.dims[2];
+  d.packed_filter = prepared.packed;
+  d.multiplier = reinterpret_cast<const int32_t*>(program_.constant(p[10]));
+  d.shift = reinterpret_cast<const int32_t*>(program_.constant(p[11]));
+  d.output_shape = &out.shape;
+  d.output = reinterpret_cast<int8_t*>(interpreter.TensorData(op.outputs[0]));
+  const int32_t batches = out.shape.dims[0], out_h = out.shape.dims[1];
+  const int32_t rows_per_task = out_h >= 8 ? 4 : 1;
+  const int32_t per_batch = (out_h + rows_per_task - 1) / rows_per_task;
+  pool_->Run(batches * per_batch, [&](int task) {
+    const int32_t b = task / per_batch, oy0 = (task % per_batch) * rows_per_task;
+    const int32_t oy1 = oy0 + rows_per_task < out_h ? oy0 + rows_per_task : out_h;
+    kernels_->depthwise(d, b, oy0, oy1);
+  });
+}
+
+void OptimizedOps::RunFullyConnected(const OpView& op, const Prepared& prepared, Interpreter& interpreter) {
+  const int32_t* p = op.params;
+  kernels::GemmArgs g;
+  g.a = reinterpret_cast<const int8_t*>(interpreter.TensorData(op.inputs[0]));
+  g.m = p[8];
+  g.k = p[9];
+  g.n = p[10];
+  g.lda = g.k;
+  g.packed_b = prepared.packed;
+  g.multiplier = reinterpret_cast<const int32_t*>(program_.constant(p[6]));
+  g.shift = reinterpret_cast<const int32_t*>(program_.constant(p[7]));
+  g.per_channel = p[5] != 0;
+  g.output_offset = p[2];
+  g.act_min = p[3];
+  g.act_max = p[4];
+  g.c = reinterpret_cast<int8_t*>(interpreter.TensorData(op.outputs[0]));
+  g.ldc = g.n;
+  const int32_t block = kernels_->gemm_row_block * 4;
+  const int32_t tasks = (g.m + block - 1) / block;
+  pool_->Run(tasks, [&](int task) {
+    const int32_t m0 = task * block;
+    kernels_->gemm(g, m0, m0 + block < g.m ? m0 + block : g.m);
+  });
+}
+
+}  // namespace cleave

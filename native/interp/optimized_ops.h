@@ -1,0 +1,42 @@
+// The fast path of the interpreter: ops an optimized kernel set accelerates (CONV_2D as a matrix
+// product, DEPTHWISE_CONV_2D with multiplier 1, FULLY_CONNECTED), with weights packed once at load
+// and work split over a thread pool. Every other op, and every op when no set applies, runs the
+// reference kernels. Host-only (allocates at load); firmware runs the reference interpreter.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "interp/interpreter.h"
+#include "interp/program.h"
+#include "interp/thread_pool.h"
+#include "kernels/optimized.h"
+
+namespace cleave {
+
+class OptimizedOps : public OpAccelerator {
+ public:
+  OptimizedOps(const Program& program, const kernels::OptimizedKernels* kernels, ThreadPool* pool);
+  ~OptimizedOps() override;
+
+  bool Run(uint32_t op_index, Interpreter& interpreter) override;
+  const char* name() const { return kernels_->name; }
+
+ private:
+  enum class Kind { kReference, kGemmConv, kDepthwise, kFullyConnected };
+  struct Prepared {
+    Kind kind = Kind::kReference;
+    void* packed = nullptr;
+  };
+
+  void RunConv(const OpView& op, const Prepared& prepared, Interpreter& interpreter);
+  void RunDepthwise(const OpView& op, const Prepared& prepared, Interpreter& interpreter);
+  void RunFullyConnected(const OpView& op, const Prepared& prepared, Interpreter& interpreter);
+
+  const Program& program_;
+  const kernels::OptimizedKernels* kernels_;
+  ThreadPool* pool_;
+  std::vector<Prepared> ops_;
+};
+
+}  // namespace cleave

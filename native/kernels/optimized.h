@@ -1,0 +1,70 @@
+// The optimized kernel set chosen once at load from the CPU's features (x86-64 AVX2, arm64 NEON,
+// arm64 NEON with the dot-product extension). Each is tested equal to the scalar reference; the
+// reference kernels stay the specification (see native/kernels/*.h).
+//
+// Weights are re-packed once at load into the layout each implementation wants; the packed blob
+// also carries the bias with any input-offset correction folded in.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/conv.h"
+
+namespace cleave {
+namespace kernels {
+
+// C[m][n] = clamp(MultiplyByQuantizedMultiplier(sum_k (A[m][k] + input_offset) * B[n][k] + bias[n],
+//                 multiplier[n], shift[n]) + output_offset, act_min, act_max)
+// with A int8 rows (stride lda), B int8 [n][k], C int8 rows (stride ldc): the arithmetic of
+// TFLite's reference conv / fully connected, for every op that is a matrix product.
+struct GemmArgs {
+  const int8_t* a;
+  int32_t lda;
+  int32_t m, n, k;
+  const void* packed_b;      // from pack_gemm_b with the same n, k, input_offset
+  const int32_t* multiplier;  // n entries, or 1 when !per_channel
+  const int32_t* shift;
+  bool per_channel;
+  int32_t output_offset, act_min, act_max;
+  int8_t* c;
+  int32_t ldc;
+};
+
+struct DepthwiseArgs {
+  ConvParams params;
+  const Shape* input_shape;
+  const int8_t* input;
+  int32_t kernel_h, kernel_w;
+  const void* packed_filter;  // from pack_depthwise, bias folded in
+  const int32_t* multiplier;
+  const int32_t* shift;
+  const Shape* output_shape;
+  int8_t* output;
+};
+
+struct OptimizedKernels {
+  const char* name;
+  // Rows of A are processed in groups of this many; threads split work at group boundaries.
+  int32_t gemm_row_block;
+  size_t (*gemm_packed_size)(int32_t n, int32_t k);
+  void (*pack_gemm_b)(const int8_t* b, const int32_t* bias, int32_t n, int32_t k, int32_t input_offset, void* packed);
+  // Rows [m_begin, m_end) of C.
+  void (*gemm)(const GemmArgs& args, int32_t m_begin, int32_t m_end);
+  // Depthwise convolution with depth multiplier 1.
+  size_t (*depthwise_packed_size)(int32_t kernel_h, int32_t kernel_w, int32_t channels);
+  void (*pack_depthwise)(const int8_t* filter, const int32_t* bias, int32_t kernel_h, int32_t kernel_w,
+                         int32_t channels, void* packed);
+  // Output rows [oy_begin, oy_end) of batch b.
+  void (*depthwise)(const DepthwiseArgs& args, int32_t batch, int32_t oy_begin, int32_t oy_end);
+};
+
+// The best set for this CPU, or null when none applies (then the reference kernels run).
+const OptimizedKernels* SelectOptimizedKernels(bool avx2, bool neon, bool dotprod);
+
+// Each implementation, for the dispatch above and for differential tests.
+const OptimizedKernels* Avx2Kernels();
+const OptimizedKernels* NeonKernels();
+const OptimizedKernels* NeonDotKernels();
+
+}  // namespace kernels
+}  // namespace cleave
