@@ -43,6 +43,13 @@ export interface NativeBinding {
   cpuFeatures(): CpuFeatures;
   /** Throws "invalid Program: ..." when the bytes fail validation. */
   NativeSession: new (program: Uint8Array, options?: NativeSessionOptions) => NativeSession;
+  /**
+   * The int8 MAC ceiling of one core in GMAC/s: a register-only SIMD multiply-accumulate loop run for
+   * about `milliseconds` (best of short windows); 0 where no SIMD loop exists (native/bench/peak.cc).
+   */
+  measurePeakGmac(milliseconds: number): number;
+  /** The ceiling loop: "avx2-vpmaddubsw", "neon-sdot", "neon-smlal" or "none". */
+  readonly peakLoop: string;
 }
 
 function loadBinding(): NativeBinding {

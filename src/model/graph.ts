@@ -33,6 +33,8 @@ export interface Op {
   inputs: number[];
   outputs: number[];
   intermediates: number[];
+  /** The schema's BuiltinOptions table name (e.g. "Conv2DOptions"), or "NONE". */
+  optionsType: string;
   /** Decoded builtin options (field names as in the schema, camelCase); empty when the op has none. */
   options: OpOptions;
 }

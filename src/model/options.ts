@@ -5,11 +5,11 @@ import * as schema from './generated/schema_generated';
 import type { CheckedByteBuffer } from './checked-buffer';
 import type { OpOptions } from './graph';
 
-const ENUM_FIELDS: Record<string, Record<number, string>> = {
-  padding: schema.Padding as unknown as Record<number, string>,
-  fusedActivationFunction: schema.ActivationFunctionType as unknown as Record<number, string>,
-  weightsFormat: schema.FullyConnectedOptionsWeightsFormat as unknown as Record<number, string>,
-  quantizedBiasType: schema.TensorType as unknown as Record<number, string>,
+export const ENUM_FIELDS: Record<string, Record<number | string, string | number>> = {
+  padding: schema.Padding as unknown as Record<number | string, string | number>,
+  fusedActivationFunction: schema.ActivationFunctionType as unknown as Record<number | string, string | number>,
+  weightsFormat: schema.FullyConnectedOptionsWeightsFormat as unknown as Record<number | string, string | number>,
+  quantizedBiasType: schema.TensorType as unknown as Record<number | string, string | number>,
 };
 
 type Accessor = (this: unknown, ...args: unknown[]) => unknown;
@@ -37,7 +37,7 @@ export function decodeBuiltinOptions(op: schema.Operator, bb: CheckedByteBuffer)
     } else if (fn.length === 0) {
       const v = fn.call(table);
       if (typeof v === 'bigint') out[name] = Number(v);
-      else if (typeof v === 'number') out[name] = ENUM_FIELDS[name]?.[v] ?? v;
+      else if (typeof v === 'number') out[name] = (ENUM_FIELDS[name]?.[v] as string | undefined) ?? v;
       else if (typeof v === 'boolean' || typeof v === 'string') out[name] = v;
     }
   }

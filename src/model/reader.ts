@@ -255,7 +255,8 @@ class ModelReader {
     const intermediates = this.indexVector(op.intermediatesLength(), (i) => op.intermediates(i)!, tensorCount, 'intermediate tensor');
     if (outputs.some((o) => o < 0)) this.fail('BAD_INDEX', `op ${index} (${name}) has an omitted output`);
     this.where = `subgraphs[0].operators[${index}].builtin_options`;
-    return { index, opcode: name, version, inputs, outputs, intermediates, options: decodeBuiltinOptions(op, this.bb) };
+    const optionsType = schema.BuiltinOptions[op.builtinOptionsType()] ?? 'NONE';
+    return { index, opcode: name, version, inputs, outputs, intermediates, optionsType, options: decodeBuiltinOptions(op, this.bb) };
   }
 
   private readMetadata(model: schema.Model, bufferCount: number): Metadata[] {

@@ -84,7 +84,7 @@ export function convGraph(spec: ConvSpec): Graph {
     padding, strideW: sw, strideH: sh, dilationWFactor: dil, dilationHFactor: dil, fusedActivationFunction: spec.activation ?? 'RELU',
   };
   if (depthwise) options.depthMultiplier = multiplier;
-  const op: Op = { index: 0, opcode: depthwise ? 'DEPTHWISE_CONV_2D' : 'CONV_2D', version: 3, inputs: [0, 1, 2], outputs: [3], intermediates: [], options };
+  const op: Op = { index: 0, opcode: depthwise ? 'DEPTHWISE_CONV_2D' : 'CONV_2D', version: 3, inputs: [0, 1, 2], outputs: [3], intermediates: [], optionsType: depthwise ? 'DepthwiseConv2DOptions' : 'Conv2DOptions', options };
   return graphOf(`${depthwise ? 'dw' : 'conv'}${kh}x${kw}_${h}x${w}x${cin}to${cout}`, tensors, op);
 }
 
@@ -112,7 +112,7 @@ export function fullyConnectedGraph(spec: FullyConnectedSpec): Graph {
     tensor(3, [batches, n], 'int8', [Math.fround(0.3)], [-2], null),
   ];
   const op: Op = {
-    index: 0, opcode: 'FULLY_CONNECTED', version: 4, inputs: [0, 1, 2], outputs: [3], intermediates: [],
+    index: 0, opcode: 'FULLY_CONNECTED', version: 4, inputs: [0, 1, 2], outputs: [3], intermediates: [], optionsType: 'FullyConnectedOptions',
     options: { fusedActivationFunction: 'NONE', keepNumDims: false },
   };
   return graphOf(`fc_${batches}x${k}to${n}`, tensors, op);

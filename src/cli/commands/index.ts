@@ -1,14 +1,24 @@
 // Every CLI command, in the order `cleave --help` lists them. Adding a command is adding a module
 // under this folder with a `register(program)` function and one line here.
 import type { Command } from 'commander';
+import { register as board } from './board';
+import { register as boards } from './boards';
 import { register as compile } from './compile';
+import { register as cuts } from './cuts';
 import { register as demo } from './demo';
+import { register as energy } from './energy';
 import { register as inspect } from './inspect';
 import { register as run } from './run';
+import { register as split } from './split';
 
 export function registerCommands(program: Command): void {
   inspect(program);
   compile(program);
   run(program);
+  cuts(program);
+  split(program);
   demo(program);
+  boards(program);
+  board(program);
+  energy(program);
 }

@@ -3,6 +3,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { CleaveError } from '../../errors';
+import { PlanRunner } from '../../segments/plan';
 import { load, type RunDetails, type TensorData } from '../../session';
 import { formatBytes } from '../table';
 
@@ -34,8 +35,8 @@ function percentile(sorted: number[], p: number): number {
 export function register(program: Command): void {
   program
     .command('run')
-    .description('run a .tflite model or a compiled Program on raw input bytes')
-    .argument('<model>', '.tflite file or .cprog Program')
+    .description('run a .tflite model, a compiled Program or a split plan on raw input bytes')
+    .argument('<model>', '.tflite file, .cprog Program, or plan.json written by `cleave split`')
     .requiredOption('-i, --input <file>', 'raw bytes of an input tensor (repeat for several inputs)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('-o, --output <file>', 'write the raw bytes of the (first) output here')
     .option('-n, --repeat <n>', 'run N times and report latency statistics', '1')
@@ -44,7 +45,8 @@ export function register(program: Command): void {
     .action(async (model: string, opts: RunOptions) => {
       const repeat = Number(opts.repeat);
       if (!Number.isInteger(repeat) || repeat < 1) throw new CleaveError('BAD_ARGUMENT', `--repeat must be a positive integer, got "${opts.repeat}"`);
-      const session = await load(model);
+      // A plan runs its segments in sequence, handing each the tensors crossing its cut.
+      const session = model.endsWith('.json') ? await PlanRunner.load(model) : await load(model);
       try {
         const inputs = await Promise.all(opts.input.map(readInput));
         let first: RunDetails | null = null;
