@@ -45,10 +45,11 @@ export interface NativeBinding {
   NativeSession: new (program: Uint8Array, options?: NativeSessionOptions) => NativeSession;
   /**
    * The int8 MAC ceiling of one core in GMAC/s: a register-only SIMD multiply-accumulate loop run for
-   * about `milliseconds` (best of short windows); 0 where no SIMD loop exists (native/bench/peak.cc).
+   * about `milliseconds` (best of ~5 ms windows); 0 where this CPU lacks the loop. `loop` defaults to
+   * `peakLoop`; "avx512-vpdpbusd" measures the AVX-512 VNNI ceiling peers may use (native/bench/peak.cc).
    */
-  measurePeakGmac(milliseconds: number): number;
-  /** The ceiling loop: "avx2-vpmaddubsw", "neon-sdot", "neon-smlal" or "none". */
+  measurePeakGmac(milliseconds: number, loop?: 'avx2-vpmaddubsw' | 'avx512-vpdpbusd' | 'neon-sdot' | 'neon-smlal'): number;
+  /** The ceiling loop matching cleave's kernels here: "avx2-vpmaddubsw", "neon-sdot", "neon-smlal" or "none". */
   readonly peakLoop: string;
 }
 

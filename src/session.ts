@@ -16,7 +16,7 @@ export interface TensorSpec {
   index: number;
   name: string;
   shape: number[];
-  dtype: 'int8' | 'uint8' | 'int16' | 'int32' | 'float32' | 'int64' | 'bool';
+  dtype: 'int8' | 'uint8' | 'int16' | 'int32' | 'float32' | 'int64' | 'bool' | 'int4';
   scale: number;
   zeroPoint: number;
   byteLength: number;

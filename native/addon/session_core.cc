@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "addon/cpu_features.h"
+#include "kernels/int4.h"
 #include "kernels/optimized.h"
 #include <cstdlib>
 #include <cstring>
@@ -63,9 +64,19 @@ std::shared_ptr<SessionCore> SessionCore::Create(const uint8_t* bytes, size_t si
   std::memset(mem, 0, arena > 0 ? arena : 16);
   s->arena_ = std::unique_ptr<uint8_t[], void (*)(void*)>(static_cast<uint8_t*>(mem), std::free);
   s->interpreter_.reset(new Interpreter(s->program_, s->arena_.get()));
+  s->unpacked_.assign(tensor_count, nullptr);
+  for (uint32_t i = 0; i < tensor_count; ++i) {
+    const TensorInfo& t = s->program_.tensor(i);
+    if (t.dtype != DType::kInt4) continue;
+    const int64_t count = int64_t(t.shape.dims[0]) * t.shape.dims[1] * t.shape.dims[2] * t.shape.dims[3];
+    s->unpacked_storage_.emplace_back(static_cast<size_t>(count));
+    kernels::UnpackInt4(s->program_.constant(t.offset), count, s->unpacked_storage_.back().data());
+    s->unpacked_[i] = s->unpacked_storage_.back().data();
+  }
+  s->interpreter_->SetUnpackedWeights(s->unpacked_.data());
   if (optimized) {
     s->pool_.reset(new ThreadPool(options.threads > 0 ? options.threads : 1));
-    s->optimized_.reset(new OptimizedOps(s->program_, optimized, s->pool_.get()));
+    s->optimized_.reset(new OptimizedOps(s->program_, *s->interpreter_, optimized, s->pool_.get()));
     s->interpreter_->SetAccelerator(s->optimized_.get());
   }
   return s;

@@ -64,6 +64,8 @@ class SessionCore {
   std::vector<OpView> ops_;
   Program program_;
   std::unique_ptr<uint8_t[], void (*)(void*)> arena_{nullptr, nullptr};
+  std::vector<std::vector<int8_t>> unpacked_storage_;
+  std::vector<const int8_t*> unpacked_;  // per tensor id: unpacked int4 weights, or null
   std::unique_ptr<Interpreter> interpreter_;
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<OptimizedOps> optimized_;

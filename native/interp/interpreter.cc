@@ -41,6 +41,7 @@ Interpreter::Interpreter(const Program& program, uint8_t* arena) : program_(prog
 
 uint8_t* Interpreter::TensorData(uint32_t id) {
   const TensorInfo& t = program_.tensor(id);
+  if (unpacked_ && unpacked_[id]) return reinterpret_cast<uint8_t*>(const_cast<int8_t*>(unpacked_[id]));
   if (t.kind == TensorKind::kConstant) return const_cast<uint8_t*>(program_.constant(t.offset));
   return arena_ + t.offset;
 }

@@ -27,6 +27,9 @@ class Interpreter {
 
   // Zeroes variable tensors (recurrent state), as TFLite's ResetVariableTensors does.
   void ResetState();
+  // Unpacked int8 copies of int4 constant tensors, indexed by tensor id (null where none): the
+  // kernels read these instead of the packed bytes. Not owned.
+  void SetUnpackedWeights(const int8_t* const* by_tensor) { unpacked_ = by_tensor; }
   // Not owned; null (the default) runs every op on the reference kernels.
   void SetAccelerator(OpAccelerator* accelerator) { accelerator_ = accelerator; }
   void Invoke(OpObserver observer = nullptr, void* context = nullptr);
@@ -43,6 +46,7 @@ class Interpreter {
   const Program& program_;
   uint8_t* arena_;
   OpAccelerator* accelerator_ = nullptr;
+  const int8_t* const* unpacked_ = nullptr;
   bool luts_ready_ = false;
   int16_t exp_lut_[513];
   int16_t one_over_one_plus_x_lut_[513];

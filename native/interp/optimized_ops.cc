@@ -33,31 +33,33 @@ kernels::ConvParams ConvParamsFrom(const int32_t* p) {
 
 }  // namespace
 
-OptimizedOps::OptimizedOps(const Program& program, const kernels::OptimizedKernels* kernels, ThreadPool* pool)
+OptimizedOps::OptimizedOps(const Program& program, const Interpreter& interpreter, const kernels::OptimizedKernels* kernels,
+                           ThreadPool* pool)
     : program_(program), kernels_(kernels), pool_(pool), ops_(program.op_count()) {
   for (uint32_t i = 0; i < program.op_count(); ++i) {
     const OpView& op = program.op(i);
     const int32_t* p = op.params;
     Prepared& prepared = ops_[i];
-    auto constant = [&](int32_t id) -> const int8_t* { return reinterpret_cast<const int8_t*>(program.constant(program.tensor(id).offset)); };
+    auto constant = [&](int32_t id) -> const int8_t* { return reinterpret_cast<const int8_t*>(interpreter.TensorData(id)); };
+    auto array = [&](int32_t offset) { return reinterpret_cast<const int32_t*>(program.constant(static_cast<uint32_t>(offset))); };
     auto bias = [&](int32_t id) -> const int32_t* { return id < 0 ? nullptr : reinterpret_cast<const int32_t*>(program.constant(program.tensor(id).offset)); };
     if (op.opcode == kConv2D) {
       const kernels::Shape& f = program.tensor(op.inputs[1]).shape;
       const int32_t n = f.dims[0], k = f.dims[1] * f.dims[2] * f.dims[3];
       prepared.packed = AlignedAlloc(kernels->gemm_packed_size(n, k));
-      kernels->pack_gemm_b(constant(op.inputs[1]), bias(op.inputs[2]), n, k, p[6], prepared.packed);
+      kernels->pack_gemm_b(constant(op.inputs[1]), bias(op.inputs[2]), array(p[10]), array(p[11]), true, n, k, p[6], prepared.packed);
       prepared.kind = Kind::kGemmConv;
     } else if (op.opcode == kDepthwiseConv2D && p[12] == 1) {
       const kernels::Shape& f = program.tensor(op.inputs[1]).shape;
       prepared.packed = AlignedAlloc(kernels->depthwise_packed_size(f.dims[1], f.dims[2], f.dims[3]));
-      kernels->pack_depthwise(constant(op.inputs[1]), bias(op.inputs[2]), f.dims[1], f.dims[2], f.dims[3], prepared.packed);
+      kernels->pack_depthwise(constant(op.inputs[1]), bias(op.inputs[2]), array(p[10]), array(p[11]), f.dims[1], f.dims[2], f.dims[3], prepared.packed);
       prepared.kind = Kind::kDepthwise;
     } else if (op.opcode == kFullyConnected) {
       const int32_t n = p[10], k = p[9];
       // A nonzero filter zero point (per-tensor only) is outside the matrix-product form here.
       if (p[1] != 0 && !p[5]) continue;
       prepared.packed = AlignedAlloc(kernels->gemm_packed_size(n, k));
-      kernels->pack_gemm_b(constant(op.inputs[1]), bias(op.inputs[2]), n, k, p[0], prepared.packed);
+      kernels->pack_gemm_b(constant(op.inputs[1]), bias(op.inputs[2]), array(p[6]), array(p[7]), p[5] != 0, n, k, p[0], prepared.packed);
       prepared.kind = Kind::kFullyConnected;
     }
   }

@@ -16,7 +16,9 @@ namespace cleave {
 
 class OptimizedOps : public OpAccelerator {
  public:
-  OptimizedOps(const Program& program, const kernels::OptimizedKernels* kernels, ThreadPool* pool);
+  // Packs weights as `interpreter` presents them (int4 weights already unpacked).
+  OptimizedOps(const Program& program, const Interpreter& interpreter, const kernels::OptimizedKernels* kernels,
+               ThreadPool* pool);
   ~OptimizedOps() override;
 
   bool Run(uint32_t op_index, Interpreter& interpreter) override;

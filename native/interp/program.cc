@@ -16,6 +16,8 @@ int64_t Elements(const kernels::Shape& s) {
   return n;
 }
 
+bool IsWeightType(DType t) { return t == DType::kInt8 || t == DType::kInt4; }
+
 }  // namespace
 
 Status Status::Error(const char* fmt, ...) {
@@ -54,8 +56,13 @@ int32_t DTypeSize(DType t) {
     case DType::kInt16: return 2;
     case DType::kInt32: case DType::kFloat32: return 4;
     case DType::kInt64: return 8;
+    case DType::kInt4: return 0;
   }
   return 0;
+}
+
+int64_t ByteSize(DType t, int64_t elements) {
+  return t == DType::kInt4 ? (elements + 1) / 2 : elements * DTypeSize(t);
 }
 
 Status Program::PeekCounts(const uint8_t* bytes, size_t size, uint32_t* tensor_count, uint32_t* op_count) {
@@ -126,7 +133,7 @@ Status Program::LoadTensors() {
     const uint8_t* r = bytes_ + tensor_table_ + i * kTensorRecordBytes;
     TensorInfo& t = tensors_[i];
     const uint8_t dtype = r[0], rank = r[1], kind = r[2];
-    if (dtype < 1 || dtype > 7) return Status::Error("tensor %u (byte offset %zu): unknown dtype code %u", i, size_t(r - bytes_), dtype);
+    if (dtype < 1 || dtype > 8) return Status::Error("tensor %u (byte offset %zu): unknown dtype code %u", i, size_t(r - bytes_), dtype);
     if (kind > 3) return Status::Error("tensor %u (byte offset %zu): unknown kind %u", i, size_t(r - bytes_), kind);
     if (rank > 4) return Status::Error("tensor %u: rank %u is above 4", i, rank);
     t.dtype = static_cast<DType>(dtype);
@@ -145,10 +152,11 @@ Status Program::LoadTensors() {
     std::memcpy(&t.scale, r + 28, 4);
     t.zero_point = static_cast<int32_t>(ReadU32(r + 32));
     t.source_index = static_cast<int32_t>(ReadU32(r + 36));
-    if (int64_t(t.byte_size) != count * DTypeSize(t.dtype)) {
-      return Status::Error("tensor %u: %u bytes do not match its shape (%lld elements of %d bytes)", i, t.byte_size,
-                           static_cast<long long>(count), DTypeSize(t.dtype));
+    if (int64_t(t.byte_size) != ByteSize(t.dtype, count)) {
+      return Status::Error("tensor %u: %u bytes do not match its shape (%lld elements of dtype %u)", i, t.byte_size,
+                           static_cast<long long>(count), dtype);
     }
+    if (t.dtype == DType::kInt4 && t.kind != TensorKind::kConstant) return Status::Error("tensor %u: int4 is only supported for constant weights", i);
     const uint64_t end = uint64_t(t.offset) + t.byte_size;
     if (t.kind == TensorKind::kConstant) {
       if (end > const_size_ || t.offset % 4 != 0) return Status::Error("constant tensor %u [%u, +%u) lies outside the %u-byte constant blob", i, t.offset, t.byte_size, const_size_);
@@ -216,7 +224,7 @@ Status Program::ValidateOp(const OpView& op, uint32_t index) const {
       if (!counts(3, 1, dw ? 13 : 12)) return fail("wrong number of inputs, outputs or parameters");
       const TensorInfo* filter = t(op.inputs[1]);
       const TensorInfo* bias = t(op.inputs[2]);
-      if (!in0 || !filter || in0->dtype != DType::kInt8 || filter->dtype != DType::kInt8 || out0->dtype != DType::kInt8) return fail("input, filter and output must be int8");
+      if (!in0 || !filter || in0->dtype != DType::kInt8 || !IsWeightType(filter->dtype) || out0->dtype != DType::kInt8) return fail("input and output must be int8, the filter int8 or int4");
       if (filter->kind != TensorKind::kConstant) return fail("filter must be constant");
       const int32_t out_c = out0->shape.dims[3];
       if (bias && (bias->dtype != DType::kInt32 || Elements(bias->shape) != out_c || bias->kind != TensorKind::kConstant)) return fail("bias must be a constant int32 vector of output channels");
@@ -235,7 +243,7 @@ Status Program::ValidateOp(const OpView& op, uint32_t index) const {
       if (!counts(3, 1, 11)) return fail("wrong number of inputs, outputs or parameters");
       const TensorInfo* filter = t(op.inputs[1]);
       const TensorInfo* bias = t(op.inputs[2]);
-      if (!in0 || !filter || in0->dtype != DType::kInt8 || filter->dtype != DType::kInt8 || out0->dtype != DType::kInt8) return fail("input, filter and output must be int8");
+      if (!in0 || !filter || in0->dtype != DType::kInt8 || !IsWeightType(filter->dtype) || out0->dtype != DType::kInt8) return fail("input and output must be int8, the filter int8 or int4");
       const int32_t batches = p[8], accum = p[9], depth = p[10];
       if (batches < 1 || accum < 1 || depth < 1 || filter->kind != TensorKind::kConstant ||
           Elements(filter->shape) != int64_t(accum) * depth || filter->shape.dims[2] != depth ||

@@ -14,7 +14,8 @@ constexpr size_t kHeaderBytes = 64;
 constexpr size_t kTensorRecordBytes = 48;
 constexpr size_t kOpHeaderBytes = 20;
 
-enum class DType : uint8_t { kInt8 = 1, kUInt8 = 2, kInt16 = 3, kInt32 = 4, kFloat32 = 5, kInt64 = 6, kBool = 7 };
+// kInt4: constant weights only, two per byte, low nibble first (TFLite's packed int4).
+enum class DType : uint8_t { kInt8 = 1, kUInt8 = 2, kInt16 = 3, kInt32 = 4, kFloat32 = 5, kInt64 = 6, kBool = 7, kInt4 = 8 };
 enum class TensorKind : uint8_t { kActivation = 0, kConstant = 1, kVariable = 2, kScratch = 3 };
 
 enum OpCode : uint16_t {
@@ -24,7 +25,8 @@ enum OpCode : uint16_t {
 };
 
 const char* OpName(uint16_t opcode);
-int32_t DTypeSize(DType t);
+int32_t DTypeSize(DType t);  // 0 for kInt4 (sub-byte)
+int64_t ByteSize(DType t, int64_t elements);
 
 struct Status {
   bool ok = true;

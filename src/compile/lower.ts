@@ -141,7 +141,7 @@ class OpLowering {
     const bias = this.optionalTensor(2);
     const output = this.output();
     this.expectDtype(input, ['int8'], 'input');
-    this.expectDtype(filter, ['int8'], 'filter');
+    this.expectDtype(filter, ['int8', 'int4'], 'filter');
     this.expectDtype(output, ['int8'], 'output');
     if (bias) this.expectDtype(bias, ['int32'], 'bias');
     for (const [t, w] of [[input, 'input'], [filter, 'filter'], [output, 'output']] as const) this.expectRank(t, 4, w);
@@ -178,7 +178,7 @@ class OpLowering {
     const bias = this.optionalTensor(2);
     const output = this.output();
     this.expectDtype(input, ['int8'], 'input');
-    this.expectDtype(filter, ['int8'], 'filter');
+    this.expectDtype(filter, ['int8', 'int4'], 'filter');
     this.expectDtype(output, ['int8'], 'output');
     if (bias) this.expectDtype(bias, ['int32'], 'bias');
     this.expectRank(filter, 2, 'filter');

@@ -23,6 +23,6 @@ export function isSupportedOp(name: string): name is SupportedOp {
   return Object.prototype.hasOwnProperty.call(PROGRAM_OPCODES, name);
 }
 
-/** Element type codes of the Program's tensor table. */
-export const PROGRAM_DTYPES = { int8: 1, uint8: 2, int16: 3, int32: 4, float32: 5, int64: 6, bool: 7 } as const;
+/** Element type codes of the Program's tensor table (int4: constant weights only, packed two per byte). */
+export const PROGRAM_DTYPES = { int8: 1, uint8: 2, int16: 3, int32: 4, float32: 5, int64: 6, bool: 7, int4: 8 } as const;
 export type ProgramDType = keyof typeof PROGRAM_DTYPES;

@@ -8,6 +8,7 @@ import { CleaveError } from '../errors';
 import type { Graph } from '../model/graph';
 import { writeModel } from '../model/writer';
 import { type RunDetails, Session, type SessionOptions, type TensorData, type TensorSpec } from '../session';
+import { requantizeWeightsInt4 } from './int4';
 import { splitGraph } from './segment';
 
 export const PLAN_FORMAT = 'cleave-plan';
@@ -33,7 +34,11 @@ export interface PlanSegment {
   /** For each tensor of the segment's .tflite (by its index there), the original model's index. */
   tensors: number[];
   arenaBytes: number;
+  /** Precision of the segment's CONV/DEPTHWISE/FC weights. */
+  weights: 'int8' | 'int4';
   weightBytes: number;
+  /** With int4 weights: the bytes those weights took as int8. */
+  int8WeightBytes?: number;
 }
 
 export interface PlanFile {
@@ -51,15 +56,22 @@ function planTensor(graph: Graph, index: number): PlanTensor {
   return { tensor: index, name: t.name, shape: t.shape, dtype: t.dtype, bytes: t.byteLength };
 }
 
+export interface SplitOptions {
+  /** Segment indices whose weights are re-quantized to int4. */
+  int4Segments?: ReadonlySet<number>;
+}
+
 /** Splits `graph` at `cuts` into DIR: segN.tflite, segN.cprog and plan.json. */
-export async function writePlan(graph: Graph, cuts: number[], dir: string): Promise<PlanFile> {
+export async function writePlan(graph: Graph, cuts: number[], dir: string, options: SplitOptions = {}): Promise<PlanFile> {
   await fsp.mkdir(dir, { recursive: true });
   const segments = splitGraph(graph, cuts, path.basename(graph.source, '.tflite'));
   const plan: PlanFile = { format: PLAN_FORMAT, version: PLAN_VERSION, model: path.basename(graph.source), cuts, inputs: graph.inputs, outputs: graph.outputs, segments: [] };
   for (const [i, seg] of segments.entries()) {
-    const compiled = compileGraph(seg.graph);
+    const int4 = options.int4Segments?.has(i) ? requantizeWeightsInt4(seg.graph) : null;
+    const segGraph = int4?.graph ?? seg.graph;
+    const compiled = compileGraph(segGraph);
     const tflite = `seg${i}.tflite`, program = `seg${i}.cprog`;
-    await fsp.writeFile(path.join(dir, tflite), writeModel(seg.graph));
+    await fsp.writeFile(path.join(dir, tflite), writeModel(segGraph));
     await fsp.writeFile(path.join(dir, program), compiled.bytes);
     plan.segments.push({
       index: i,
@@ -70,7 +82,9 @@ export async function writePlan(graph: Graph, cuts: number[], dir: string): Prom
       outputs: seg.outputs.map((t) => planTensor(graph, t)),
       tensors: [...seg.tensorMap.entries()].sort((a, b) => a[1] - b[1]).map(([original]) => original),
       arenaBytes: compiled.arenaBytes,
-      weightBytes: seg.graph.tensors.reduce((s, t) => s + (t.data?.length ?? 0), 0),
+      weights: int4 ? 'int4' : 'int8',
+      weightBytes: segGraph.tensors.reduce((s, t) => s + (t.data?.length ?? 0), 0),
+      ...(int4 ? { int8WeightBytes: seg.graph.tensors.reduce((s, t) => s + (t.data?.length ?? 0), 0) } : {}),
     });
   }
   await fsp.writeFile(path.join(dir, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
