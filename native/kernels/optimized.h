@@ -21,7 +21,7 @@ struct GemmArgs {
   const int8_t* a;
   int32_t lda;
   int32_t m, n, k;
-  const void* packed_b;      // from pack_gemm_b with the same n, k, input_offset
+  const void* packed_b;      // from pack_gemm_b with the same n, k, input_offset and output stage
   const int32_t* multiplier;  // n entries, or 1 when !per_channel
   const int32_t* shift;
   bool per_channel;
@@ -47,13 +47,15 @@ struct OptimizedKernels {
   // Rows of A are processed in groups of this many; threads split work at group boundaries.
   int32_t gemm_row_block;
   size_t (*gemm_packed_size)(int32_t n, int32_t k);
-  void (*pack_gemm_b)(const int8_t* b, const int32_t* bias, int32_t n, int32_t k, int32_t input_offset, void* packed);
+  // Implementations may copy the output stage (multipliers, shifts) into the blob in their own form.
+  void (*pack_gemm_b)(const int8_t* b, const int32_t* bias, const int32_t* multiplier, const int32_t* shift,
+                      bool per_channel, int32_t n, int32_t k, int32_t input_offset, void* packed);
   // Rows [m_begin, m_end) of C.
   void (*gemm)(const GemmArgs& args, int32_t m_begin, int32_t m_end);
   // Depthwise convolution with depth multiplier 1.
   size_t (*depthwise_packed_size)(int32_t kernel_h, int32_t kernel_w, int32_t channels);
-  void (*pack_depthwise)(const int8_t* filter, const int32_t* bias, int32_t kernel_h, int32_t kernel_w,
-                         int32_t channels, void* packed);
+  void (*pack_depthwise)(const int8_t* filter, const int32_t* bias, const int32_t* multiplier, const int32_t* shift,
+                         int32_t kernel_h, int32_t kernel_w, int32_t channels, void* packed);
   // Output rows [oy_begin, oy_end) of batch b.
   void (*depthwise)(const DepthwiseArgs& args, int32_t batch, int32_t oy_begin, int32_t oy_end);
 };

@@ -50,7 +50,8 @@ size_t GemmPackedSize(int32_t n, int32_t k) {
   return sizeof(PackedHeader) + size_t(BlocksOf(n)) * k * kBlock * sizeof(int16_t) + size_t(BlocksOf(n)) * kBlock * sizeof(int32_t);
 }
 
-void PackGemmB(const int8_t* b, const int32_t* bias, int32_t n, int32_t k, int32_t input_offset, void* packed) {
+void PackGemmB(const int8_t* b, const int32_t* bias, const int32_t* /*multiplier*/, const int32_t* /*shift*/,
+               bool /*per_channel*/, int32_t n, int32_t k, int32_t input_offset, void* packed) {
   PackedHeader* h = static_cast<PackedHeader*>(packed);
   std::memset(h, 0, sizeof(*h));
   h->input_offset = input_offset;
@@ -123,7 +124,8 @@ size_t DepthwisePackedSize(int32_t kh, int32_t kw, int32_t c) {
   return size_t(kh) * kw * DwGroups(c) * kDwLanes * sizeof(int16_t) + size_t(DwGroups(c)) * kDwLanes * sizeof(int32_t);
 }
 
-void PackDepthwise(const int8_t* filter, const int32_t* bias, int32_t kh, int32_t kw, int32_t c, void* packed) {
+void PackDepthwise(const int8_t* filter, const int32_t* bias, const int32_t* /*multiplier*/, const int32_t* /*shift*/,
+                   int32_t kh, int32_t kw, int32_t c, void* packed) {
   int16_t* w = static_cast<int16_t*>(packed);
   const int32_t padded = DwGroups(c) * kDwLanes;
   for (int32_t t = 0; t < kh * kw; ++t)

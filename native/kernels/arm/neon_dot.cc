@@ -29,7 +29,8 @@ size_t GemmPackedSize(int32_t n, int32_t k) {
   return size_t(BlocksOf(n)) * PaddedK(k) * kBlock + size_t(BlocksOf(n)) * kBlock * sizeof(int32_t);
 }
 
-void PackGemmB(const int8_t* b, const int32_t* bias, int32_t n, int32_t k, int32_t input_offset, void* packed) {
+void PackGemmB(const int8_t* b, const int32_t* bias, const int32_t* /*multiplier*/, const int32_t* /*shift*/,
+               bool /*per_channel*/, int32_t n, int32_t k, int32_t input_offset, void* packed) {
   int8_t* w = static_cast<int8_t*>(packed);
   const int32_t pk = PaddedK(k);
   for (int32_t nb = 0; nb < BlocksOf(n); ++nb)

@@ -1,6 +1,7 @@
-// AVX2 kernels. Products are formed exactly in int16 x int16 -> int32 (vpmaddwd): activations are
-// widened with the input offset added ((x + offset) lies in [-255, 255]), weights are widened at
-// pack time, so no intermediate can saturate (the trap of u8 x s8 vpmaddubsw).
+// AVX2 kernels. Products are formed exactly: in the matrix product as int16 x int16 -> int32
+// (vpmaddwd), activations widened with the input offset added ((x + offset) lies in [-255, 255]) and
+// weights widened at pack time, so no intermediate can saturate (the trap of u8 x s8 vpmaddubsw);
+// in depthwise as int32 products.
 #include "kernels/optimized.h"
 
 #if defined(__x86_64__)
@@ -22,61 +23,101 @@ constexpr int32_t kRows = 4;    // rows of A per micro-kernel
 int32_t PairsOf(int32_t k) { return (k + 1) / 2; }
 int32_t BlocksOf(int32_t n) { return (n + kBlock - 1) / kBlock; }
 
-// Packed B: for each block of 8 channels, for each pair of k: 8 x (w[k], w[k+1]) as int16, then
-// an int32 bias per padded channel.
-size_t GemmPackedSize(int32_t n, int32_t k) {
-  return size_t(BlocksOf(n)) * PairsOf(k) * kBlock * 2 * sizeof(int16_t) + size_t(BlocksOf(n)) * kBlock * sizeof(int32_t);
+// The packed blob: a 32-byte header holding the input offset (applied while A is widened, so
+// GemmArgs stays the same for every implementation); for each block of 8 channels, for each pair
+// of k, 8 x (w[k], w[k+1]) as int16; then per padded channel the output stage: bias, multiplier,
+// left shift, right shift (int32 each, one table after another).
+struct PackedHeader {
+  int32_t input_offset;
+  int32_t reserved[7];
+};
+
+struct OutputStageTables {
+  const int32_t* bias;
+  const int32_t* multiplier;
+  const int32_t* left;
+  const int32_t* right;
+};
+
+int32_t* FillOutputStage(int32_t* out, const int32_t* bias, const int32_t* multiplier, const int32_t* shift, bool per_channel,
+                         int32_t n, int32_t padded) {
+  for (int32_t ch = 0; ch < padded; ++ch) {
+    const bool valid = ch < n;
+    const int32_t s = valid ? shift[per_channel ? ch : 0] : 0;
+    out[ch] = (bias && valid) ? bias[ch] : 0;
+    out[padded + ch] = valid ? multiplier[per_channel ? ch : 0] : 0;
+    out[2 * padded + ch] = s > 0 ? s : 0;
+    out[3 * padded + ch] = s > 0 ? 0 : -s;
+  }
+  return out + 4 * padded;
 }
 
-void PackGemmB(const int8_t* b, const int32_t* bias, int32_t n, int32_t k, int32_t /*input_offset*/, void* packed) {
-  int16_t* w = static_cast<int16_t*>(packed);
+OutputStageTables OutputStageAt(const int32_t* tables, int32_t padded) {
+  return {tables, tables + padded, tables + 2 * padded, tables + 3 * padded};
+}
+
+size_t GemmPackedSize(int32_t n, int32_t k) {
+  return sizeof(PackedHeader) + size_t(BlocksOf(n)) * PairsOf(k) * kBlock * 2 * sizeof(int16_t) +
+         4 * size_t(BlocksOf(n)) * kBlock * sizeof(int32_t);
+}
+
+void PackGemmB(const int8_t* b, const int32_t* bias, const int32_t* multiplier, const int32_t* shift, bool per_channel,
+               int32_t n, int32_t k, int32_t input_offset, void* packed) {
+  PackedHeader* h = static_cast<PackedHeader*>(packed);
+  std::memset(h, 0, sizeof(*h));
+  h->input_offset = input_offset;
+  int16_t* w = reinterpret_cast<int16_t*>(h + 1);
   const int32_t pairs = PairsOf(k), blocks = BlocksOf(n);
   for (int32_t nb = 0; nb < blocks; ++nb) {
     for (int32_t p = 0; p < pairs; ++p) {
       for (int32_t j = 0; j < kBlock; ++j) {
         const int32_t ch = nb * kBlock + j;
-        for (int32_t h = 0; h < 2; ++h) {
-          const int32_t kk = 2 * p + h;
+        for (int32_t half = 0; half < 2; ++half) {
+          const int32_t kk = 2 * p + half;
           *w++ = (ch < n && kk < k) ? b[int64_t(ch) * k + kk] : 0;
         }
       }
     }
   }
-  int32_t* bias_out = reinterpret_cast<int32_t*>(w);
-  for (int32_t ch = 0; ch < blocks * kBlock; ++ch) bias_out[ch] = (bias && ch < n) ? bias[ch] : 0;
+  FillOutputStage(reinterpret_cast<int32_t*>(w), bias, multiplier, shift, per_channel, n, blocks * kBlock);
+}
+
+// 8 int32 lanes already clamped to int8 range -> 8 bytes.
+inline __m128i NarrowToInt8(__m256i v) {
+  const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                        0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+  const __m256i bytes = _mm256_shuffle_epi8(v, pick);
+  return _mm_unpacklo_epi32(_mm256_castsi256_si128(bytes), _mm256_extracti128_si256(bytes, 1));
+}
+
+inline void StoreBytes(int8_t* dst, __m128i bytes8, int32_t valid) {
+  if (valid >= 8) {
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst), bytes8);
+  } else {
+    alignas(16) int8_t tmp[16];
+    _mm_store_si128(reinterpret_cast<__m128i*>(tmp), bytes8);
+    std::memcpy(dst, tmp, valid);
+  }
 }
 
 struct OutputStage {
   __m256i output_offset, act_min, act_max;
 };
 
-void StoreBlock(const GemmArgs& g, const OutputStage& o, __m256i acc, const int32_t* bias, int32_t m, int32_t n0) {
-  const int32_t valid = g.n - n0 < kBlock ? g.n - n0 : kBlock;
-  __m256i mult, shift;
-  if (g.per_channel && valid == kBlock) {
-    mult = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g.multiplier + n0));
-    shift = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g.shift + n0));
-  } else if (g.per_channel) {
-    int32_t mb[kBlock] = {0}, sb[kBlock] = {0};
-    for (int32_t j = 0; j < valid; ++j) { mb[j] = g.multiplier[n0 + j]; sb[j] = g.shift[n0 + j]; }
-    mult = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(mb));
-    shift = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sb));
-  } else {
-    mult = _mm256_set1_epi32(g.multiplier[0]);
-    shift = _mm256_set1_epi32(g.shift[0]);
-  }
-  __m256i left, right;
-  x86::SplitShift(shift, &left, &right);
-  acc = _mm256_add_epi32(acc, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + n0)));
-  const __m256i v = x86::Requantize8(acc, mult, left, right, o.output_offset, o.act_min, o.act_max);
-  alignas(32) int32_t out[kBlock];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(out), v);
-  int8_t* c = g.c + int64_t(m) * g.ldc + n0;
-  for (int32_t j = 0; j < valid; ++j) c[j] = static_cast<int8_t>(out[j]);
+// Adds the bias, requantizes and stores channels [n0, n0 + 8) of one row of C.
+inline void StoreBlock(const GemmArgs& g, const OutputStage& o, const OutputStageTables& t, __m256i acc, int32_t m, int32_t n0) {
+  const __m256i* at = reinterpret_cast<const __m256i*>(t.bias + n0);
+  acc = _mm256_add_epi32(acc, _mm256_loadu_si256(at));
+  const __m256i v = x86::Requantize8(acc, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.multiplier + n0)),
+                                     _mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.left + n0)),
+                                     _mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.right + n0)), o.output_offset,
+                                     o.act_min, o.act_max);
+  StoreBytes(g.c + int64_t(m) * g.ldc + n0, NarrowToInt8(v), g.n - n0);
 }
 
 // Rows of A widened to int16 with the input offset added, k padded to even with zeros.
 void WidenRows(const GemmArgs& g, int32_t input_offset, int32_t m, int32_t rows, int16_t* dst, int32_t padded_k) {
+  const __m256i offset = _mm256_set1_epi16(static_cast<int16_t>(input_offset));
   for (int32_t r = 0; r < kRows; ++r) {
     int16_t* d = dst + r * padded_k;
     if (r >= rows) {
@@ -84,7 +125,6 @@ void WidenRows(const GemmArgs& g, int32_t input_offset, int32_t m, int32_t rows,
       continue;
     }
     const int8_t* a = g.a + int64_t(m + r) * g.lda;
-    const __m256i offset = _mm256_set1_epi16(static_cast<int16_t>(input_offset));
     int32_t k = 0;
     for (; k + 16 <= g.k; k += 16) {
       const __m256i x = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + k)));
@@ -95,27 +135,11 @@ void WidenRows(const GemmArgs& g, int32_t input_offset, int32_t m, int32_t rows,
   }
 }
 
-// The packed blob starts with a 32-byte header holding the input offset, applied while A is
-// widened, so GemmArgs stays the same for every implementation.
-struct PackedHeader {
-  int32_t input_offset;
-  int32_t reserved[7];
-};
-
-size_t GemmPackedSizeWithHeader(int32_t n, int32_t k) { return sizeof(PackedHeader) + GemmPackedSize(n, k); }
-
-void PackGemmBWithHeader(const int8_t* b, const int32_t* bias, int32_t n, int32_t k, int32_t input_offset, void* packed) {
-  PackedHeader* h = static_cast<PackedHeader*>(packed);
-  std::memset(h, 0, sizeof(*h));
-  h->input_offset = input_offset;
-  PackGemmB(b, bias, n, k, input_offset, h + 1);
-}
-
 void Gemm(const GemmArgs& g, int32_t m_begin, int32_t m_end) {
   const PackedHeader* header = static_cast<const PackedHeader*>(g.packed_b);
   const int16_t* packed = reinterpret_cast<const int16_t*>(header + 1);
   const int32_t pairs = PairsOf(g.k), blocks = BlocksOf(g.n), padded_k = 2 * pairs;
-  const int32_t* bias = reinterpret_cast<const int32_t*>(packed + size_t(blocks) * pairs * kBlock * 2);
+  const OutputStageTables tables = OutputStageAt(reinterpret_cast<const int32_t*>(packed + size_t(blocks) * pairs * kBlock * 2), blocks * kBlock);
   thread_local std::vector<int16_t> widened;
   if (widened.size() < size_t(kRows) * padded_k) widened.resize(size_t(kRows) * padded_k);
   const OutputStage o{_mm256_set1_epi32(g.output_offset), _mm256_set1_epi32(g.act_min), _mm256_set1_epi32(g.act_max)};
@@ -149,8 +173,8 @@ void Gemm(const GemmArgs& g, int32_t m_begin, int32_t m_end) {
       }
       const __m256i acc[kRows][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}};
       for (int32_t r = 0; r < rows; ++r) {
-        StoreBlock(g, o, acc[r][0], bias, m + r, nb * kBlock);
-        if ((nb + 1) * kBlock < g.n) StoreBlock(g, o, acc[r][1], bias, m + r, (nb + 1) * kBlock);
+        StoreBlock(g, o, tables, acc[r][0], m + r, nb * kBlock);
+        if ((nb + 1) * kBlock < g.n) StoreBlock(g, o, tables, acc[r][1], m + r, (nb + 1) * kBlock);
       }
     }
     for (; nb < blocks; ++nb) {
@@ -164,89 +188,82 @@ void Gemm(const GemmArgs& g, int32_t m_begin, int32_t m_end) {
         c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(_mm256_set1_epi32(a3[p]), w0));
       }
       const __m256i acc[kRows] = {c0, c1, c2, c3};
-      for (int32_t r = 0; r < rows; ++r) StoreBlock(g, o, acc[r], bias, m + r, nb * kBlock);
+      for (int32_t r = 0; r < rows; ++r) StoreBlock(g, o, tables, acc[r], m + r, nb * kBlock);
     }
   }
 }
 
-// Depthwise (multiplier 1): 16 channels at a time; (x + offset) * w fits int16 exactly
-// (|x + offset| <= 255, |w| <= 128), then widened to int32 and summed over the taps.
-constexpr int32_t kDwLanes = 16;
-
-int32_t DwGroups(int32_t c) { return (c + kDwLanes - 1) / kDwLanes; }
+// Depthwise (multiplier 1): 8 channels per 256-bit accumulator; (x + offset) * w in int32.
+// Layout: for each tap, channels padded to 8 as int32; then the output stage tables.
+int32_t DwPadded(int32_t c) { return (c + kBlock - 1) / kBlock * kBlock; }
 
 size_t DepthwisePackedSize(int32_t kh, int32_t kw, int32_t c) {
-  return size_t(kh) * kw * DwGroups(c) * kDwLanes * sizeof(int16_t) + size_t(DwGroups(c)) * kDwLanes * sizeof(int32_t);
+  return (size_t(kh) * kw + 4) * DwPadded(c) * sizeof(int32_t);
 }
 
-// Layout: for each tap, channels padded to 16 as int16; then bias per padded channel.
-void PackDepthwise(const int8_t* filter, const int32_t* bias, int32_t kh, int32_t kw, int32_t c, void* packed) {
-  int16_t* w = static_cast<int16_t*>(packed);
-  const int32_t padded = DwGroups(c) * kDwLanes;
+void PackDepthwise(const int8_t* filter, const int32_t* bias, const int32_t* multiplier, const int32_t* shift, int32_t kh,
+                   int32_t kw, int32_t c, void* packed) {
+  int32_t* w = static_cast<int32_t*>(packed);
+  const int32_t padded = DwPadded(c);
   for (int32_t t = 0; t < kh * kw; ++t)
     for (int32_t ch = 0; ch < padded; ++ch) *w++ = ch < c ? filter[int64_t(t) * c + ch] : 0;
-  int32_t* b = reinterpret_cast<int32_t*>(w);
-  for (int32_t ch = 0; ch < padded; ++ch) b[ch] = (bias && ch < c) ? bias[ch] : 0;
+  FillOutputStage(w, bias, multiplier, shift, true, c, padded);
+}
+
+// Loads 8 int8 channels (fewer at the tail, zero-filled) as int32.
+inline __m256i LoadChannels(const int8_t* p, int32_t lanes) {
+  if (lanes >= 8) return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+  alignas(16) int8_t tmp[16] = {0};
+  std::memcpy(tmp, p, lanes);
+  return _mm256_cvtepi8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(tmp)));
 }
 
 void Depthwise(const DepthwiseArgs& d, int32_t batch, int32_t oy_begin, int32_t oy_end) {
   const ConvParams& p = d.params;
   const int32_t in_h = d.input_shape->dims[1], in_w = d.input_shape->dims[2], c = d.input_shape->dims[3];
   const int32_t out_w = d.output_shape->dims[2];
-  const int32_t padded = DwGroups(c) * kDwLanes;
-  const int16_t* weights = static_cast<const int16_t*>(d.packed_filter);
-  const int32_t* bias = reinterpret_cast<const int32_t*>(weights + size_t(d.kernel_h) * d.kernel_w * padded);
-  const __m256i offset = _mm256_set1_epi16(static_cast<int16_t>(p.input_offset));
+  const int32_t padded = DwPadded(c);
+  const int32_t* weights = static_cast<const int32_t*>(d.packed_filter);
+  const OutputStageTables tables = OutputStageAt(weights + size_t(d.kernel_h) * d.kernel_w * padded, padded);
+  const __m256i offset = _mm256_set1_epi32(p.input_offset);
   const OutputStage o{_mm256_set1_epi32(p.output_offset), _mm256_set1_epi32(p.act_min), _mm256_set1_epi32(p.act_max)};
-  alignas(32) int8_t tail_in[kDwLanes];
+  const int8_t* input = d.input + int64_t(batch) * in_h * in_w * c;
   for (int32_t oy = oy_begin; oy < oy_end; ++oy) {
+    const int32_t iy0 = oy * p.stride_h - p.pad_top;
+    // Taps inside the input, computed once per row and column instead of tested per tap.
+    int32_t ky_begin = 0, ky_end = d.kernel_h;
+    while (ky_begin < ky_end && iy0 + ky_begin * p.dilation_h < 0) ++ky_begin;
+    while (ky_end > ky_begin && iy0 + (ky_end - 1) * p.dilation_h >= in_h) --ky_end;
     for (int32_t ox = 0; ox < out_w; ++ox) {
-      const int32_t iy0 = oy * p.stride_h - p.pad_top, ix0 = ox * p.stride_w - p.pad_left;
+      const int32_t ix0 = ox * p.stride_w - p.pad_left;
+      int32_t kx_begin = 0, kx_end = d.kernel_w;
+      while (kx_begin < kx_end && ix0 + kx_begin * p.dilation_w < 0) ++kx_begin;
+      while (kx_end > kx_begin && ix0 + (kx_end - 1) * p.dilation_w >= in_w) --kx_end;
       int8_t* out = d.output + ((int64_t(batch) * d.output_shape->dims[1] + oy) * out_w + ox) * c;
-      for (int32_t g = 0; g < padded; g += kDwLanes) {
-        const int32_t lanes = c - g < kDwLanes ? c - g : kDwLanes;
-        __m256i acc_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + g));
-        __m256i acc_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + g + 8));
-        for (int32_t ky = 0; ky < d.kernel_h; ++ky) {
-          const int32_t iy = iy0 + ky * p.dilation_h;
-          if (iy < 0 || iy >= in_h) continue;
-          for (int32_t kx = 0; kx < d.kernel_w; ++kx) {
-            const int32_t ix = ix0 + kx * p.dilation_w;
-            if (ix < 0 || ix >= in_w) continue;
-            const int8_t* in = d.input + ((int64_t(batch) * in_h + iy) * in_w + ix) * c + g;
-            __m128i x8;
-            if (lanes == kDwLanes) {
-              x8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
-            } else {
-              std::memset(tail_in, 0, sizeof(tail_in));
-              std::memcpy(tail_in, in, lanes);
-              x8 = _mm_load_si128(reinterpret_cast<const __m128i*>(tail_in));
-            }
-            const __m256i x = _mm256_add_epi16(_mm256_cvtepi8_epi16(x8), offset);
-            const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(weights + (size_t(ky) * d.kernel_w + kx) * padded + g));
-            const __m256i prod = _mm256_mullo_epi16(x, w);
-            acc_lo = _mm256_add_epi32(acc_lo, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(prod)));
-            acc_hi = _mm256_add_epi32(acc_hi, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(prod, 1)));
+      for (int32_t g = 0; g < padded; g += kBlock) {
+        const int32_t lanes = c - g;
+        __m256i acc = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tables.bias + g));
+        for (int32_t ky = ky_begin; ky < ky_end; ++ky) {
+          const int8_t* row = input + (int64_t(iy0 + ky * p.dilation_h) * in_w) * c + g;
+          const int32_t* wrow = weights + size_t(ky) * d.kernel_w * padded + g;
+          for (int32_t kx = kx_begin; kx < kx_end; ++kx) {
+            const __m256i x = _mm256_add_epi32(LoadChannels(row + int64_t(ix0 + kx * p.dilation_w) * c, lanes), offset);
+            const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wrow + size_t(kx) * padded));
+            acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(x, w));
           }
         }
-        alignas(32) int32_t ms[kDwLanes] = {0}, ss[kDwLanes] = {0};
-        for (int32_t j = 0; j < lanes; ++j) { ms[j] = d.multiplier[g + j]; ss[j] = d.shift[g + j]; }
-        alignas(32) int32_t res[kDwLanes];
-        for (int32_t half = 0; half < 2; ++half) {
-          __m256i left, right;
-          x86::SplitShift(_mm256_load_si256(reinterpret_cast<const __m256i*>(ss + 8 * half)), &left, &right);
-          const __m256i v = x86::Requantize8(half ? acc_hi : acc_lo, _mm256_load_si256(reinterpret_cast<const __m256i*>(ms + 8 * half)),
-                                             left, right, o.output_offset, o.act_min, o.act_max);
-          _mm256_store_si256(reinterpret_cast<__m256i*>(res + 8 * half), v);
-        }
-        for (int32_t j = 0; j < lanes; ++j) out[g + j] = static_cast<int8_t>(res[j]);
+        const __m256i v = x86::Requantize8(acc, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tables.multiplier + g)),
+                                           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tables.left + g)),
+                                           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tables.right + g)),
+                                           o.output_offset, o.act_min, o.act_max);
+        StoreBytes(out + g, NarrowToInt8(v), lanes);
       }
     }
   }
 }
 
 const OptimizedKernels kAvx2 = {
-    "avx2", kRows, GemmPackedSizeWithHeader, PackGemmBWithHeader, Gemm, DepthwisePackedSize, PackDepthwise, Depthwise,
+    "avx2", kRows, GemmPackedSize, PackGemmB, Gemm, DepthwisePackedSize, PackDepthwise, Depthwise,
 };
 
 }  // namespace

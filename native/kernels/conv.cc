@@ -1,0 +1,60 @@
+#include "kernels/conv.h"
+
+namespace cleave {
+namespace kernels {
+
+void ConvPerChannel(const ConvParams& p, const int32_t* multiplier, const int32_t* shift,
+                    const Shape& input_shape, const int8_t* input, const Shape& filter_shape,
+                    const int8_t* filter, const int32_t* bias, const Shape& output_shape,
+                    int8_t* output) {
+  const int32_t batches = input_shape.dims[0];
+  const int32_t in_h = input_shape.dims[1];
+  const int32_t in_w = input_shape.dims[2];
+  const int32_t in_depth = input_shape.dims[3];
+  const int32_t filter_h = filter_shape.dims[1];
+  const int32_t filter_w = filter_shape.dims[2];
+  const int32_t filter_depth = filter_shape.dims[3];
+  const int32_t out_h = output_shape.dims[1];
+  const int32_t out_w = output_shape.dims[2];
+  const int32_t out_depth = output_shape.dims[3];
+  if (filter_depth <= 0 || in_depth % filter_depth != 0) return;
+  const int32_t groups = in_depth / filter_depth;
+  if (groups <= 0 || out_depth % groups != 0) return;
+  const int32_t filters_per_group = out_depth / groups;
+
+  for (int32_t b = 0; b < batches; ++b) {
+    for (int32_t oy = 0; oy < out_h; ++oy) {
+      const int32_t in_y0 = oy * p.stride_h - p.pad_top;
+      for (int32_t ox = 0; ox < out_w; ++ox) {
+        const int32_t in_x0 = ox * p.stride_w - p.pad_left;
+        for (int32_t oc = 0; oc < out_depth; ++oc) {
+          const int32_t channel_base = (oc / filters_per_group) * filter_depth;
+          int32_t acc = 0;
+          for (int32_t ky = 0; ky < filter_h; ++ky) {
+            const int32_t iy = in_y0 + p.dilation_h * ky;
+            for (int32_t kx = 0; kx < filter_w; ++kx) {
+              const int32_t ix = in_x0 + p.dilation_w * kx;
+              // TFLite skips taps outside the image instead of feeding it padded zero points:
+              // a padded tap contributes exactly 0 to the sum, never filter * input_offset.
+              if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) continue;
+              const int8_t* in_px = input + Offset(input_shape, b, iy, ix, channel_base);
+              const int8_t* f_px = filter + Offset(filter_shape, oc, ky, kx, 0);
+              for (int32_t ic = 0; ic < filter_depth; ++ic) {
+                acc += static_cast<int32_t>(f_px[ic]) *
+                       (static_cast<int32_t>(in_px[ic]) + p.input_offset);
+              }
+            }
+          }
+          if (bias != nullptr) acc += bias[oc];
+          acc = MultiplyByQuantizedMultiplier(acc, multiplier[oc], shift[oc]);
+          acc += p.output_offset;
+          output[Offset(output_shape, b, oy, ox, oc)] =
+              static_cast<int8_t>(Clamp(acc, p.act_min, p.act_max));
+        }
+      }
+    }
+  }
+}
+
+}  // namespace kernels
+}  // namespace cleave
