@@ -1,6 +1,7 @@
 // The one typed door to the native addon (as onnxruntime-node's binding.ts): this file declares
 // exactly what build/Release/cleave.node exports. Nothing else in cleave requires the .node file.
 import * as path from 'node:path';
+import { CleaveError } from './errors';
 import { packageRoot } from './paths';
 
 export interface CpuFeatures {
@@ -51,6 +52,9 @@ export interface NativeBinding {
   measurePeakGmac(milliseconds: number, loop?: 'avx2-vpmaddubsw' | 'avx512-vpdpbusd' | 'neon-sdot' | 'neon-smlal'): number;
   /** The ceiling loop matching cleave's kernels here: "avx2-vpmaddubsw", "neon-sdot", "neon-smlal" or "none". */
   readonly peakLoop: string;
+  /** Wire codecs (native/codec, native/addon/codec_glue.cc), typed in src/codec/binding.ts. */
+  codecEncode: import('./codec/binding').NativeCodecEncode;
+  codecDecode: import('./codec/binding').NativeCodecDecode;
 }
 
 function loadBinding(): NativeBinding {
@@ -60,8 +64,19 @@ function loadBinding(): NativeBinding {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(file) as NativeBinding;
   } catch (err) {
-    throw new Error(`cannot load the native addon ${file}: ${(err as Error).message} (run \`npm run build\`)`);
+    throw new CleaveError('NO_ADDON', `cannot load the native addon ${file}: ${(err as Error).message} (run \`npm run build\`)`);
   }
 }
 
-export const binding: NativeBinding = loadBinding();
+let loaded: NativeBinding | undefined;
+
+/**
+ * The addon, loaded on first use: commands that never touch it (board listing, inspect) keep
+ * working even when the native build is missing, and say so only when it is needed.
+ */
+export const binding: NativeBinding = new Proxy({} as NativeBinding, {
+  get: (_target, key) => {
+    loaded ??= loadBinding();
+    return loaded[key as keyof NativeBinding];
+  },
+});

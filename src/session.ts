@@ -7,6 +7,7 @@ import { CleaveError } from './errors';
 import { compileGraph, isProgram, readProgramTables, ProgramError } from './compile/program';
 import type { ProgramTensor } from './compile/program';
 import { readModel } from './model/reader';
+import type { EnergyMeter, EnergyReading } from '../hal';
 import { binding, type NativeRunResult, type NativeSession } from './native';
 
 export type TensorData = Int8Array | Uint8Array | Int16Array | Int32Array | Float32Array;
@@ -30,6 +31,11 @@ export interface SessionOptions {
    * arithmetic, the specification), or a named set: "avx2", "neon", "neon-dotprod".
    */
   kernels?: 'auto' | 'reference' | 'avx2' | 'neon' | 'neon-dotprod';
+  /**
+   * An energy meter from the HAL (e.g. `openBestEnergyMeter(board)`): each run then carries the
+   * joules it took, with the meter's name and whether they were measured or estimated.
+   */
+  energyMeter?: EnergyMeter;
 }
 
 export interface RunDetails {
@@ -38,6 +44,8 @@ export interface RunDetails {
   micros: number;
   /** With `dump: true`: every non-constant tensor by its .tflite index (see `cleave run --dump-tensors`). */
   dumps?: Map<number, Uint8Array>;
+  /** With an energy meter: the energy of this run (meter name, measured or estimated). */
+  energy?: EnergyReading;
 }
 
 const ARRAY_TYPES: Record<string, new (buffer: ArrayBuffer, byteOffset: number, length: number) => TensorData> = {
@@ -64,7 +72,13 @@ export class Session {
   private native: NativeSession | null;
   private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(native: NativeSession, inputs: TensorSpec[], outputs: TensorSpec[], readonly source: string) {
+  private constructor(
+    native: NativeSession,
+    inputs: TensorSpec[],
+    outputs: TensorSpec[],
+    readonly source: string,
+    private readonly energyMeter?: EnergyMeter,
+  ) {
     this.native = native;
     this.inputs = inputs;
     this.outputs = outputs;
@@ -82,12 +96,13 @@ export class Session {
     try {
       native = new binding.NativeSession(program, { threads, kernels: options.kernels ?? 'auto' });
     } catch (err) {
+      if (err instanceof CleaveError) throw err;
       const message = (err as Error).message;
       if (message.startsWith('kernel set')) throw new CleaveError('BAD_ARGUMENT', `${source}: ${message}`);
       throw new ProgramError(source, message);
     }
     const byId = (id: number) => spec(tables.tensors[id]!);
-    return new Session(native, tables.inputs.map(byId), tables.outputs.map(byId), source);
+    return new Session(native, tables.inputs.map(byId), tables.outputs.map(byId), source, options.energyMeter);
   }
 
   /** The kernel set in use: "reference", "avx2", "neon" or "neon-dotprod". */
@@ -144,7 +159,16 @@ export class Session {
     const checked = this.checkInputs(inputs);
     // Runs requested before dispose() still complete: they hold the native session themselves.
     const native = this.live();
-    const next = this.queue.then(async () => this.toDetails(await native.run(checked, options.dump ?? false)));
+    const meter = this.energyMeter;
+    const next = this.queue.then(async () => {
+      if (!meter) return this.toDetails(await native.run(checked, options.dump ?? false));
+      await meter.start();
+      const result = await native.run(checked, options.dump ?? false).catch(async (err: unknown) => {
+        await meter.stop().catch(() => undefined);
+        throw err;
+      });
+      return { ...this.toDetails(result), energy: await meter.stop() };
+    });
     this.queue = next.catch(() => undefined);
     return next;
   }

@@ -17,12 +17,18 @@ bool ChooseKernels(const std::string& name, const kernels::OptimizedKernels** ch
   const CpuFeatures f = DetectCpuFeatures();
   *chosen = nullptr;
   if (name == "reference") return true;
+  struct Candidate { const kernels::OptimizedKernels* set; bool supported; };
+  // Best first: "auto" takes the first this CPU supports.
+  const Candidate candidates[] = {{kernels::NeonDotKernels(), f.dotprod}, {kernels::NeonKernels(), f.neon}, {kernels::Avx2Kernels(), f.avx2}};
   if (name == "auto") {
-    *chosen = kernels::SelectOptimizedKernels(f.avx2, f.neon, f.dotprod);
+    for (const Candidate& c : candidates) {
+      if (c.set && c.supported) {
+        *chosen = c.set;
+        break;
+      }
+    }
     return true;
   }
-  struct Candidate { const kernels::OptimizedKernels* set; bool supported; };
-  const Candidate candidates[] = {{kernels::Avx2Kernels(), f.avx2}, {kernels::NeonKernels(), f.neon}, {kernels::NeonDotKernels(), f.dotprod}};
   for (const Candidate& c : candidates) {
     if (c.set && name == c.set->name) {
       if (!c.supported) break;

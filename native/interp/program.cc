@@ -18,6 +18,14 @@ int64_t Elements(const kernels::Shape& s) {
 
 bool IsWeightType(DType t) { return t == DType::kInt8 || t == DType::kInt4; }
 
+// Window geometry whose coordinates stay far inside int32: the kernels index taps with int32
+// arithmetic (as TFLite's do), so a Program must not be able to make them wrap.
+bool WindowFits(int32_t out, int32_t stride, int32_t kernel, int32_t dilation, int32_t pad) {
+  if (stride < 1 || dilation < 1 || kernel < 1 || pad < 0) return false;
+  const int64_t reach = int64_t(out > 0 ? out - 1 : 0) * stride + int64_t(kernel - 1) * dilation + pad;
+  return reach < (int64_t(1) << 30);
+}
+
 }  // namespace
 
 Status Status::Error(const char* fmt, ...) {
@@ -229,9 +237,10 @@ Status Program::ValidateOp(const OpView& op, uint32_t index) const {
       const int32_t out_c = out0->shape.dims[3];
       if (bias && (bias->dtype != DType::kInt32 || Elements(bias->shape) != out_c || bias->kind != TensorKind::kConstant)) return fail("bias must be a constant int32 vector of output channels");
       if (in0->shape.dims[0] != out0->shape.dims[0]) return fail("batch sizes differ");
-      if (p[0] < 1 || p[1] < 1 || p[2] < 1 || p[3] < 1 || p[4] < 0 || p[5] < 0) return fail("invalid stride, dilation or padding");
+      if (!WindowFits(out0->shape.dims[1], p[0], filter->shape.dims[1], p[2], p[4]) ||
+          !WindowFits(out0->shape.dims[2], p[1], filter->shape.dims[2], p[3], p[5])) return fail("invalid stride, dilation or padding");
       if (dw) {
-        if (p[12] < 1 || filter->shape.dims[0] != 1 || filter->shape.dims[3] != out_c || in0->shape.dims[3] * p[12] != out_c) return fail("filter shape does not fit channels and depth multiplier");
+        if (p[12] < 1 || filter->shape.dims[0] != 1 || filter->shape.dims[3] != out_c || int64_t(in0->shape.dims[3]) * p[12] != out_c) return fail("filter shape does not fit channels and depth multiplier");
       } else if (filter->shape.dims[0] != out_c || filter->shape.dims[3] != in0->shape.dims[3]) {
         return fail("filter shape does not fit input and output channels");
       }
@@ -270,7 +279,9 @@ Status Program::ValidateOp(const OpView& op, uint32_t index) const {
       if (!counts(1, 1, 8)) return fail("wrong number of inputs, outputs or parameters");
       if (!in0 || in0->dtype != DType::kInt8 || out0->dtype != DType::kInt8) return fail("input and output must be int8");
       if (in0->shape.dims[0] != out0->shape.dims[0] || in0->shape.dims[3] != out0->shape.dims[3]) return fail("batch or channels differ");
-      if (p[0] < 1 || p[1] < 1 || p[2] < 1 || p[3] < 1 || p[4] < 0 || p[5] < 0) return fail("invalid stride, filter or padding");
+      if (!WindowFits(out0->shape.dims[1], p[0], p[2], 1, p[4]) || !WindowFits(out0->shape.dims[2], p[1], p[3], 1, p[5])) {
+        return fail("invalid stride, filter or padding");
+      }
       return Status::Ok();
     }
     case kReshape:
@@ -341,7 +352,7 @@ Status Program::ValidateOp(const OpView& op, uint32_t index) const {
       const TensorInfo* s2 = t(op.inputs[6]);
       const int32_t batch = p[0], input_size = p[1], filters = p[2], units = p[3], memory = p[4], rank = p[5];
       if (!in0 || !wf || !wt || !state || !s1 || !s2) return fail("missing tensor");
-      if (batch < 1 || input_size < 1 || filters < 1 || units < 1 || memory < 1 || rank < 1 || filters != units * rank) return fail("invalid sizes");
+      if (batch < 1 || input_size < 1 || filters < 1 || units < 1 || memory < 1 || rank < 1 || int64_t(filters) != int64_t(units) * rank) return fail("invalid sizes");
       if (in0->dtype != DType::kInt8 || wf->dtype != DType::kInt8 || out0->dtype != DType::kInt8 || wt->dtype != state->dtype ||
           (wt->dtype != DType::kInt16 && wt->dtype != DType::kInt8)) return fail("unsupported dtypes");
       if (Elements(in0->shape) != int64_t(batch) * input_size || Elements(wf->shape) != int64_t(filters) * input_size ||
@@ -349,7 +360,7 @@ Status Program::ValidateOp(const OpView& op, uint32_t index) const {
           Elements(out0->shape) != int64_t(batch) * units || (bias && (bias->dtype != DType::kInt32 || Elements(bias->shape) != units))) {
         return fail("tensor sizes do not fit the SVDF dimensions");
       }
-      if (s1->byte_size < 4u * batch * filters || s2->byte_size < 4u * batch * units) return fail("scratch buffers too small");
+      if (s1->byte_size < 4 * int64_t(batch) * filters || s2->byte_size < 4 * int64_t(batch) * units) return fail("scratch buffers too small");
       return Status::Ok();
     }
     default:

@@ -60,10 +60,8 @@ struct OptimizedKernels {
   void (*depthwise)(const DepthwiseArgs& args, int32_t batch, int32_t oy_begin, int32_t oy_end);
 };
 
-// The best set for this CPU, or null when none applies (then the reference kernels run).
-const OptimizedKernels* SelectOptimizedKernels(bool avx2, bool neon, bool dotprod);
-
-// Each implementation, for the dispatch above and for differential tests.
+// Each implementation, or null where this build's architecture has none. Sessions choose among
+// them by the CPU's run-time features (native/addon/session_core.cc).
 const OptimizedKernels* Avx2Kernels();
 const OptimizedKernels* NeonKernels();
 const OptimizedKernels* NeonDotKernels();

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { compileGraph } from '../compile/program';
 import { CleaveError } from '../errors';
 import type { Graph } from '../model/graph';
+import type { EnergyReading } from '../../hal';
 import { writeModel } from '../model/writer';
 import { type RunDetails, Session, type SessionOptions, type TensorData, type TensorSpec } from '../session';
 import { requantizeWeightsInt4 } from './int4';
@@ -13,6 +14,12 @@ import { splitGraph } from './segment';
 
 export const PLAN_FORMAT = 'cleave-plan';
 export const PLAN_VERSION = 1;
+
+export interface StageResult {
+  segment: number;
+  micros: number;
+  energy?: EnergyReading;
+}
 
 export interface PlanTensor {
   /** Tensor index in the original model. */
@@ -174,23 +181,31 @@ export class PlanRunner {
     return Math.max(...this.sessions.map((s) => s.arenaBytes));
   }
 
-  /** Runs every segment in order; dumps (if asked) are keyed by the original model's tensor indices. */
-  async runDetailed(inputs: TensorData | TensorData[], options: { dump?: boolean } = {}): Promise<RunDetails & { crossingBytes: number[] }> {
+  /**
+   * Runs every segment in order; dumps (if asked) are keyed by the original model's tensor indices.
+   * `stages` has each segment's interpreter time and, with an energy meter, its energy.
+   */
+  async runDetailed(inputs: TensorData | TensorData[], options: { dump?: boolean } = {}): Promise<RunDetails & { crossingBytes: number[]; stages: StageResult[] }> {
     const list = Array.isArray(inputs) ? inputs : [inputs];
     if (list.length !== this.inputs.length) throw new CleaveError('BAD_INPUT', `plan expects ${this.inputs.length} input(s), got ${list.length}`);
     const values = new Map<number, TensorData>(this.plan.inputs.map((t, i) => [t, list[i]!]));
     const dumps = options.dump ? new Map<number, Uint8Array>() : undefined;
     const crossingBytes: number[] = [];
+    const stages: StageResult[] = [];
     let micros = 0;
     for (const [i, seg] of this.plan.segments.entries()) {
       const session = this.sessions[i]!;
       const r = await session.runDetailed(seg.inputs.map((t) => values.get(t.tensor)!), options);
       micros += r.micros;
+      stages.push({ segment: i, micros: r.micros, ...(r.energy ? { energy: r.energy } : {}) });
       seg.outputs.forEach((t, k) => values.set(t.tensor, r.outputs[k]!));
       if (i < this.plan.segments.length - 1) crossingBytes.push(seg.outputs.reduce((s, t) => s + t.bytes, 0));
       if (dumps && r.dumps) for (const [k, v] of r.dumps) dumps.set(seg.tensors[k] ?? k, v);
     }
-    return { outputs: this.plan.outputs.map((t) => values.get(t)!), micros, dumps, crossingBytes };
+    const joules = stages.every((s) => s.energy) && stages.length ? stages.reduce((n, s) => n + s.energy!.joules, 0) : undefined;
+    const seconds = stages.reduce((n, s) => n + (s.energy?.seconds ?? 0), 0);
+    const energy = joules === undefined ? undefined : { ...stages[0]!.energy!, joules, seconds, averageWatts: seconds > 0 ? joules / seconds : 0 };
+    return { outputs: this.plan.outputs.map((t) => values.get(t)!), micros, dumps, crossingBytes, stages, ...(energy ? { energy } : {}) };
   }
 
   async run(inputs: TensorData | TensorData[]): Promise<TensorData[]> {

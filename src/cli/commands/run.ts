@@ -3,8 +3,9 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { CleaveError } from '../../errors';
+import { detectCurrentBoard, openBestEnergyMeter, type EnergyMeter } from '../../../hal';
 import { PlanRunner } from '../../segments/plan';
-import { load, type RunDetails, type TensorData } from '../../session';
+import { load, type RunDetails, type SessionOptions, type TensorData } from '../../session';
 import { formatBytes } from '../table';
 
 interface RunOptions {
@@ -13,6 +14,9 @@ interface RunOptions {
   repeat: string;
   dumpTensors?: string;
   json?: boolean;
+  threads?: string;
+  kernels?: SessionOptions['kernels'];
+  energy?: boolean;
 }
 
 async function readInput(file: string): Promise<Uint8Array> {
@@ -41,20 +45,29 @@ export function register(program: Command): void {
     .option('-o, --output <file>', 'write the raw bytes of the (first) output here')
     .option('-n, --repeat <n>', 'run N times and report latency statistics', '1')
     .option('--dump-tensors <dir>', 'write t<index>.bin for every non-constant tensor (index in the .tflite subgraph)')
+    .option('--threads <n>', 'intra-op threads (default: available cores)')
+    .option('--kernels <set>', 'auto | reference | avx2 | neon | neon-dotprod', 'auto')
+    .option('--energy', 'measure joules per inference (per stage for a plan) with the best meter of this board')
     .option('--json', 'machine-readable summary')
     .action(async (model: string, opts: RunOptions) => {
       const repeat = Number(opts.repeat);
       if (!Number.isInteger(repeat) || repeat < 1) throw new CleaveError('BAD_ARGUMENT', `--repeat must be a positive integer, got "${opts.repeat}"`);
+      const threads = opts.threads === undefined ? undefined : Number(opts.threads);
+      let meter: EnergyMeter | undefined;
+      if (opts.energy) meter = await openBestEnergyMeter(await detectCurrentBoard());
+      const options: SessionOptions = { threads, kernels: opts.kernels, energyMeter: meter };
       // A plan runs its segments in sequence, handing each the tensors crossing its cut.
-      const session = model.endsWith('.json') ? await PlanRunner.load(model) : await load(model);
+      const session = model.endsWith('.json') ? await PlanRunner.load(model, options) : await load(model, options);
       try {
         const inputs = await Promise.all(opts.input.map(readInput));
         let first: RunDetails | null = null;
         const micros: number[] = [];
+        const joules: number[] = [];
         for (let i = 0; i < repeat; i++) {
           const r = await session.runDetailed(inputs, { dump: i === 0 && opts.dumpTensors !== undefined });
           first ??= r;
           micros.push(r.micros);
+          if (r.energy) joules.push(r.energy.joules);
         }
         const result = first!;
         if (opts.output) await fsp.writeFile(opts.output, bytesOf(result.outputs[0]!));
@@ -72,6 +85,14 @@ export function register(program: Command): void {
           p90Us: percentile(sorted, 0.9),
           minUs: sorted[0]!,
           dumped: result.dumps?.size ?? 0,
+          ...(result.energy ? {
+            energy: {
+              meter: result.energy.name,
+              kind: result.energy.kind,
+              joulesPerInference: joules.reduce((a, b) => a + b, 0) / joules.length,
+              stages: 'stages' in result ? (result as { stages: { segment: number; energy?: { joules: number } }[] }).stages.map((s) => ({ segment: s.segment, joules: s.energy?.joules })) : undefined,
+            },
+          } : {}),
         };
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -83,8 +104,14 @@ export function register(program: Command): void {
         }
         process.stdout.write(`arena ${formatBytes(summary.arenaBytes)}; ${repeat} run(s): median ${summary.medianUs.toFixed(1)} µs, p90 ${summary.p90Us.toFixed(1)} µs, min ${summary.minUs.toFixed(1)} µs\n`);
         if (opts.dumpTensors) process.stdout.write(`dumped ${summary.dumped} tensors to ${opts.dumpTensors}\n`);
+        if (summary.energy) {
+          const e = summary.energy;
+          const stages = e.stages ? ` (first run per stage: ${e.stages.map((s) => `seg${s.segment} ${((s.joules ?? 0) * 1e3).toFixed(3)} mJ`).join(', ')})` : '';
+          process.stdout.write(`energy: ${(e.joulesPerInference * 1e3).toFixed(3)} mJ per inference, ${e.kind} by ${e.meter}${stages}\n`);
+        }
       } finally {
         session.dispose();
+        await meter?.close();
       }
     });
 }
