@@ -27,6 +27,7 @@
         "native/addon/cpu_features.cc",
         "native/addon/session.cc",
         "native/addon/session_core.cc",
+        "native/bench/peak.cc",
         "native/interp/crc32.cc",
         "native/interp/interpreter.cc",
         "native/interp/optimized_ops.cc",

@@ -4,6 +4,7 @@
 
 #include "addon/cpu_features.h"
 #include "addon/session.h"
+#include "bench/peak.h"
 
 namespace {
 
@@ -22,6 +23,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::String::New(env, "0.1.0"));
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeaturesJs, "cpuFeatures"));
   exports.Set("NativeSession", cleave::SessionWrap::Define(env));
+  RegisterPeak(env, exports);
   return exports;
 }
 

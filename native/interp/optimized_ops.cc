@@ -49,7 +49,7 @@ OptimizedOps::OptimizedOps(const Program& program, const Interpreter& interprete
       prepared.packed = AlignedAlloc(kernels->gemm_packed_size(n, k));
       kernels->pack_gemm_b(constant(op.inputs[1]), bias(op.inputs[2]), array(p[10]), array(p[11]), true, n, k, p[6], prepared.packed);
       prepared.kind = Kind::kGemmConv;
-    } else if (op.opcode == kDepthwiseConv2D && p[12] == 1) {
+    } else if (op.opcode == kDepthwiseConv2D) {
       const kernels::Shape& f = program.tensor(op.inputs[1]).shape;
       prepared.packed = AlignedAlloc(kernels->depthwise_packed_size(f.dims[1], f.dims[2], f.dims[3]));
       kernels->pack_depthwise(constant(op.inputs[1]), bias(op.inputs[2]), array(p[10]), array(p[11]), f.dims[1], f.dims[2], f.dims[3], prepared.packed);
@@ -156,6 +156,7 @@ void OptimizedOps::RunDepthwise(const OpView& op, const Prepared& prepared, Inte
   const kernels::Shape& f = program_.tensor(op.inputs[1]).shape;
   kernels::DepthwiseArgs d;
   d.params = ConvParamsFrom(p);
+  d.depth_multiplier = p[12];
   d.input_shape = &in.shape;
   d.input = reinterpret_cast<const int8_t*>(interpreter.TensorData(op.inputs[0]));
   d.kernel_h = f.dims[1];

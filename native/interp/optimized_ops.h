@@ -1,5 +1,5 @@
 // The fast path of the interpreter: ops an optimized kernel set accelerates (CONV_2D as a matrix
-// product, DEPTHWISE_CONV_2D with multiplier 1, FULLY_CONNECTED), with weights packed once at load
+// product, DEPTHWISE_CONV_2D, FULLY_CONNECTED), with weights packed once at load
 // and work split over a thread pool. Every other op, and every op when no set applies, runs the
 // reference kernels. Host-only (allocates at load); firmware runs the reference interpreter.
 #pragma once

@@ -32,6 +32,7 @@ struct GemmArgs {
 
 struct DepthwiseArgs {
   ConvParams params;
+  int32_t depth_multiplier;  // output channel c reads input channel c / depth_multiplier
   const Shape* input_shape;
   const int8_t* input;
   int32_t kernel_h, kernel_w;
@@ -52,7 +53,7 @@ struct OptimizedKernels {
                       bool per_channel, int32_t n, int32_t k, int32_t input_offset, void* packed);
   // Rows [m_begin, m_end) of C.
   void (*gemm)(const GemmArgs& args, int32_t m_begin, int32_t m_end);
-  // Depthwise convolution with depth multiplier 1.
+  // Depthwise convolution, any depth multiplier; `channels` counts output channels.
   size_t (*depthwise_packed_size)(int32_t kernel_h, int32_t kernel_w, int32_t channels);
   void (*pack_depthwise)(const int8_t* filter, const int32_t* bias, const int32_t* multiplier, const int32_t* shift,
                          int32_t kernel_h, int32_t kernel_w, int32_t channels, void* packed);

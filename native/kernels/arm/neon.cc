@@ -115,7 +115,8 @@ void Gemm(const GemmArgs& g, int32_t m_begin, int32_t m_end) {
 
 }  // namespace
 
-// Depthwise (multiplier 1): 8 channels at a time, (x + offset) * w exact in int16 -> int32.
+// Depthwise, any depth multiplier: 8 output channels at a time, (x + offset) * w exact in
+// int16 -> int32.
 constexpr int32_t kDwLanes = 8;
 
 static int32_t DwGroups(int32_t c) { return (c + kDwLanes - 1) / kDwLanes; }
@@ -136,8 +137,8 @@ void PackDepthwise(const int8_t* filter, const int32_t* bias, const int32_t* /*m
 
 void Depthwise(const DepthwiseArgs& d, int32_t batch, int32_t oy_begin, int32_t oy_end) {
   const ConvParams& p = d.params;
-  const int32_t in_h = d.input_shape->dims[1], in_w = d.input_shape->dims[2], c = d.input_shape->dims[3];
-  const int32_t out_w = d.output_shape->dims[2];
+  const int32_t in_h = d.input_shape->dims[1], in_w = d.input_shape->dims[2], in_c = d.input_shape->dims[3];
+  const int32_t out_w = d.output_shape->dims[2], c = d.output_shape->dims[3];
   const int32_t padded = DwGroups(c) * kDwLanes;
   const int16_t* weights = static_cast<const int16_t*>(d.packed_filter);
   const int32_t* bias = reinterpret_cast<const int32_t*>(weights + size_t(d.kernel_h) * d.kernel_w * padded);
@@ -155,14 +156,15 @@ void Depthwise(const DepthwiseArgs& d, int32_t batch, int32_t oy_begin, int32_t 
           for (int32_t kx = 0; kx < d.kernel_w; ++kx) {
             const int32_t ix = ix0 + kx * p.dilation_w;
             if (ix < 0 || ix >= in_w) continue;
-            const int8_t* in = d.input + ((int64_t(batch) * in_h + iy) * in_w + ix) * c + g;
-            int8_t tail[8] = {0};
+            // Output channel g + j reads input channel (g + j) / multiplier.
+            const int8_t* pixel = d.input + ((int64_t(batch) * in_h + iy) * in_w + ix) * in_c;
             int8x8_t x8;
-            if (lanes == kDwLanes) {
-              x8 = vld1_s8(in);
+            if (d.depth_multiplier == 1 && lanes == kDwLanes) {
+              x8 = vld1_s8(pixel + g);
             } else {
-              std::memcpy(tail, in, lanes);
-              x8 = vld1_s8(tail);
+              int8_t gathered[8] = {0};
+              for (int32_t j = 0; j < lanes && j < kDwLanes; ++j) gathered[j] = pixel[(g + j) / d.depth_multiplier];
+              x8 = vld1_s8(gathered);
             }
             const int16x8_t x = vaddq_s16(vmovl_s8(x8), offset);
             const int16x8_t w = vld1q_s16(weights + (size_t(ky) * d.kernel_w + kx) * padded + g);

@@ -135,6 +135,38 @@ void WidenRows(const GemmArgs& g, int32_t input_offset, int32_t m, int32_t rows,
   }
 }
 
+void GemmRow(const GemmArgs& g, const OutputStage& o, const OutputStageTables& tables, const int16_t* packed, const int32_t* a,
+             int32_t pairs, int32_t blocks, int32_t m) {
+  int32_t nb = 0;
+  for (; nb + 2 <= blocks; nb += 2) {
+    const __m256i* b0 = reinterpret_cast<const __m256i*>(packed + size_t(nb) * pairs * kBlock * 2);
+    const __m256i* b1 = b0 + pairs;
+    __m256i c0 = _mm256_setzero_si256(), c1 = c0, c2 = c0, c3 = c0;
+    int32_t p = 0;
+    // Two independent accumulators per block hide the multiply latency.
+    for (; p + 2 <= pairs; p += 2) {
+      const __m256i a0 = _mm256_set1_epi32(a[p]), a1 = _mm256_set1_epi32(a[p + 1]);
+      c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(a0, _mm256_load_si256(b0 + p)));
+      c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(a0, _mm256_load_si256(b1 + p)));
+      c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(a1, _mm256_load_si256(b0 + p + 1)));
+      c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(a1, _mm256_load_si256(b1 + p + 1)));
+    }
+    for (; p < pairs; ++p) {
+      const __m256i a0 = _mm256_set1_epi32(a[p]);
+      c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(a0, _mm256_load_si256(b0 + p)));
+      c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(a0, _mm256_load_si256(b1 + p)));
+    }
+    StoreBlock(g, o, tables, _mm256_add_epi32(c0, c2), m, nb * kBlock);
+    if ((nb + 1) * kBlock < g.n) StoreBlock(g, o, tables, _mm256_add_epi32(c1, c3), m, (nb + 1) * kBlock);
+  }
+  for (; nb < blocks; ++nb) {
+    const __m256i* b0 = reinterpret_cast<const __m256i*>(packed + size_t(nb) * pairs * kBlock * 2);
+    __m256i c0 = _mm256_setzero_si256();
+    for (int32_t p = 0; p < pairs; ++p) c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(_mm256_set1_epi32(a[p]), _mm256_load_si256(b0 + p)));
+    StoreBlock(g, o, tables, c0, m, nb * kBlock);
+  }
+}
+
 void Gemm(const GemmArgs& g, int32_t m_begin, int32_t m_end) {
   const PackedHeader* header = static_cast<const PackedHeader*>(g.packed_b);
   const int16_t* packed = reinterpret_cast<const int16_t*>(header + 1);
@@ -146,6 +178,12 @@ void Gemm(const GemmArgs& g, int32_t m_begin, int32_t m_end) {
   for (int32_t m = m_begin; m < m_end; m += kRows) {
     const int32_t rows = m_end - m < kRows ? m_end - m : kRows;
     WidenRows(g, header->input_offset, m, rows, widened.data(), padded_k);
+    if (rows < kRows) {
+      // Fewer rows than the micro-kernel's (a batch-1 fully connected layer, a tail): one row at a
+      // time rather than multiplying padding rows.
+      for (int32_t r = 0; r < rows; ++r) GemmRow(g, o, tables, packed, reinterpret_cast<const int32_t*>(widened.data()) + r * pairs, pairs, blocks, m + r);
+      continue;
+    }
     const int32_t* a0 = reinterpret_cast<const int32_t*>(widened.data());
     const int32_t* a1 = a0 + pairs;
     const int32_t* a2 = a1 + pairs;
@@ -193,7 +231,8 @@ void Gemm(const GemmArgs& g, int32_t m_begin, int32_t m_end) {
   }
 }
 
-// Depthwise (multiplier 1): 8 channels per 256-bit accumulator; (x + offset) * w in int32.
+// Depthwise, any depth multiplier: 8 output channels per 256-bit accumulator; (x + offset) * w
+// in int32.
 // Layout: for each tap, channels padded to 8 as int32; then the output stage tables.
 int32_t DwPadded(int32_t c) { return (c + kBlock - 1) / kBlock * kBlock; }
 
@@ -210,24 +249,26 @@ void PackDepthwise(const int8_t* filter, const int32_t* bias, const int32_t* mul
   FillOutputStage(w, bias, multiplier, shift, true, c, padded);
 }
 
-// Loads 8 int8 channels (fewer at the tail, zero-filled) as int32.
-inline __m256i LoadChannels(const int8_t* p, int32_t lanes) {
-  if (lanes >= 8) return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+// Input values for output channels [g, g + 8) of one pixel as int32 (zero-filled past `lanes`):
+// contiguous with depth multiplier 1, else channel c reads input channel c / multiplier.
+inline __m256i LoadChannels(const int8_t* pixel, int32_t g, int32_t lanes, int32_t multiplier) {
+  if (multiplier == 1 && lanes >= 8) return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(pixel + g)));
   alignas(16) int8_t tmp[16] = {0};
-  std::memcpy(tmp, p, lanes);
+  const int32_t n = lanes < 8 ? lanes : 8;
+  for (int32_t j = 0; j < n; ++j) tmp[j] = pixel[(g + j) / multiplier];
   return _mm256_cvtepi8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(tmp)));
 }
 
 void Depthwise(const DepthwiseArgs& d, int32_t batch, int32_t oy_begin, int32_t oy_end) {
   const ConvParams& p = d.params;
-  const int32_t in_h = d.input_shape->dims[1], in_w = d.input_shape->dims[2], c = d.input_shape->dims[3];
-  const int32_t out_w = d.output_shape->dims[2];
+  const int32_t in_h = d.input_shape->dims[1], in_w = d.input_shape->dims[2], in_c = d.input_shape->dims[3];
+  const int32_t out_w = d.output_shape->dims[2], c = d.output_shape->dims[3];
   const int32_t padded = DwPadded(c);
   const int32_t* weights = static_cast<const int32_t*>(d.packed_filter);
   const OutputStageTables tables = OutputStageAt(weights + size_t(d.kernel_h) * d.kernel_w * padded, padded);
   const __m256i offset = _mm256_set1_epi32(p.input_offset);
   const OutputStage o{_mm256_set1_epi32(p.output_offset), _mm256_set1_epi32(p.act_min), _mm256_set1_epi32(p.act_max)};
-  const int8_t* input = d.input + int64_t(batch) * in_h * in_w * c;
+  const int8_t* input = d.input + int64_t(batch) * in_h * in_w * in_c;
   for (int32_t oy = oy_begin; oy < oy_end; ++oy) {
     const int32_t iy0 = oy * p.stride_h - p.pad_top;
     // Taps inside the input, computed once per row and column instead of tested per tap.
@@ -244,10 +285,11 @@ void Depthwise(const DepthwiseArgs& d, int32_t batch, int32_t oy_begin, int32_t 
         const int32_t lanes = c - g;
         __m256i acc = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tables.bias + g));
         for (int32_t ky = ky_begin; ky < ky_end; ++ky) {
-          const int8_t* row = input + (int64_t(iy0 + ky * p.dilation_h) * in_w) * c + g;
+          const int8_t* row = input + int64_t(iy0 + ky * p.dilation_h) * in_w * in_c;
           const int32_t* wrow = weights + size_t(ky) * d.kernel_w * padded + g;
           for (int32_t kx = kx_begin; kx < kx_end; ++kx) {
-            const __m256i x = _mm256_add_epi32(LoadChannels(row + int64_t(ix0 + kx * p.dilation_w) * c, lanes), offset);
+            const int8_t* pixel = row + int64_t(ix0 + kx * p.dilation_w) * in_c;
+            const __m256i x = _mm256_add_epi32(LoadChannels(pixel, g, lanes, d.depth_multiplier), offset);
             const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wrow + size_t(kx) * padded));
             acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(x, w));
           }

@@ -1,0 +1,639 @@
+// npm run bench [-- --quick] [-- --json FILE]: cleave's performance on this machine, as a share of
+// the machine's int8 MAC ceiling and against onnxruntime-node in the same process. What is measured
+// and how: docs/benchmarks.md.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type * as Ort from 'onnxruntime-node';
+import { compileGraph } from '../src/compile/program';
+import { summarize } from '../src/model/analysis';
+import { readModel } from '../src/model/reader';
+import { binding } from '../src/native';
+import { packageRoot } from '../src/paths';
+import { Session, type TensorData } from '../src/session';
+import { encodeModel } from './onnx';
+import { microCases, prng, type MicroCase } from './micro';
+
+export const SCHEMA_VERSION = 1;
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+interface Options {
+  quick: boolean;
+  json: string | null;
+  modelsDir: string;
+  only: string[];
+  threads: number[];
+  ort: boolean;
+  models: boolean;
+  micro: boolean;
+  peakMs: number;
+}
+
+const USAGE = `usage: npm run bench -- [options]
+  --quick            far fewer iterations (CI smoke run, well under a minute)
+  --json FILE        write the results there (default: bench/results/<date>.json)
+  --models DIR       shipped models root (default: ../shared/models beside the package; env CLEAVE_MODELS)
+  --only NAME[,..]   only models and microbenchmarks whose name contains one of these
+  --threads LIST     thread counts, comma separated (default: 1,2)
+  --no-ort           do not load onnxruntime-node (micro rows then say why)
+  --no-models        skip the shipped models
+  --no-micro         skip the microbenchmarks
+  --peak-ms N        length of the ceiling measurement in ms (default: 200)
+  -h, --help         this text`;
+
+class UsageError extends Error {}
+
+export function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    quick: false, json: null,
+    modelsDir: process.env.CLEAVE_MODELS ?? path.resolve(packageRoot, '..', 'shared', 'models'),
+    only: [], threads: [1, 2], ort: true, models: true, micro: true, peakMs: 200,
+  };
+  const value = (i: number, flag: string): string => {
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    switch (a) {
+      case '--quick': o.quick = true; break;
+      case '--json': o.json = path.resolve(value(i, a)); i++; break;
+      case '--models': o.modelsDir = path.resolve(value(i, a)); i++; break;
+      case '--only': o.only.push(...value(i, a).split(',').filter(Boolean)); i++; break;
+      case '--threads': {
+        o.threads = value(i, a).split(',').map(Number);
+        if (o.threads.length === 0 || o.threads.some((t) => !Number.isInteger(t) || t < 1 || t > 256)) {
+          throw new UsageError(`--threads wants integers from 1 to 256, got ${argv[i + 1]}`);
+        }
+        i++;
+        break;
+      }
+      case '--no-ort': o.ort = false; break;
+      case '--no-models': o.models = false; break;
+      case '--no-micro': o.micro = false; break;
+      case '--peak-ms': {
+        o.peakMs = Number(value(i, a));
+        if (!(o.peakMs > 0 && o.peakMs <= 60000)) throw new UsageError(`--peak-ms wants a number of ms in (0, 60000], got ${argv[i + 1]}`);
+        i++;
+        break;
+      }
+      case '-h': case '--help': throw new UsageError('');
+      default: throw new UsageError(`unknown argument ${a}`);
+    }
+  }
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timing
+
+/** How long one configuration is timed: warm-up first, then at least minIters and minMs. */
+interface Budget {
+  warmupIters: number;
+  warmupMs: number;
+  minIters: number;
+  minMs: number;
+  maxIters: number;
+}
+
+const BUDGETS = {
+  full: {
+    fast: { warmupIters: 10, warmupMs: 200, minIters: 50, minMs: 2000, maxIters: 200_000 },
+    scalar: { warmupIters: 1, warmupMs: 0, minIters: 5, minMs: 1000, maxIters: 10_000 },
+  },
+  quick: {
+    fast: { warmupIters: 2, warmupMs: 0, minIters: 5, minMs: 40, maxIters: 2_000 },
+    scalar: { warmupIters: 1, warmupMs: 0, minIters: 2, minMs: 0, maxIters: 2 },
+  },
+} satisfies Record<string, Record<string, Budget>>;
+
+interface Samples {
+  /** Interpreter time per run (µs), as the native session reports it; empty for ORT. */
+  interp: number[];
+  /** Wall time of the whole JS call per run (µs). */
+  wall: number[];
+}
+
+const nowNs = (): bigint => process.hrtime.bigint();
+const msSince = (t: bigint): number => Number(nowNs() - t) / 1e6;
+
+function timeSync(run: () => number, b: Budget): Samples {
+  const w = nowNs();
+  for (let k = 0; k < b.warmupIters || msSince(w) < b.warmupMs; k++) run();
+  const s: Samples = { interp: [], wall: [] };
+  const t0 = nowNs();
+  while (s.wall.length < b.maxIters && (s.wall.length < b.minIters || msSince(t0) < b.minMs)) {
+    const a = nowNs();
+    const micros = run();
+    s.wall.push(Number(nowNs() - a) / 1e3);
+    s.interp.push(micros);
+  }
+  return s;
+}
+
+async function timeAsync(run: () => Promise<unknown>, b: Budget): Promise<Samples> {
+  const w = nowNs();
+  for (let k = 0; k < b.warmupIters || msSince(w) < b.warmupMs; k++) await run();
+  const s: Samples = { interp: [], wall: [] };
+  const t0 = nowNs();
+  while (s.wall.length < b.maxIters && (s.wall.length < b.minIters || msSince(t0) < b.minMs)) {
+    const a = nowNs();
+    await run();
+    s.wall.push(Number(nowNs() - a) / 1e3);
+  }
+  return s;
+}
+
+/** The q-quantile by the nearest-rank method (q = 0.5: median, 0.9: p90). */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+const round = (v: number, digits = 2): number => (Number.isFinite(v) ? Number(v.toFixed(digits)) : v);
+
+function sha256(outputs: readonly ArrayBufferView[]): string {
+  const h = createHash('sha256');
+  for (const o of outputs) h.update(new Uint8Array(o.buffer, o.byteOffset, o.byteLength));
+  return h.digest('hex');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+export interface ModelRow {
+  model: string;
+  threads: number;
+  kernels: string;
+  /** Interpreter time (the primary figure), µs. */
+  medianUs: number;
+  p90Us: number;
+  /** Wall time of Session.runSync (validation, copies, result objects included), µs. */
+  wallMedianUs: number;
+  wallP90Us: number;
+  iterations: number;
+  macs: number;
+  gmacPerSec: number;
+  /** gmacPerSec / (peakGmacPerCore * threads); null without a ceiling. */
+  shareOfPeak: number | null;
+  /** The scalar reference kernels, one thread, interpreter time, same input, same run. */
+  scalarMedianUs: number;
+  scalarIterations: number;
+  speedupOverScalar: number;
+  /** The first run's outputs (after resetState) equal the reference kernels' bytes. */
+  matchesReference: boolean;
+  outputSha256: string;
+}
+
+export interface MicroRow {
+  name: string;
+  threads: number;
+  kernels: string;
+  macs: number;
+  /** cleave: wall time of Session.runSync, µs (the figure compared with ORT's wall time). */
+  cleaveUs: number;
+  cleaveP90Us: number;
+  /** cleave: interpreter time only, µs. */
+  cleaveInterpUs: number;
+  cleaveGmacPerSec: number;
+  cleaveShareOfPeak: number | null;
+  iterations: number;
+  /** onnxruntime-node: wall time of `await session.run(feeds)`, µs; null when ORT could not run it. */
+  ortUs: number | null;
+  ortP90Us: number | null;
+  ortGmacPerSec: number | null;
+  ortShareOfPeak: number | null;
+  ortIterations: number | null;
+  /** cleaveUs / ortUs: below 1, cleave is faster. */
+  ratio: number | null;
+  /** Why ortUs is null. */
+  ortError?: string;
+  outputSha256: string;
+  matchesReference: boolean;
+  /** Largest |cleave - ORT| output difference in LSB (requantization rounding differs slightly). */
+  maxDiffLsb: number | null;
+}
+
+export interface BenchResult {
+  schemaVersion: number;
+  /** int8 MAC ceiling of one core, GMAC/s (the loop named by peakLoop); null when unavailable. */
+  peakGmacPerCore: number | null;
+  peakLoop: string;
+  peakSamples: number[];
+  peakError?: string;
+  /** AVX-512 VNNI ceiling (vpdpbusd) where the CPU has it: what ORT's MLAS can use; else null. */
+  peakVnniGmacPerCore: number | null;
+  cpu: string;
+  cpuFeatures: Record<string, unknown>;
+  cores: number;
+  loadAverage: number[];
+  node: string;
+  date: string;
+  quick: boolean;
+  command: string;
+  budgets: Record<string, Budget>;
+  ort: { version: string | null; error: string | null };
+  ortCallOverheadUs: number | null;
+  models: (ModelRow | { model: string; error: string })[];
+  micro: MicroRow[];
+  errors: string[];
+}
+
+function cpuName(): string {
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) return m[1]!.trim();
+  } catch {
+    // not Linux: fall through
+  }
+  return os.cpus()[0]?.model ?? 'unknown';
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+// ---------------------------------------------------------------------------------------------
+// onnxruntime-node
+
+type OrtModule = typeof Ort;
+
+function loadOrt(enabled: boolean): { ort: OrtModule | null; version: string | null; error: string | null } {
+  if (!enabled) return { ort: null, version: null, error: 'disabled by --no-ort' };
+  // CLEAVE_BENCH_ORT names another module to load instead (tests use it to simulate a broken install).
+  const id = process.env.CLEAVE_BENCH_ORT ?? 'onnxruntime-node';
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const ort = require(id) as OrtModule;
+    const version = (ort.env?.versions as Record<string, string> | undefined)?.node ?? null;
+    return { ort, version, error: null };
+  } catch (err) {
+    return { ort: null, version: null, error: `cannot load ${id}: ${errorText(err).split('\n')[0]}` };
+  }
+}
+
+async function ortSession(ort: OrtModule, bytes: Uint8Array, threads: number): Promise<Ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes, {
+    intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential',
+  });
+}
+
+/** Wall time of one ORT call on a one-byte Identity model: its per-call overhead from JS. */
+async function ortOverhead(ort: OrtModule, budget: Budget): Promise<number> {
+  const bytes = encodeModel({
+    name: 'identity',
+    nodes: [{ opType: 'Identity', inputs: ['x'], outputs: ['y'] }],
+    initializers: [],
+    inputs: [{ name: 'x', type: 'uint8', dims: [1] }],
+    outputs: [{ name: 'y', type: 'uint8', dims: [1] }],
+  });
+  const s = await ortSession(ort, bytes, 1);
+  const feeds = { x: new ort.Tensor('uint8', new Uint8Array(1), [1]) };
+  try {
+    return quantile((await timeAsync(() => s.run(feeds), budget)).wall, 0.5);
+  } finally {
+    await s.release();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Benchmarks
+
+interface ModelFile {
+  name: string;
+  file: string;
+}
+
+export function shippedModels(root: string): ModelFile[] {
+  const list: ModelFile[] = [];
+  for (const base of [root, path.join(root, 'extra')]) {
+    if (!fs.existsSync(base)) continue;
+    for (const name of fs.readdirSync(base).sort()) {
+      const file = path.join(base, name, 'model.tflite');
+      if (fs.existsSync(file)) list.push({ name, file });
+    }
+  }
+  return list;
+}
+
+function randomInputs(session: Session, seed: number): Uint8Array[] {
+  const rand = prng(seed);
+  return session.inputs.map((spec) => Uint8Array.from({ length: spec.byteLength }, () => Math.floor(rand() * 256)));
+}
+
+function sameBytes(a: readonly ArrayBufferView[], b: readonly ArrayBufferView[]): boolean {
+  return a.length === b.length && a.every((x, i) => Buffer.compare(
+    Buffer.from(x.buffer, x.byteOffset, x.byteLength), Buffer.from(b[i]!.buffer, b[i]!.byteOffset, b[i]!.byteLength)) === 0);
+}
+
+class Bench {
+  readonly result: BenchResult;
+  private readonly budget: { fast: Budget; scalar: Budget };
+
+  constructor(private readonly o: Options, command: string) {
+    this.budget = o.quick ? BUDGETS.quick : BUDGETS.full;
+    this.result = {
+      schemaVersion: SCHEMA_VERSION,
+      peakGmacPerCore: null, peakLoop: 'none', peakSamples: [], peakVnniGmacPerCore: null,
+      cpu: cpuName(), cpuFeatures: { ...binding.cpuFeatures() }, cores: os.availableParallelism(),
+      loadAverage: os.loadavg().map((v) => round(v)), node: process.version,
+      date: new Date().toISOString(), quick: o.quick, command,
+      budgets: { ...this.budget },
+      ort: { version: null, error: null }, ortCallOverheadUs: null,
+      models: [], micro: [], errors: [],
+    };
+  }
+
+  private selected(name: string): boolean {
+    return this.o.only.length === 0 || this.o.only.some((s) => name.includes(s));
+  }
+
+  private share(gmacPerSec: number, threads: number): number | null {
+    const peak = this.result.peakGmacPerCore;
+    return peak ? round(gmacPerSec / (peak * threads), 4) : null;
+  }
+
+  measurePeak(): void {
+    const r = this.result;
+    if (typeof binding.measurePeakGmac !== 'function') {
+      r.peakError = 'this build of the addon has no measurePeakGmac (native/bench/peak.cc): rebuild it with `npm run build`';
+      r.errors.push(`ceiling: ${r.peakError}`);
+      return;
+    }
+    r.peakLoop = binding.peakLoop;
+    const v = binding.measurePeakGmac(this.o.peakMs);
+    r.peakSamples.push(round(v, 1));
+    if (v > 0) r.peakGmacPerCore = round(v, 1);
+    else r.peakError = `no int8 SIMD ceiling loop for this CPU (${process.arch})`;
+    if (binding.cpuFeatures().arch === 'x64') {
+      const vnni = binding.measurePeakGmac(Math.min(this.o.peakMs, 100), 'avx512-vpdpbusd');
+      r.peakVnniGmacPerCore = vnni > 0 ? round(vnni, 1) : null;
+    }
+  }
+
+  /** A second ceiling sample at the end (full runs): the better one counts (the machine is shared). */
+  remeasurePeak(): void {
+    const r = this.result;
+    if (r.peakGmacPerCore === null) return;
+    const v = binding.measurePeakGmac(this.o.peakMs);
+    r.peakSamples.push(round(v, 1));
+    if (v > r.peakGmacPerCore) {
+      r.peakGmacPerCore = round(v, 1);
+      for (const m of r.models) if ('medianUs' in m) m.shareOfPeak = this.share(m.gmacPerSec, m.threads);
+      for (const m of r.micro) {
+        m.cleaveShareOfPeak = this.share(m.cleaveGmacPerSec, m.threads);
+        m.ortShareOfPeak = m.ortGmacPerSec === null ? null : this.share(m.ortGmacPerSec, m.threads);
+      }
+    }
+  }
+
+  runModels(): void {
+    for (const m of shippedModels(this.o.modelsDir).filter((f) => this.selected(f.name))) {
+      try {
+        this.runModel(m);
+      } catch (err) {
+        const message = `${m.name}: ${errorText(err)}`;
+        this.result.models.push({ model: m.name, error: errorText(err) });
+        this.result.errors.push(message);
+        process.stderr.write(`bench: ${message}\n`);
+      }
+    }
+    if (shippedModels(this.o.modelsDir).length === 0) {
+      this.result.errors.push(`no models under ${this.o.modelsDir} (--models DIR)`);
+    }
+  }
+
+  private runModel(m: ModelFile): void {
+    const graph = readModel(fs.readFileSync(m.file), m.file);
+    const macs = summarize(graph).macs;
+    const program = compileGraph(graph).bytes;
+
+    const reference = Session.fromBytes(program, m.file, { threads: 1, kernels: 'reference' });
+    const inputs = randomInputs(reference, 7);
+    let refOutputs: TensorData[];
+    let scalar: Samples;
+    try {
+      reference.resetState();
+      refOutputs = reference.runSync(inputs).outputs;
+      scalar = timeSync(() => reference.runSync(inputs).micros, this.budget.scalar);
+    } finally {
+      reference.dispose();
+    }
+    const scalarMedianUs = quantile(scalar.interp, 0.5);
+
+    for (const threads of this.o.threads) {
+      const s = Session.fromBytes(program, m.file, { threads, kernels: 'auto' });
+      try {
+        s.resetState();
+        const first = s.runSync(inputs).outputs;
+        const t = timeSync(() => s.runSync(inputs).micros, this.budget.fast);
+        const medianUs = quantile(t.interp, 0.5);
+        const gmacPerSec = macs / medianUs / 1e3;
+        const row: ModelRow = {
+          model: m.name, threads, kernels: s.kernels,
+          medianUs: round(medianUs), p90Us: round(quantile(t.interp, 0.9)),
+          wallMedianUs: round(quantile(t.wall, 0.5)), wallP90Us: round(quantile(t.wall, 0.9)),
+          iterations: t.interp.length,
+          macs, gmacPerSec: round(gmacPerSec, 3), shareOfPeak: this.share(gmacPerSec, threads),
+          scalarMedianUs: round(scalarMedianUs), scalarIterations: scalar.interp.length,
+          speedupOverScalar: round(scalarMedianUs / medianUs, 1),
+          matchesReference: sameBytes(first, refOutputs), outputSha256: sha256(first),
+        };
+        if (!row.matchesReference) this.result.errors.push(`${m.name}: ${threads} thread(s) ${s.kernels} differs from the reference kernels`);
+        this.result.models.push(row);
+        printModelRow(row);
+      } finally {
+        s.dispose();
+      }
+    }
+  }
+
+  async runMicro(ort: OrtModule | null, ortError: string | null): Promise<void> {
+    for (const c of microCases().filter((k) => this.selected(k.name))) {
+      try {
+        await this.runMicroCase(c, ort, ortError);
+      } catch (err) {
+        const message = `${c.name}: ${errorText(err)}`;
+        this.result.errors.push(message);
+        process.stderr.write(`bench: ${message}\n`);
+      }
+    }
+  }
+
+  private async runMicroCase(c: MicroCase, ort: OrtModule | null, ortError: string | null): Promise<void> {
+    const program = compileGraph(c.graph).bytes;
+    const reference = Session.fromBytes(program, c.name, { threads: 1, kernels: 'reference' });
+    const refOutputs = reference.runSync(c.input).outputs;
+    reference.dispose();
+    for (const threads of this.o.threads) {
+      const s = Session.fromBytes(program, c.name, { threads, kernels: 'auto' });
+      let row: MicroRow;
+      try {
+        const outputs = s.runSync(c.input).outputs;
+        const t = timeSync(() => s.runSync(c.input).micros, this.budget.fast);
+        const cleaveUs = quantile(t.wall, 0.5);
+        const gmac = c.macs / cleaveUs / 1e3;
+        row = {
+          name: c.name, threads, kernels: s.kernels, macs: c.macs,
+          cleaveUs: round(cleaveUs), cleaveP90Us: round(quantile(t.wall, 0.9)), cleaveInterpUs: round(quantile(t.interp, 0.5)),
+          cleaveGmacPerSec: round(gmac, 3), cleaveShareOfPeak: this.share(gmac, threads), iterations: t.wall.length,
+          ortUs: null, ortP90Us: null, ortGmacPerSec: null, ortShareOfPeak: null, ortIterations: null, ratio: null,
+          outputSha256: sha256(outputs), matchesReference: sameBytes(outputs, refOutputs), maxDiffLsb: null,
+        };
+        if (!row.matchesReference) this.result.errors.push(`${c.name}: ${threads} thread(s) ${s.kernels} differs from the reference kernels`);
+      } finally {
+        s.dispose();
+      }
+      if (ort) await this.runOrt(ort, c, threads, row, refOutputs[0]! as Int8Array);
+      else row.ortError = ortError ?? 'onnxruntime-node not loaded';
+      this.result.micro.push(row);
+      printMicroRow(row);
+    }
+  }
+
+  private async runOrt(ort: OrtModule, c: MicroCase, threads: number, row: MicroRow, cleaveOut: Int8Array): Promise<void> {
+    let session: Ort.InferenceSession | null = null;
+    try {
+      session = await ortSession(ort, c.onnx, threads);
+      const feeds = { [c.ortInput.name]: new ort.Tensor('uint8', c.ortInput.data, c.ortInput.dims) };
+      const out = (await session.run(feeds))[c.ortOutput];
+      if (!out || !(out.data instanceof Uint8Array)) throw new Error(`ORT returned no uint8 output "${c.ortOutput}"`);
+      const mine = c.ortToCleave(out.data);
+      let maxDiff = 0;
+      for (let i = 0; i < mine.length; i++) maxDiff = Math.max(maxDiff, Math.abs(mine[i]! - cleaveOut[i]!));
+      const s = session;
+      const t = await timeAsync(() => s.run(feeds), this.budget.fast);
+      const ortUs = quantile(t.wall, 0.5);
+      const gmac = c.macs / ortUs / 1e3;
+      Object.assign(row, {
+        ortUs: round(ortUs), ortP90Us: round(quantile(t.wall, 0.9)), ortGmacPerSec: round(gmac, 3),
+        ortShareOfPeak: this.share(gmac, threads), ortIterations: t.wall.length,
+        ratio: round(row.cleaveUs / ortUs, 3), maxDiffLsb: maxDiff,
+      });
+    } catch (err) {
+      row.ortError = `onnxruntime-node could not run ${c.name}: ${errorText(err).split('\n')[0]}`;
+    } finally {
+      if (session) await session.release().catch(() => undefined);
+    }
+  }
+
+  async run(): Promise<BenchResult> {
+    const r = this.result;
+    this.measurePeak();
+    printHeader(r);
+    if (this.o.models) {
+      process.stdout.write(`\nmodels (interpreter time; wall = whole runSync call; scalar = reference kernels, 1 thread)\n`);
+      printModelHeader();
+      this.runModels();
+    }
+    if (this.o.micro) {
+      const loaded = loadOrt(this.o.ort);
+      r.ort = { version: loaded.version, error: loaded.error };
+      if (loaded.ort) {
+        try {
+          r.ortCallOverheadUs = round(await ortOverhead(loaded.ort, this.budget.fast));
+        } catch (err) {
+          r.ort.error = `onnxruntime-node loaded but cannot run a model: ${errorText(err).split('\n')[0]}`;
+        }
+      }
+      const ort = r.ort.error === null ? loaded.ort : null;
+      process.stdout.write(`\nmicrobenchmarks (wall time per call, both runtimes; ratio = cleave / ORT, below 1 = cleave faster)\n`);
+      if (r.ort.error) process.stdout.write(`onnxruntime-node: ${r.ort.error}\n`);
+      else process.stdout.write(`onnxruntime-node ${r.ort.version}: per-call overhead ${fmt(r.ortCallOverheadUs!, 1)} µs (1-byte Identity)\n`);
+      printMicroHeader();
+      await this.runMicro(ort, r.ort.error);
+    }
+    if (!this.o.quick) this.remeasurePeak();
+    return r;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Printing
+
+function fmt(v: number | null, digits = 0): string {
+  if (v === null || !Number.isFinite(v)) return '-';
+  return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+/** Microseconds with one decimal below 1000, none above. */
+const us = (v: number | null): string => fmt(v, v !== null && Math.abs(v) < 1000 ? 1 : 0);
+const pct = (v: number | null): string => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
+
+function row(cells: [string, number][]): string {
+  return cells.map(([s, w]) => (w < 0 ? s.padEnd(-w) : s.padStart(w))).join('  ') + '\n';
+}
+
+function printHeader(r: BenchResult): void {
+  const peak = r.peakGmacPerCore === null ? `unavailable (${r.peakError})` : `${fmt(r.peakGmacPerCore, 1)} GMAC/s per core (${r.peakLoop})`;
+  process.stdout.write(`cleave bench${r.quick ? ' --quick' : ''}: ${r.cpu}, ${r.cores} core(s), node ${r.node}, load ${r.loadAverage.join(' ')}\n`);
+  process.stdout.write(`int8 MAC ceiling: ${peak}\n`);
+  if (r.peakVnniGmacPerCore) process.stdout.write(`  (AVX-512 VNNI vpdpbusd ceiling, which peers may use: ${fmt(r.peakVnniGmacPerCore, 1)} GMAC/s per core)\n`);
+}
+
+const MODEL_COLS: [string, number][] = [
+  ['model', -24], ['thr', 3], ['kernels', -8], ['median µs', 10], ['p90 µs', 10], ['wall µs', 10], ['MMAC', 8],
+  ['GMAC/s', 7], ['% peak', 7], ['scalar µs', 11], ['x scalar', 8], ['= ref', 5],
+];
+function printModelHeader(): void {
+  process.stdout.write(row(MODEL_COLS));
+}
+function printModelRow(m: ModelRow): void {
+  const v = [m.model, String(m.threads), m.kernels, us(m.medianUs), us(m.p90Us), us(m.wallMedianUs), fmt(m.macs / 1e6, 2),
+    fmt(m.gmacPerSec, 1), pct(m.shareOfPeak), us(m.scalarMedianUs), fmt(m.speedupOverScalar, 1), m.matchesReference ? 'yes' : 'NO'];
+  process.stdout.write(row(MODEL_COLS.map(([, w], i) => [v[i]!, w])));
+}
+
+const MICRO_COLS: [string, number][] = [
+  ['microbenchmark', -22], ['thr', 3], ['cleave µs', 10], ['interp µs', 10], ['ORT µs', 10], ['ratio', 6],
+  ['cleave %pk', 10], ['ORT %pk', 8], ['= ref', 5], ['Δ LSB', 5],
+];
+function printMicroHeader(): void {
+  process.stdout.write(row(MICRO_COLS));
+}
+function printMicroRow(m: MicroRow): void {
+  const v = [m.name, String(m.threads), us(m.cleaveUs), us(m.cleaveInterpUs), us(m.ortUs), fmt(m.ratio, 2),
+    pct(m.cleaveShareOfPeak), pct(m.ortShareOfPeak), m.matchesReference ? 'yes' : 'NO', m.maxDiffLsb === null ? '-' : String(m.maxDiffLsb)];
+  process.stdout.write(row(MICRO_COLS.map(([, w], i) => [v[i]!, w])));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function main(argv: string[]): Promise<number> {
+  let o: Options;
+  try {
+    o = parseArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    if (err.message) process.stderr.write(`bench: ${err.message}\n`);
+    process.stderr.write(`${USAGE}\n`);
+    return err.message ? 2 : 0;
+  }
+  const started = nowNs();
+  const result = await new Bench(o, argv.length ? ['npm run bench --', ...argv].join(' ') : 'npm run bench').run();
+  const file = o.json ?? path.join(packageRoot, 'bench', 'results', `${result.date.replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}.json`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`\n${result.errors.length} error(s)${result.errors.map((e) => `\n  ${e}`).join('')}\n`);
+  process.stdout.write(`results: ${file} (${(msSince(started) / 1000).toFixed(1)} s)\n`);
+  return result.errors.length === 0 ? 0 : 1;
+}
+
+if (require.main === module) {
+  // `npm run bench | head` closes stdout early: stop quietly instead of throwing EPIPE.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  main(process.argv.slice(2)).then(
+    (code) => { process.exitCode = code; },
+    (err: unknown) => {
+      process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

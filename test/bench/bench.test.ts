@@ -1,0 +1,129 @@
+// Smoke test of `npm run bench -- --quick --json FILE`: it runs, exits 0 and writes the documented
+// JSON (docs/benchmarks.md). No timing is asserted (machines are noisy); what is asserted is shape,
+// and that cleave's outputs are bit-identical across thread counts and with the reference kernels.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const repoRoot = path.resolve(__dirname, '..', '..');
+const script = path.join(repoRoot, 'dist', 'bench', 'run.js');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-bench-'));
+t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** dist/bench/run.js, compiled by tsc when it is missing or older than a bench/ source. */
+function ensureBuilt(): string | null {
+  const newest = Math.max(...fs.readdirSync(path.join(repoRoot, 'bench')).filter((f) => f.endsWith('.ts'))
+    .map((f) => fs.statSync(path.join(repoRoot, 'bench', f)).mtimeMs));
+  if (fs.existsSync(script) && fs.statSync(script).mtimeMs >= newest) return null;
+  const tsc = require.resolve('typescript/bin/tsc', { paths: [repoRoot] });
+  // tsc still emits when other parts of the tree have type errors; what matters is the bench output.
+  const r = spawnSync(process.execPath, [tsc, '-p', path.join(repoRoot, 'tsconfig.json')], { cwd: repoRoot, encoding: 'utf8', timeout: 300_000 });
+  return fs.existsSync(script) ? null : `tsc did not produce ${script}: ${r.stdout}${r.stderr}`;
+}
+
+function bench(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, [script, ...args], {
+    cwd: repoRoot, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 240_000, maxBuffer: 16 * 1024 * 1024,
+  });
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+interface Json {
+  [key: string]: unknown;
+  models: Record<string, unknown>[];
+  micro: Record<string, unknown>[];
+}
+
+const buildError = ensureBuilt();
+
+t.test('dist/bench/run.js is built', async (t) => {
+  t.equal(buildError, null);
+});
+
+t.test('npm run bench -- --quick --json FILE', { skip: buildError ?? false }, async (t) => {
+  const out = path.join(tmp, 'quick.json');
+  const r = bench(['--quick', '--json', out]);
+  t.equal(r.status, 0, 'exits 0', { stdout: r.stdout, stderr: r.stderr });
+  t.match(r.stdout, /int8 MAC ceiling: /, 'prints the ceiling');
+  t.match(r.stdout, /microbenchmark\s+thr\s+cleave µs/, 'prints the micro table');
+  t.ok(fs.existsSync(out), 'wrote the JSON');
+  const j = JSON.parse(fs.readFileSync(out, 'utf8')) as Json;
+
+  // Top level.
+  t.ok(isNumber(j.peakGmacPerCore) && j.peakGmacPerCore > 0, `peakGmacPerCore is a positive number (${j.peakGmacPerCore}; ${j.peakError ?? ''})`);
+  t.type(j.peakLoop, 'string');
+  t.type(j.cpu, 'string');
+  t.ok(!Number.isNaN(Date.parse(j.date as string)), 'date is an ISO date');
+  t.equal(j.quick, true);
+  t.same(j.errors, [], 'no errors recorded');
+
+  // Models: every shipped model at 1 and 2 threads, bit-exact with the reference kernels.
+  t.ok(j.models.length >= 2, `${j.models.length} model rows`);
+  const models = new Map<string, Record<string, unknown>[]>();
+  for (const m of j.models) {
+    t.notOk('error' in m, `${m.model}: ran (${m.error ?? ''})`);
+    for (const k of ['medianUs', 'p90Us', 'macs', 'gmacPerSec', 'scalarMedianUs', 'speedupOverScalar']) {
+      t.ok(isNumber(m[k]), `${m.model}/${m.threads}: ${k} is a number`);
+    }
+    t.ok((m.p90Us as number) >= (m.medianUs as number), `${m.model}/${m.threads}: p90 >= median`);
+    t.ok(isNumber(m.shareOfPeak), `${m.model}/${m.threads}: shareOfPeak is a number`);
+    t.type(m.kernels, 'string');
+    t.equal(m.matchesReference, true, `${m.model}/${m.threads}: same bytes as the reference kernels`);
+    models.set(m.model as string, [...(models.get(m.model as string) ?? []), m]);
+  }
+  for (const [name, rows] of models) {
+    t.same(rows.map((r) => r.threads), [1, 2], `${name}: 1 and 2 threads`);
+    t.equal(new Set(rows.map((r) => r.outputSha256)).size, 1, `${name}: outputs bit-identical across threads`);
+  }
+
+  // Microbenchmarks: the three cases at 1 and 2 threads; cleave's bytes identical across threads.
+  const names = [...new Set(j.micro.map((m) => m.name as string))];
+  t.same(names, ['conv3x3_64to64_56x56', 'fc_1x1024x1024', 'fc_256x512x512']);
+  const ort = j.ort as { version: string | null; error: string | null };
+  if (ort.error) t.comment(`onnxruntime-node not measured: ${ort.error}`);
+  for (const name of names) {
+    const rows = j.micro.filter((m) => m.name === name);
+    t.same(rows.map((r) => r.threads), [1, 2], `${name}: 1 and 2 threads`);
+    t.equal(new Set(rows.map((r) => r.outputSha256)).size, 1, `${name}: cleave's outputs bit-identical between 1 and 2 threads`);
+    for (const m of rows) {
+      t.ok(isNumber(m.cleaveUs) && (m.cleaveUs as number) > 0, `${name}/${m.threads}: cleaveUs`);
+      t.equal(m.matchesReference, true, `${name}/${m.threads}: same bytes as the reference kernels`);
+      if (ort.error) {
+        t.equal(m.ortUs, null);
+        t.type(m.ortError, 'string', `${name}/${m.threads}: says why ORT was not measured`);
+      } else if (m.ortUs === null) {
+        t.type(m.ortError, 'string', `${name}/${m.threads}: ORT failed and says why (${m.ortError})`);
+      } else {
+        t.ok(isNumber(m.ortUs) && isNumber(m.ratio), `${name}/${m.threads}: ortUs and ratio`);
+        // Not bounded: ORT's AVX2 u8s8 path saturates in int16 on some inputs (docs/benchmarks.md).
+        t.ok(isNumber(m.maxDiffLsb), `${name}/${m.threads}: cleave vs ORT max difference recorded (${m.maxDiffLsb} LSB)`);
+      }
+    }
+  }
+});
+
+t.test('without onnxruntime-node the JSON says why and cleave is still measured', { skip: buildError ?? false }, async (t) => {
+  const out = path.join(tmp, 'no-ort.json');
+  const r = bench(['--quick', '--no-models', '--only', 'fc_1x1024', '--json', out], { CLEAVE_BENCH_ORT: path.join(tmp, 'no-such-module') });
+  t.equal(r.status, 0, 'exits 0', { stdout: r.stdout, stderr: r.stderr });
+  const j = JSON.parse(fs.readFileSync(out, 'utf8')) as Json;
+  t.match((j.ort as { error: string }).error, /cannot load .*no-such-module/);
+  t.same(j.models, []);
+  t.equal(j.micro.length, 2);
+  for (const m of j.micro) {
+    t.ok(isNumber(m.cleaveUs), 'cleave measured');
+    t.equal(m.ortUs, null);
+    t.equal(m.ratio, null);
+    t.match(m.ortError, /cannot load/);
+  }
+});
+
+t.test('bad arguments exit 2 with usage', { skip: buildError ?? false }, async (t) => {
+  const r = bench(['--threads', '0']);
+  t.equal(r.status, 2);
+  t.match(r.stderr, /--threads wants integers/);
+  t.match(r.stderr, /usage: npm run bench/);
+});
