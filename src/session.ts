@@ -90,6 +90,10 @@ export class Session {
     if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
       throw new CleaveError('BAD_ARGUMENT', `threads must be an integer from 1 to 256, got ${options.threads}`);
     }
+    const isTflite = bytes.length >= 8 && String.fromCharCode(...bytes.subarray(4, 8)) === 'TFL3';
+    if (!isProgram(bytes) && !isTflite) {
+      throw new CleaveError('NOT_A_MODEL', `${source}: neither a cleave Program (magic "CLVP") nor a TFLite model (identifier "TFL3")`);
+    }
     const program = isProgram(bytes) ? bytes : compileGraph(readModel(bytes, source)).bytes;
     const tables = readProgramTables(program, source);
     let native: NativeSession;
