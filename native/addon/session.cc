@@ -6,14 +6,14 @@
 
 namespace cleave {
 
-namespace {
-
 // Inputs as views into JS-owned memory, kept alive by references until the run ends, so each input
 // is copied exactly once: from the caller's typed array into the arena.
 struct HeldInputs {
   std::vector<InputView> views;
   std::vector<Napi::Reference<Napi::Value>> keep_alive;
 };
+
+namespace {
 
 bool ReadInputs(const Napi::Value& value, HeldInputs* held, std::string* error) {
   if (!value.IsArray()) {
@@ -141,17 +141,23 @@ Napi::Value SessionWrap::Threads(const Napi::CallbackInfo& info) {
   return core_ ? Napi::Number::New(info.Env(), core_->threads()) : info.Env().Undefined();
 }
 
-Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
+// Validates the inputs argument and takes the session's one run slot; null (with a pending JS
+// exception) when either fails.
+std::shared_ptr<SessionCore> SessionWrap::BeginRun(const Napi::CallbackInfo& info, HeldInputs* held) {
   Napi::Env env = info.Env();
-  HeldInputs held;
   std::string error;
-  if (!ReadInputs(info[0], &held, &error)) {
+  if (!ReadInputs(info[0], held, &error)) {
     Napi::TypeError::New(env, error).ThrowAsJavaScriptException();
-    return env.Undefined();
+    return nullptr;
   }
-  std::shared_ptr<SessionCore> core = Acquire(env);
-  if (!core) return env.Undefined();
-  auto* worker = new RunWorker(env, core, std::move(held), info[1].ToBoolean().Value());
+  return Acquire(env);
+}
+
+Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
+  HeldInputs held;
+  std::shared_ptr<SessionCore> core = BeginRun(info, &held);
+  if (!core) return info.Env().Undefined();
+  auto* worker = new RunWorker(info.Env(), core, std::move(held), info[1].ToBoolean().Value());
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
@@ -160,12 +166,7 @@ Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
 Napi::Value SessionWrap::RunSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   HeldInputs held;
-  std::string error;
-  if (!ReadInputs(info[0], &held, &error)) {
-    Napi::TypeError::New(env, error).ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  std::shared_ptr<SessionCore> core = Acquire(env);
+  std::shared_ptr<SessionCore> core = BeginRun(info, &held);
   if (!core) return env.Undefined();
   RunResult result;
   core->Run(held.views, info[1].ToBoolean().Value(), &result);

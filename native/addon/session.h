@@ -9,6 +9,8 @@
 
 namespace cleave {
 
+struct HeldInputs;
+
 class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
  public:
   static Napi::Function Define(Napi::Env env);
@@ -24,6 +26,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   std::shared_ptr<SessionCore> Acquire(Napi::Env env);
+  std::shared_ptr<SessionCore> BeginRun(const Napi::CallbackInfo& info, HeldInputs* held);
   std::shared_ptr<SessionCore> core_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "interp/op_params.h"
 #include "kernels/add.h"
 #include "kernels/concatenation.h"
 #include "kernels/conv.h"
@@ -20,20 +21,6 @@ namespace {
 
 int64_t Elements(const kernels::Shape& s) { return int64_t(s.dims[0]) * s.dims[1] * s.dims[2] * s.dims[3]; }
 
-kernels::ConvParams ConvParamsFrom(const int32_t* p) {
-  kernels::ConvParams c;
-  c.stride_h = p[0];
-  c.stride_w = p[1];
-  c.dilation_h = p[2];
-  c.dilation_w = p[3];
-  c.pad_top = p[4];
-  c.pad_left = p[5];
-  c.input_offset = p[6];
-  c.output_offset = p[7];
-  c.act_min = p[8];
-  c.act_max = p[9];
-  return c;
-}
 
 }  // namespace
 

@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "interp/op_params.h"
+
 namespace cleave {
 
 namespace {
@@ -16,20 +18,6 @@ void* AlignedAlloc(size_t size) {
   return std::aligned_alloc(64, rounded > 0 ? rounded : 64);
 }
 
-kernels::ConvParams ConvParamsFrom(const int32_t* p) {
-  kernels::ConvParams c;
-  c.stride_h = p[0];
-  c.stride_w = p[1];
-  c.dilation_h = p[2];
-  c.dilation_w = p[3];
-  c.pad_top = p[4];
-  c.pad_left = p[5];
-  c.input_offset = p[6];
-  c.output_offset = p[7];
-  c.act_min = p[8];
-  c.act_max = p[9];
-  return c;
-}
 
 }  // namespace
 
