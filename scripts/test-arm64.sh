@@ -130,13 +130,13 @@ if [ -n "${CLEAVE_DIST:-}" ]; then
 else
   # A private compile of src/ (incremental, ~2 s warm), so a stale or half-written dist/ of another
   # build does not decide what runs here.
-  # tsconfig.json's sources plus test/lib/synthetic.ts (graphs for the differential section).
+  # tsconfig.json's sources plus test/lib/{synthetic,differential-cases}.ts (the differential section).
   DIST=$OUT/dist
   cat >"$OUT/tsconfig.arm64.json" <<'JSON'
 {
   "extends": "../tsconfig.json",
   "compilerOptions": { "outDir": "dist", "rootDir": "..", "incremental": true, "tsBuildInfoFile": "dist/.tsbuildinfo" },
-  "include": ["../src/**/*.ts", "../hal/**/*.ts", "../test/fuzz/*.ts", "../test/lib/synthetic.ts"]
+  "include": ["../src/**/*.ts", "../hal/**/*.ts", "../test/fuzz/*.ts", "../test/lib/synthetic.ts", "../test/lib/differential-cases.ts"]
 }
 JSON
   t0=$(now)

@@ -297,25 +297,24 @@ function goldenSection(rep, ctx) {
 // Differential: every optimized kernel set this CPU can run, at 1, 2 and 3 threads, gives the
 // reference kernels' bytes on randomized single-op graphs and extreme inputs/weights. The cases are
 // those of test/interp/differential.test.ts (keep the two in step); the graphs come from the
-// compiled test/lib/synthetic.js, which scripts/test-arm64.sh compiles into its dist.
+// compiled test/lib/differential-cases.js, which scripts/test-arm64.sh compiles into its dist.
 function differentialSection(rep, ctx) {
-  const syntheticFile = path.join(ctx.opts.dist, 'test', 'lib', 'synthetic.js');
+  const casesFile = path.join(ctx.opts.dist, 'test', 'lib', 'differential-cases.js');
   const sets = runnableKernelSets(ctx.features).filter((k) => k !== 'reference');
   rep.section(`differential: reference vs ${sets.join(', ') || '(no optimized set)'} at 1, 2, 3 threads`);
-  if (!fs.existsSync(syntheticFile)) {
-    rep.skip('differential', `${syntheticFile} not compiled (scripts/test-arm64.sh compiles it; CLEAVE_DIST=dist lacks it)`);
+  if (!fs.existsSync(casesFile)) {
+    rep.skip('differential', `${casesFile} not compiled (scripts/test-arm64.sh compiles it; CLEAVE_DIST=dist lacks it)`);
     return;
   }
   if (sets.length === 0) {
     rep.skip('differential', 'this CPU has no optimized kernel set');
     return;
   }
-  const { convGraph, fullyConnectedGraph, randomBytes } = require(syntheticFile);
-  const { prng } = require(path.join(ctx.opts.dist, 'test', 'fuzz', 'mutate.js'));
+  const { differentialCases } = require(casesFile);
+  const { convGraph } = require(path.join(ctx.opts.dist, 'test', 'lib', 'synthetic.js'));
   const { compileGraph } = require(path.join(ctx.opts.dist, 'src', 'compile', 'program.js'));
   const { Session } = ctx.api;
 
-  const inputsFor = (bytes, seed) => [randomBytes(bytes, seed), new Uint8Array(bytes).fill(0x80), new Uint8Array(bytes).fill(0x7f)];
   const compare = (graph, inputs, label) => {
     const name = `differential ${label}`;
     if (!rep.wanted(name)) return;
@@ -355,51 +354,8 @@ function differentialSection(rep, ctx) {
     return { pass: false, diagnostics: [`kernels: '${other}' was accepted`] };
   });
 
-  // conv and depthwise: randomized shapes
-  const rand = prng(42);
-  const pick = (xs) => xs[Math.floor(rand() * xs.length)];
-  for (let i = 0; i < 40; i++) {
-    const depthwise = i % 3 === 2;
-    const spec = {
-      height: pick([1, 2, 5, 7, 12]),
-      width: pick([1, 3, 6, 9, 17]),
-      inChannels: pick([1, 3, 7, 8, 16, 19, 33]),
-      outChannels: pick([1, 5, 8, 9, 16, 24, 31]),
-      kernel: pick([1, 1, 3, 5]),
-      kernelW: pick([1, 3]),
-      stride: pick([1, 1, 2]),
-      strideW: pick([1, 2, 3]),
-      dilation: pick([1, 1, 2]),
-      padding: pick(['SAME', 'VALID']),
-      depthwise,
-      depthMultiplier: depthwise ? pick([1, 1, 2]) : 1,
-      activation: pick(['NONE', 'RELU', 'RELU6']),
-      inputZeroPoint: pick([-128, -3, 0, 127]),
-      outputScale: pick([0.01, 0.08, 0.5]),
-      seed: i + 1,
-    };
-    if (spec.padding === 'VALID' && ((spec.height - ((spec.kernel - 1) * spec.dilation + 1)) < 0 ||
-      (spec.width - ((spec.kernelW - 1) * spec.dilation + 1)) < 0)) continue;
-    compare(convGraph(spec), inputsFor(spec.height * spec.width * spec.inChannels, 100 + i), `random #${i} ${JSON.stringify(spec)}`);
-  }
-  // conv and depthwise: extreme weights (all -128, all 127) with extreme inputs
-  for (const weightFill of [-128, 127]) {
-    for (const depthwise of [false, true]) {
-      const spec = { height: 6, width: 7, inChannels: 37, outChannels: 13, kernel: 3, depthwise, weightFill, inputZeroPoint: 127, outputScale: 8 };
-      compare(convGraph(spec), inputsFor(6 * 7 * 37, 5), `weights ${weightFill}, ${depthwise ? 'depthwise' : 'conv'}`);
-    }
-  }
-  // fully connected: batches, widths, per-tensor and per-channel
-  const shapes = [[1, 1, 1], [1, 7, 3], [1, 64, 10], [3, 33, 17], [5, 256, 40], [9, 100, 8], [1, 1024, 12]];
-  for (const [batches, inputs, outputs] of shapes) {
-    for (const perChannel of [false, true]) {
-      for (const weightFill of [undefined, -128, 127]) {
-        const g = fullyConnectedGraph({ batches, inputs, outputs, perChannel, weightFill, inputZeroPoint: weightFill === undefined ? 7 : 127 });
-        compare(g, inputsFor(batches * inputs, batches * 1000 + inputs),
-          `fc ${batches}x${inputs}->${outputs} perChannel=${perChannel} weights=${weightFill ?? 'random'}`);
-      }
-    }
-  }
+  // The same cases as test/interp/differential.test.ts (test/lib/differential-cases.ts).
+  for (const c of differentialCases()) compare(c.graph, c.inputs, c.label);
 }
 
 const SECTIONS = [

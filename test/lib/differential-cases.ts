@@ -1,0 +1,69 @@
+// The differential cases: graphs whose optimized kernel paths must give the reference's bytes.
+// Shared by test/interp/differential.test.ts (host, tap) and test/arm64/run.js (under qemu).
+import type { Graph } from '../../src/model/graph';
+import { prng } from '../fuzz/mutate';
+import { type ConvSpec, convGraph, fullyConnectedGraph, randomBytes } from './synthetic';
+
+export interface DifferentialCase {
+  label: string;
+  graph: Graph;
+  /** Random bytes, then all -128, then all 127. */
+  inputs: Uint8Array[];
+}
+
+function inputsFor(bytes: number, seed: number): Uint8Array[] {
+  return [randomBytes(bytes, seed), new Uint8Array(bytes).fill(0x80), new Uint8Array(bytes).fill(0x7f)];
+}
+
+export function differentialCases(): DifferentialCase[] {
+  const cases: DifferentialCase[] = [];
+  // conv and depthwise: randomized shapes (odd channel counts, 1x1 spatial, widths off the vector
+  // width, strides, padding, dilation, depth multipliers, activations, zero points)
+  const rand = prng(42);
+  const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  for (let i = 0; i < 40; i++) {
+    const depthwise = i % 3 === 2;
+    const spec: ConvSpec = {
+      height: pick([1, 2, 5, 7, 12]),
+      width: pick([1, 3, 6, 9, 17]),
+      inChannels: pick([1, 3, 7, 8, 16, 19, 33]),
+      outChannels: pick([1, 5, 8, 9, 16, 24, 31]),
+      kernel: pick([1, 1, 3, 5]),
+      kernelW: pick([1, 3]),
+      stride: pick([1, 1, 2]),
+      strideW: pick([1, 2, 3]),
+      dilation: pick([1, 1, 2]),
+      padding: pick(['SAME', 'VALID']),
+      depthwise,
+      depthMultiplier: depthwise ? pick([1, 1, 2, 8]) : 1,
+      activation: pick(['NONE', 'RELU', 'RELU6']),
+      inputZeroPoint: pick([-128, -3, 0, 127]),
+      outputScale: pick([0.01, 0.08, 0.5]),
+      seed: i + 1,
+    };
+    const reach = (k: number) => (k - 1) * spec.dilation! + 1;
+    if (spec.padding === 'VALID' && (spec.height < reach(spec.kernel) || spec.width < reach(spec.kernelW!))) continue;
+    cases.push({ label: `random #${i} ${JSON.stringify(spec)}`, graph: convGraph(spec), inputs: inputsFor(spec.height * spec.width * spec.inChannels, 100 + i) });
+  }
+  // extreme weights (all -128, all 127) with extreme inputs
+  for (const weightFill of [-128, 127]) {
+    for (const depthwise of [false, true]) {
+      const spec: ConvSpec = { height: 6, width: 7, inChannels: 37, outChannels: 13, kernel: 3, depthwise, weightFill, inputZeroPoint: 127, outputScale: 8 };
+      cases.push({ label: `weights ${weightFill}, ${depthwise ? 'depthwise' : 'conv'}`, graph: convGraph(spec), inputs: inputsFor(6 * 7 * 37, 5) });
+    }
+  }
+  // fully connected: batches, widths, per-tensor and per-channel
+  const shapes = [[1, 1, 1], [1, 7, 3], [1, 64, 10], [3, 33, 17], [5, 256, 40], [9, 100, 8], [1, 1024, 12]] as const;
+  for (const [batches, inputs, outputs] of shapes) {
+    for (const perChannel of [false, true]) {
+      for (const weightFill of [undefined, -128, 127]) {
+        cases.push({
+          label: `fc ${batches}x${inputs}->${outputs} perChannel=${perChannel} weights=${weightFill ?? 'random'}`,
+          graph: fullyConnectedGraph({ batches, inputs, outputs, perChannel, weightFill, inputZeroPoint: weightFill === undefined ? 7 : 127 }),
+          inputs: inputsFor(batches * inputs, batches * 1000 + inputs),
+        });
+      }
+    }
+  }
+  return cases;
+}
