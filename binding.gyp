@@ -24,17 +24,19 @@
       "dependencies": ["cleave_avx2", "cleave_neon_dotprod"],
       "sources": [
         "native/addon/addon.cc",
+        "native/addon/codec_glue.cc",
         "native/addon/cpu_features.cc",
         "native/addon/session.cc",
         "native/addon/session_core.cc",
         "native/bench/peak.cc",
-        "native/interp/crc32.cc",
+        "native/common/crc32.cc",
         "native/interp/interpreter.cc",
         "native/interp/optimized_ops.cc",
         "native/interp/program.cc",
         "native/interp/thread_pool.cc",
         "native/kernels/arm/neon.cc",
-        "<!@(node -p \"require('fs').readdirSync('native/kernels').filter(f => f.endsWith('.cc')).map(f => 'native/kernels/' + f).join(' ')\")"
+        "<!@(node -p \"require('fs').readdirSync('native/kernels').filter(f => f.endsWith('.cc')).map(f => 'native/kernels/' + f).join(' ')\")",
+        "<!@(node -p \"require('fs').readdirSync('native/codec').filter(f => f.endsWith('.cc')).map(f => 'native/codec/' + f).join(' ')\")"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"]

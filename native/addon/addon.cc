@@ -2,6 +2,7 @@
 // between JS values and plain C++ structs; no arithmetic happens here.
 #include <napi.h>
 
+#include "addon/codec_glue.h"
 #include "addon/cpu_features.h"
 #include "addon/session.h"
 #include "bench/peak.h"
@@ -24,6 +25,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeaturesJs, "cpuFeatures"));
   exports.Set("NativeSession", cleave::SessionWrap::Define(env));
   RegisterPeak(env, exports);
+  RegisterCodecs(env, exports);
   return exports;
 }
 

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "interp/crc32.h"
+#include "common/crc32.h"
 
 namespace cleave {
 

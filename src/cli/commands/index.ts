@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { register as board } from './board';
 import { register as boards } from './boards';
+import { register as codecs } from './codecs';
 import { register as compile } from './compile';
 import { register as cuts } from './cuts';
 import { register as demo } from './demo';
@@ -17,6 +18,7 @@ export function registerCommands(program: Command): void {
   run(program);
   cuts(program);
   split(program);
+  codecs(program);
   demo(program);
   boards(program);
   board(program);

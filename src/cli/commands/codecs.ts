@@ -1,0 +1,54 @@
+// `cleave codecs MODEL --at CUT [--cases DIR]`: each wire codec on the tensors crossing a cut.
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { CleaveError } from '../../errors';
+import { readModelFile } from '../../model/reader';
+import { readCaseInputs } from '../../segments/agreement';
+import { codecReport } from '../../segments/codec-report';
+import { parseCuts } from '../../segments/cuts';
+import { formatTable } from '../table';
+
+function optionalInt(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new CleaveError('BAD_ARGUMENT', `--${name} must be an integer, got "${value}"`);
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command('codecs')
+    .description('compare the wire codecs on the tensors crossing one cut, and their effect on the output')
+    .argument('<model>', '.tflite file')
+    .requiredOption('--at <cut>', 'the cut (see `cleave cuts`)')
+    .option('--cases <dir>', 'golden cases to run (default: the model\'s directory; else one synthetic input)')
+    .option('--threshold <n>', 'ts, ts+tabq: outlier threshold in quantized units (default: automatic)')
+    .option('--error-budget <n>', 'tabq, ts+tabq: max error per element in quantized units', '2')
+    .option('--bits <n>', 'ts: bits per in-threshold value', '4')
+    .option('--json', 'machine-readable output')
+    .action((model: string, opts: { at: string; cases?: string; threshold?: string; errorBudget: string; bits: string; json?: boolean }) => {
+      const graph = readModelFile(model);
+      const [cut] = parseCuts(graph, opts.at);
+      let cases = readCaseInputs(opts.cases ?? path.dirname(model), graph.inputs).map((c) => c.inputs);
+      const synthetic = cases.length === 0;
+      if (synthetic) cases = [graph.inputs.map((i) => new Uint8Array(graph.tensors[i]!.byteLength).map((_, k) => (k * 131 + 7) & 0xff))];
+      const report = codecReport(graph, cut!, cases, {
+        threshold: optionalInt(opts.threshold, 'threshold'),
+        errorBudget: optionalInt(opts.errorBudget, 'error-budget'),
+        bits: optionalInt(opts.bits, 'bits'),
+      });
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`${model} at cut ${cut}: ${report.crossing.map((c) => `t${c.tensor} [${c.shape.join('x')}] ${c.bytes} B`).join(', ')}; ` +
+        `${report.cases} ${synthetic ? 'synthetic input (no golden cases found)' : 'golden case(s)'}\n`);
+      const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+      const rows = report.rows.map((r) => [
+        r.codec, r.lossless ? 'yes' : 'no', Math.round(r.bytes), `${f(r.ratioToFp32)}x`, `${f(r.ratioToInt8, 2)}x`,
+        f(r.encodeMBps, 0), f(r.decodeMBps, 0), r.maxAbsError, f(r.meanAbsError, 3),
+        `${f(100 * r.output.top1Agreement)}%`, f(r.output.meanAbsDiff, 2),
+      ]);
+      process.stdout.write(`${formatTable(['codec', 'lossless', 'bytes', 'vs fp32', 'vs int8', 'enc MB/s', 'dec MB/s', 'max err', 'mean err', 'top-1 agree', 'mean |Δout|'], rows)}\n`);
+    });
+}
