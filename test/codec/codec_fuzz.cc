@@ -30,8 +30,8 @@ static void PutLE32(uint8_t* p, uint32_t v) {
 static void Resign(std::vector<uint8_t>* b) {
   if (b->size() < kHeaderBytes) return;
   PutLE32(b->data() + 32, static_cast<uint32_t>(b->size() - kHeaderBytes));
-  PutLE32(b->data() + 36, Crc32(b->data() + kHeaderBytes, b->size() - kHeaderBytes));
-  PutLE32(b->data() + 40, Crc32(b->data(), 40));
+  PutLE32(b->data() + 36, cleave::Crc32(b->data() + kHeaderBytes, b->size() - kHeaderBytes));
+  PutLE32(b->data() + 40, cleave::Crc32(b->data(), 40));
 }
 
 int main(int argc, char** argv) {
