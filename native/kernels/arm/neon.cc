@@ -161,6 +161,8 @@ void Depthwise(const DepthwiseArgs& d, int32_t batch, int32_t oy_begin, int32_t 
             int8x8_t x8;
             if (d.depth_multiplier == 1 && lanes == kDwLanes) {
               x8 = vld1_s8(pixel + g);
+            } else if (d.depth_multiplier % kDwLanes == 0 && lanes >= kDwLanes) {
+              x8 = vdup_n_s8(pixel[g / d.depth_multiplier]);  // all lanes read one input channel
             } else {
               int8_t gathered[8] = {0};
               for (int32_t j = 0; j < lanes && j < kDwLanes; ++j) gathered[j] = pixel[(g + j) / d.depth_multiplier];

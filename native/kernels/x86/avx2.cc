@@ -253,6 +253,8 @@ void PackDepthwise(const int8_t* filter, const int32_t* bias, const int32_t* mul
 // contiguous with depth multiplier 1, else channel c reads input channel c / multiplier.
 inline __m256i LoadChannels(const int8_t* pixel, int32_t g, int32_t lanes, int32_t multiplier) {
   if (multiplier == 1 && lanes >= 8) return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(pixel + g)));
+  // All eight output channels read one input channel (multiplier a multiple of 8): broadcast it.
+  if (multiplier % 8 == 0 && lanes >= 8) return _mm256_set1_epi32(pixel[g / multiplier]);
   alignas(16) int8_t tmp[16] = {0};
   const int32_t n = lanes < 8 ? lanes : 8;
   for (int32_t j = 0; j < n; ++j) tmp[j] = pixel[(g + j) / multiplier];
