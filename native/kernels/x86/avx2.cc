@@ -25,40 +25,48 @@ int32_t BlocksOf(int32_t n) { return (n + kBlock - 1) / kBlock; }
 
 // The packed blob: a 32-byte header holding the input offset (applied while A is widened, so
 // GemmArgs stays the same for every implementation); for each block of 8 channels, for each pair
-// of k, 8 x (w[k], w[k+1]) as int16; then per padded channel the output stage: bias, multiplier,
-// left shift, right shift (int32 each, one table after another).
+// of k, 8 x (w[k], w[k+1]) as int16; then the output-stage tables (see kStageTables).
 struct PackedHeader {
   int32_t input_offset;
   int32_t reserved[7];
 };
 
+// Per padded channel, one table after another: bias, multiplier, left shift, right shift, and the
+// right shift's mask and half-mask (RoundingDivideByPOT's constants).
+constexpr int32_t kStageTables = 6;
+
 struct OutputStageTables {
   const int32_t* bias;
-  const int32_t* multiplier;
-  const int32_t* left;
-  const int32_t* right;
+  const int32_t* table;  // kStageTables tables of `padded` entries; bias first
+  int32_t padded;
+
+  x86::RequantizeLanes Lanes(int32_t ch) const {
+    auto at = [&](int32_t k) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table + size_t(k) * padded + ch)); };
+    return {at(1), at(2), at(3), at(4), at(5)};
+  }
 };
 
-int32_t* FillOutputStage(int32_t* out, const int32_t* bias, const int32_t* multiplier, const int32_t* shift, bool per_channel,
-                         int32_t n, int32_t padded) {
+void FillOutputStage(int32_t* out, const int32_t* bias, const int32_t* multiplier, const int32_t* shift, bool per_channel,
+                     int32_t n, int32_t padded) {
   for (int32_t ch = 0; ch < padded; ++ch) {
     const bool valid = ch < n;
     const int32_t s = valid ? shift[per_channel ? ch : 0] : 0;
+    const int32_t right = s > 0 ? 0 : -s;
+    const int32_t mask = right >= 31 ? 0x7fffffff : int32_t((uint32_t(1) << right) - 1);
     out[ch] = (bias && valid) ? bias[ch] : 0;
     out[padded + ch] = valid ? multiplier[per_channel ? ch : 0] : 0;
     out[2 * padded + ch] = s > 0 ? s : 0;
-    out[3 * padded + ch] = s > 0 ? 0 : -s;
+    out[3 * padded + ch] = right;
+    out[4 * padded + ch] = mask;
+    out[5 * padded + ch] = mask >> 1;
   }
-  return out + 4 * padded;
 }
 
-OutputStageTables OutputStageAt(const int32_t* tables, int32_t padded) {
-  return {tables, tables + padded, tables + 2 * padded, tables + 3 * padded};
-}
+OutputStageTables OutputStageAt(const int32_t* tables, int32_t padded) { return {tables, tables, padded}; }
 
 size_t GemmPackedSize(int32_t n, int32_t k) {
   return sizeof(PackedHeader) + size_t(BlocksOf(n)) * PairsOf(k) * kBlock * 2 * sizeof(int16_t) +
-         4 * size_t(BlocksOf(n)) * kBlock * sizeof(int32_t);
+         kStageTables * size_t(BlocksOf(n)) * kBlock * sizeof(int32_t);
 }
 
 void PackGemmB(const int8_t* b, const int32_t* bias, const int32_t* multiplier, const int32_t* shift, bool per_channel,
@@ -108,10 +116,7 @@ struct OutputStage {
 inline void StoreBlock(const GemmArgs& g, const OutputStage& o, const OutputStageTables& t, __m256i acc, int32_t m, int32_t n0) {
   const __m256i* at = reinterpret_cast<const __m256i*>(t.bias + n0);
   acc = _mm256_add_epi32(acc, _mm256_loadu_si256(at));
-  const __m256i v = x86::Requantize8(acc, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.multiplier + n0)),
-                                     _mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.left + n0)),
-                                     _mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.right + n0)), o.output_offset,
-                                     o.act_min, o.act_max);
+  const __m256i v = x86::Requantize8(acc, t.Lanes(n0), o.output_offset, o.act_min, o.act_max);
   StoreBytes(g.c + int64_t(m) * g.ldc + n0, NarrowToInt8(v), g.n - n0);
 }
 
@@ -237,7 +242,7 @@ void Gemm(const GemmArgs& g, int32_t m_begin, int32_t m_end) {
 int32_t DwPadded(int32_t c) { return (c + kBlock - 1) / kBlock * kBlock; }
 
 size_t DepthwisePackedSize(int32_t kh, int32_t kw, int32_t c) {
-  return (size_t(kh) * kw + 4) * DwPadded(c) * sizeof(int32_t);
+  return (size_t(kh) * kw + kStageTables) * DwPadded(c) * sizeof(int32_t);
 }
 
 void PackDepthwise(const int8_t* filter, const int32_t* bias, const int32_t* multiplier, const int32_t* shift, int32_t kh,
@@ -261,7 +266,66 @@ inline __m256i LoadChannels(const int8_t* pixel, int32_t g, int32_t lanes, int32
   return _mm256_cvtepi8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(tmp)));
 }
 
+// The common 3x3, dilation 1, multiplier 1 case: channel groups outside, pixels inside, so a
+// group's nine weight vectors stay in registers across the row; taps fully inside the input are
+// unrolled without bounds checks.
+void Depthwise3x3(const DepthwiseArgs& d, int32_t batch, int32_t oy_begin, int32_t oy_end) {
+  const ConvParams& p = d.params;
+  const int32_t in_h = d.input_shape->dims[1], in_w = d.input_shape->dims[2], c = d.input_shape->dims[3];
+  const int32_t out_w = d.output_shape->dims[2];
+  const int32_t padded = DwPadded(c);
+  const int32_t* weights = static_cast<const int32_t*>(d.packed_filter);
+  const OutputStageTables tables = OutputStageAt(weights + size_t(9) * padded, padded);
+  const __m256i offset = _mm256_set1_epi32(p.input_offset);
+  const OutputStage o{_mm256_set1_epi32(p.output_offset), _mm256_set1_epi32(p.act_min), _mm256_set1_epi32(p.act_max)};
+  const int8_t* input = d.input + int64_t(batch) * in_h * in_w * c;
+  const int64_t row_stride = int64_t(in_w) * c;
+  for (int32_t oy = oy_begin; oy < oy_end; ++oy) {
+    const int32_t iy0 = oy * p.stride_h - p.pad_top;
+    const bool rows_inside = iy0 >= 0 && iy0 + 2 < in_h;
+    int8_t* out_row = d.output + (int64_t(batch) * d.output_shape->dims[1] + oy) * out_w * c;
+    for (int32_t g = 0; g < padded; g += kBlock) {
+      const int32_t lanes = c - g;
+      __m256i w[9];
+      for (int32_t t = 0; t < 9; ++t) w[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(weights + size_t(t) * padded + g));
+      const __m256i bias = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tables.bias + g));
+      const x86::RequantizeLanes lanes_q = tables.Lanes(g);
+      for (int32_t ox = 0; ox < out_w; ++ox) {
+        const int32_t ix0 = ox * p.stride_w - p.pad_left;
+        __m256i acc = bias;
+        if (rows_inside && ix0 >= 0 && ix0 + 2 < in_w && lanes >= kBlock) {
+          const int8_t* base = input + int64_t(iy0) * row_stride + int64_t(ix0) * c + g;
+          for (int32_t ky = 0; ky < 3; ++ky) {
+            const int8_t* r = base + ky * row_stride;
+            for (int32_t kx = 0; kx < 3; ++kx) {
+              const __m256i x = _mm256_add_epi32(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(r + kx * c))), offset);
+              acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(x, w[ky * 3 + kx]));
+            }
+          }
+        } else {
+          for (int32_t ky = 0; ky < 3; ++ky) {
+            const int32_t iy = iy0 + ky;
+            if (iy < 0 || iy >= in_h) continue;
+            for (int32_t kx = 0; kx < 3; ++kx) {
+              const int32_t ix = ix0 + kx;
+              if (ix < 0 || ix >= in_w) continue;
+              const int8_t* pixel = input + int64_t(iy) * row_stride + int64_t(ix) * c;
+              const __m256i x = _mm256_add_epi32(LoadChannels(pixel, g, lanes, 1), offset);
+              acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(x, w[ky * 3 + kx]));
+            }
+          }
+        }
+        StoreBytes(out_row + int64_t(ox) * c + g, NarrowToInt8(x86::Requantize8(acc, lanes_q, o.output_offset, o.act_min, o.act_max)), lanes);
+      }
+    }
+  }
+}
+
 void Depthwise(const DepthwiseArgs& d, int32_t batch, int32_t oy_begin, int32_t oy_end) {
+  if (d.kernel_h == 3 && d.kernel_w == 3 && d.params.dilation_h == 1 && d.params.dilation_w == 1 && d.depth_multiplier == 1) {
+    Depthwise3x3(d, batch, oy_begin, oy_end);
+    return;
+  }
   const ConvParams& p = d.params;
   const int32_t in_h = d.input_shape->dims[1], in_w = d.input_shape->dims[2], in_c = d.input_shape->dims[3];
   const int32_t out_w = d.output_shape->dims[2], c = d.output_shape->dims[3];
@@ -296,10 +360,7 @@ void Depthwise(const DepthwiseArgs& d, int32_t batch, int32_t oy_begin, int32_t 
             acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(x, w));
           }
         }
-        const __m256i v = x86::Requantize8(acc, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tables.multiplier + g)),
-                                           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tables.left + g)),
-                                           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tables.right + g)),
-                                           o.output_offset, o.act_min, o.act_max);
+        const __m256i v = x86::Requantize8(acc, tables.Lanes(g), o.output_offset, o.act_min, o.act_max);
         StoreBytes(out + g, NarrowToInt8(v), lanes);
       }
     }
