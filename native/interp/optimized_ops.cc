@@ -13,6 +13,12 @@ namespace {
 // in cache.
 constexpr int32_t kConvRowsPerTask = 64;
 
+// Multiply-accumulates below which an op runs on one thread (measured on 2-core x86: waking a
+// worker costs tens of microseconds, which small layers never win back).
+constexpr int64_t kMinParallelMacs = int64_t(1) << 21;
+
+int64_t Elements(const kernels::Shape& s) { return int64_t(s.dims[0]) * s.dims[1] * s.dims[2] * s.dims[3]; }
+
 void* AlignedAlloc(size_t size) {
   const size_t rounded = (size + 63) / 64 * 64;
   return std::aligned_alloc(64, rounded > 0 ? rounded : 64);
@@ -37,11 +43,13 @@ OptimizedOps::OptimizedOps(const Program& program, const Interpreter& interprete
       prepared.packed = AlignedAlloc(kernels->gemm_packed_size(n, k));
       kernels->pack_gemm_b(constant(op.inputs[1]), bias(op.inputs[2]), array(p[10]), array(p[11]), true, n, k, p[6], prepared.packed);
       prepared.kind = Kind::kGemmConv;
+      prepared.parallel = Elements(program.tensor(op.outputs[0]).shape) * k >= kMinParallelMacs;
     } else if (op.opcode == kDepthwiseConv2D) {
       const kernels::Shape& f = program.tensor(op.inputs[1]).shape;
       prepared.packed = AlignedAlloc(kernels->depthwise_packed_size(f.dims[1], f.dims[2], f.dims[3]));
       kernels->pack_depthwise(constant(op.inputs[1]), bias(op.inputs[2]), array(p[10]), array(p[11]), f.dims[1], f.dims[2], f.dims[3], prepared.packed);
       prepared.kind = Kind::kDepthwise;
+      prepared.parallel = Elements(program.tensor(op.outputs[0]).shape) * f.dims[1] * f.dims[2] >= kMinParallelMacs;
     } else if (op.opcode == kFullyConnected) {
       const int32_t n = p[10], k = p[9];
       // A nonzero filter zero point (per-tensor only) is outside the matrix-product form here.
@@ -49,12 +57,21 @@ OptimizedOps::OptimizedOps(const Program& program, const Interpreter& interprete
       prepared.packed = AlignedAlloc(kernels->gemm_packed_size(n, k));
       kernels->pack_gemm_b(constant(op.inputs[1]), bias(op.inputs[2]), array(p[6]), array(p[7]), p[5] != 0, n, k, p[0], prepared.packed);
       prepared.kind = Kind::kFullyConnected;
+      prepared.parallel = int64_t(p[8]) * n * k >= kMinParallelMacs;
     }
   }
 }
 
 OptimizedOps::~OptimizedOps() {
   for (Prepared& p : ops_) std::free(p.packed);
+}
+
+void OptimizedOps::RunTasks(const Prepared& prepared, int tasks, const std::function<void(int)>& fn) {
+  if (prepared.parallel) {
+    pool_->Run(tasks, fn);
+  } else {
+    for (int task = 0; task < tasks; ++task) fn(task);
+  }
 }
 
 bool OptimizedOps::Run(uint32_t op_index, Interpreter& interpreter) {
@@ -103,7 +120,7 @@ void OptimizedOps::RunConv(const OpView& op, const Prepared& prepared, Interpret
   // Padding taps hold the input zero point: (zp + input_offset) * w = 0, as the reference's
   // skipped taps contribute nothing.
   const int8_t pad_value = static_cast<int8_t>(-c.input_offset);
-  pool_->Run(tasks, [&](int task) {
+  RunTasks(prepared, tasks, [&](int task) {
     const int32_t m0 = task * kConvRowsPerTask;
     const int32_t m1 = m0 + kConvRowsPerTask < rows ? m0 + kConvRowsPerTask : rows;
     kernels::GemmArgs local = g;
@@ -157,7 +174,7 @@ void OptimizedOps::RunDepthwise(const OpView& op, const Prepared& prepared, Inte
   const int32_t batches = out.shape.dims[0], out_h = out.shape.dims[1];
   const int32_t rows_per_task = out_h >= 8 ? 4 : 1;
   const int32_t per_batch = (out_h + rows_per_task - 1) / rows_per_task;
-  pool_->Run(batches * per_batch, [&](int task) {
+  RunTasks(prepared, batches * per_batch, [&](int task) {
     const int32_t b = task / per_batch, oy0 = (task % per_batch) * rows_per_task;
     const int32_t oy1 = oy0 + rows_per_task < out_h ? oy0 + rows_per_task : out_h;
     kernels_->depthwise(d, b, oy0, oy1);
@@ -183,7 +200,7 @@ void OptimizedOps::RunFullyConnected(const OpView& op, const Prepared& prepared,
   g.ldc = g.n;
   const int32_t block = kernels_->gemm_row_block * 4;
   const int32_t tasks = (g.m + block - 1) / block;
-  pool_->Run(tasks, [&](int task) {
+  RunTasks(prepared, tasks, [&](int task) {
     const int32_t m0 = task * block;
     kernels_->gemm(g, m0, m0 + block < g.m ? m0 + block : g.m);
   });

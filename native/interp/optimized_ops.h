@@ -4,6 +4,7 @@
 // reference kernels. Host-only (allocates at load); firmware runs the reference interpreter.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -29,7 +30,12 @@ class OptimizedOps : public OpAccelerator {
   struct Prepared {
     Kind kind = Kind::kReference;
     void* packed = nullptr;
+    // Small ops run on the calling thread: waking workers costs more than they would save.
+    bool parallel = false;
   };
+
+  // Runs fn(task) for every task, on the pool when the op is worth it.
+  void RunTasks(const Prepared& prepared, int tasks, const std::function<void(int)>& fn);
 
   void RunConv(const OpView& op, const Prepared& prepared, Interpreter& interpreter);
   void RunDepthwise(const OpView& op, const Prepared& prepared, Interpreter& interpreter);

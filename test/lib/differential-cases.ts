@@ -52,6 +52,19 @@ export function differentialCases(): DifferentialCase[] {
       cases.push({ label: `weights ${weightFill}, ${depthwise ? 'depthwise' : 'conv'}`, graph: convGraph(spec), inputs: inputsFor(6 * 7 * 37, 5) });
     }
   }
+  // layers large enough to be split over threads (2M+ multiply-accumulates)
+  for (const spec of [
+    { height: 28, width: 30, inChannels: 32, outChannels: 33, kernel: 3, seed: 7 },
+    { height: 20, width: 20, inChannels: 64, outChannels: 64, kernel: 1, seed: 8 },
+    { height: 64, width: 66, inChannels: 64, outChannels: 64, kernel: 3, depthwise: true, seed: 9 },
+  ] as ConvSpec[]) {
+    cases.push({ label: `threaded ${JSON.stringify(spec)}`, graph: convGraph(spec), inputs: inputsFor(spec.height * spec.width * spec.inChannels, 11) });
+  }
+  cases.push({
+    label: 'threaded fc 256x512->64',
+    graph: fullyConnectedGraph({ batches: 256, inputs: 512, outputs: 64, perChannel: true }),
+    inputs: inputsFor(256 * 512, 12),
+  });
   // fully connected: batches, widths, per-tensor and per-channel
   const shapes = [[1, 1, 1], [1, 7, 3], [1, 64, 10], [3, 33, 17], [5, 256, 40], [9, 100, 8], [1, 1024, 12]] as const;
   for (const [batches, inputs, outputs] of shapes) {
