@@ -3,21 +3,11 @@
 // activations (the same real values: zero points shifted by 128) and int8 weights, the combination
 // its x86 kernels are fastest at. Both compute the same quantized function up to requantization
 // rounding, so their outputs can be compared (`maxDiffLsb` in the report).
-import type { Graph, Op, Tensor } from '../src/model/graph';
-import { byteSize, type DType } from '../src/model/dtype';
+import type { Graph, Op } from '../src/model/graph';
+import { quantizedTensor, singleOpGraph } from '../src/model/builder';
+import { prng } from '../test/fuzz/mutate';
 import { encodeModel, floats, int32s, int8s, scalarFloat, scalarUint8, type OnnxGraph } from './onnx';
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function randomInt8(n: number, seed: number): Int8Array {
   const rand = prng(seed);
@@ -41,21 +31,7 @@ export interface MicroCase {
   ortToCleave(out: Uint8Array): Int8Array;
 }
 
-function tensor(index: number, shape: number[], dtype: DType, scale: number[], zeroPoint: number[], data: Uint8Array | null): Tensor {
-  const count = shape.reduce((a, b) => a * b, 1);
-  return {
-    index, name: `t${index}`, shape, dtype, isVariable: false, buffer: data ? index + 1 : 0, data,
-    byteLength: byteSize(dtype, count),
-    quantization: { scale, zeroPoint, quantizedDimension: 0 },
-  };
-}
 
-function oneOpGraph(source: string, tensors: Tensor[], op: Op): Graph {
-  return {
-    source, schemaVersion: 3, description: '', subgraphName: '', tensors, ops: [op],
-    inputs: [0], outputs: [tensors.length - 1], metadata: [], signatureDefs: [], bufferCount: tensors.length + 1,
-  };
-}
 
 const bytesOf = (a: Int8Array | Int32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
@@ -80,10 +56,10 @@ export function convCase(h: number, w: number, cin: number, cout: number, k: num
   const bias = new Int32Array(cout).map((_, c) => ((c * 7919) % 2000) - 1000);
   const input = randomInt8(h * w * cin, seed + 1); // NHWC
   const tensors = [
-    tensor(0, [1, h, w, cin], 'int8', [IN_SCALE], [IN_ZP], null),
-    tensor(1, [cout, k, k, cin], 'int8', filterScales, filterScales.map(() => 0), bytesOf(filter)),
-    tensor(2, [cout], 'int32', filterScales.map((s) => Math.fround(s * IN_SCALE)), filterScales.map(() => 0), bytesOf(bias)),
-    tensor(3, [1, h, w, cout], 'int8', [outScale], [OUT_ZP], null),
+    quantizedTensor(0, [1, h, w, cin], 'int8', [IN_SCALE], [IN_ZP], null),
+    quantizedTensor(1, [cout, k, k, cin], 'int8', filterScales, filterScales.map(() => 0), bytesOf(filter)),
+    quantizedTensor(2, [cout], 'int32', filterScales.map((s) => Math.fround(s * IN_SCALE)), filterScales.map(() => 0), bytesOf(bias)),
+    quantizedTensor(3, [1, h, w, cout], 'int8', [outScale], [OUT_ZP], null),
   ];
   const op: Op = {
     index: 0, opcode: 'CONV_2D', version: 3, inputs: [0, 1, 2], outputs: [3], intermediates: [], optionsType: 'Conv2DOptions',
@@ -124,7 +100,7 @@ export function convCase(h: number, w: number, cin: number, cout: number, k: num
   };
   return {
     name, macs: h * w * cout * k * k * cin,
-    graph: oneOpGraph(name, tensors, op), input,
+    graph: singleOpGraph(name, tensors, op), input,
     onnx: encodeModel(g),
     ortInput: { name: 'x', dims: [1, cin, h, w], data: nchw },
     ortOutput: 'y',
@@ -148,10 +124,10 @@ export function fcCase(batches: number, depth: number, units: number, seed = 2):
   const bias = new Int32Array(units);
   const input = randomInt8(batches * depth, seed + 1);
   const tensors = [
-    tensor(0, [batches, depth], 'int8', [IN_SCALE], [IN_ZP], null),
-    tensor(1, [units, depth], 'int8', [wScale], [0], bytesOf(filter)),
-    tensor(2, [units], 'int32', [Math.fround(wScale * IN_SCALE)], [0], bytesOf(bias)),
-    tensor(3, [batches, units], 'int8', [outScale], [OUT_ZP], null),
+    quantizedTensor(0, [batches, depth], 'int8', [IN_SCALE], [IN_ZP], null),
+    quantizedTensor(1, [units, depth], 'int8', [wScale], [0], bytesOf(filter)),
+    quantizedTensor(2, [units], 'int32', [Math.fround(wScale * IN_SCALE)], [0], bytesOf(bias)),
+    quantizedTensor(3, [batches, units], 'int8', [outScale], [OUT_ZP], null),
   ];
   const op: Op = {
     index: 0, opcode: 'FULLY_CONNECTED', version: 4, inputs: [0, 1, 2], outputs: [3], intermediates: [], optionsType: 'FullyConnectedOptions',
@@ -176,7 +152,7 @@ export function fcCase(batches: number, depth: number, units: number, seed = 2):
   };
   return {
     name, macs: batches * depth * units,
-    graph: oneOpGraph(name, tensors, op), input,
+    graph: singleOpGraph(name, tensors, op), input,
     onnx: encodeModel(g),
     ortInput: { name: 'a', dims: [batches, depth], data: Uint8Array.from(input, (v) => v + 128) },
     ortOutput: 'y',

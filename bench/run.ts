@@ -13,7 +13,8 @@ import { binding } from '../src/native';
 import { packageRoot } from '../src/paths';
 import { Session, type TensorData } from '../src/session';
 import { encodeModel } from './onnx';
-import { microCases, prng, type MicroCase } from './micro';
+import { microCases, type MicroCase } from './micro';
+import { prng } from '../test/fuzz/mutate';
 
 export const SCHEMA_VERSION = 1;
 

@@ -135,7 +135,8 @@ class OpLowering {
     }
   }
 
-  conv(depthwise: boolean): Param[] {
+  /** Input, constant int8/int4 filter of `filterRank`, optional int32 bias and output of a weighted op. */
+  weightedOperands(filterRank: number): { input: Tensor; filter: Tensor; bias: Tensor | null; output: Tensor } {
     const input = this.tensor(0, 'input');
     const filter = this.tensor(1, 'filter');
     const bias = this.optionalTensor(2);
@@ -144,8 +145,15 @@ class OpLowering {
     this.expectDtype(filter, ['int8', 'int4'], 'filter');
     this.expectDtype(output, ['int8'], 'output');
     if (bias) this.expectDtype(bias, ['int32'], 'bias');
-    for (const [t, w] of [[input, 'input'], [filter, 'filter'], [output, 'output']] as const) this.expectRank(t, 4, w);
+    this.expectRank(filter, filterRank, 'filter');
     if (!filter.data) this.fail('filter must be a constant tensor');
+    return { input, filter, bias, output };
+  }
+
+  conv(depthwise: boolean): Param[] {
+    const { input, filter, bias, output } = this.weightedOperands(4);
+    this.expectRank(input, 4, 'input');
+    this.expectRank(output, 4, 'output');
     const [, inH, inW, inC] = input.shape as [number, number, number, number];
     const [fOut, fH, fW, fIn] = filter.shape as [number, number, number, number];
     const [, outH, outW, outC] = output.shape as [number, number, number, number];
@@ -173,16 +181,7 @@ class OpLowering {
   }
 
   fullyConnected(): Param[] {
-    const input = this.tensor(0, 'input');
-    const filter = this.tensor(1, 'filter');
-    const bias = this.optionalTensor(2);
-    const output = this.output();
-    this.expectDtype(input, ['int8'], 'input');
-    this.expectDtype(filter, ['int8', 'int4'], 'filter');
-    this.expectDtype(output, ['int8'], 'output');
-    if (bias) this.expectDtype(bias, ['int32'], 'bias');
-    this.expectRank(filter, 2, 'filter');
-    if (!filter.data) this.fail('filter must be a constant tensor');
+    const { input, filter, bias, output } = this.weightedOperands(2);
     const [outDepth, accumDepth] = filter.shape as [number, number];
     if (elementCount(input.shape) % accumDepth !== 0) this.fail(`input [${input.shape}] is not a multiple of accum depth ${accumDepth}`);
     const batches = elementCount(input.shape) / accumDepth;

@@ -1,7 +1,7 @@
 // Small Graphs built in code (no .tflite file) for tests: single ops with chosen shapes and
 // deterministic pseudo-random weights, compiled and run like any model.
-import type { Graph, Op, Tensor } from '../../src/model/graph';
-import { byteSize, type DType } from '../../src/model/dtype';
+import type { Graph, Op } from '../../src/model/graph';
+import { quantizedTensor, singleOpGraph } from '../../src/model/builder';
 import { prng } from '../fuzz/mutate';
 
 export function randomBytes(n: number, seed: number): Uint8Array {
@@ -11,14 +11,6 @@ export function randomBytes(n: number, seed: number): Uint8Array {
   return b;
 }
 
-function tensor(index: number, shape: number[], dtype: DType, scale: number[], zeroPoint: number[], data: Uint8Array | null): Tensor {
-  const count = shape.reduce((a, b) => a * b, 1);
-  return {
-    index, name: `t${index}`, shape, dtype, isVariable: false, buffer: data ? index + 1 : 0, data,
-    byteLength: byteSize(dtype, count),
-    quantization: { scale, zeroPoint, quantizedDimension: 0 },
-  };
-}
 
 export interface ConvSpec {
   height: number;
@@ -41,12 +33,6 @@ export interface ConvSpec {
   seed?: number;
 }
 
-function graphOf(source: string, tensors: Tensor[], op: Op): Graph {
-  return {
-    source, schemaVersion: 3, description: '', subgraphName: '',
-    tensors, ops: [op], inputs: [0], outputs: [tensors.length - 1], metadata: [], signatureDefs: [], bufferCount: tensors.length + 1,
-  };
-}
 
 function weights(n: number, seed: number, fill?: number): Uint8Array {
   return fill === undefined ? randomBytes(n, seed) : new Uint8Array(n).fill(fill & 255);
@@ -74,10 +60,10 @@ export function convGraph(spec: ConvSpec): Graph {
   const inScale = Math.fround(0.05);
   const filterShape = depthwise ? [1, kh, kw, cout] : [cout, kh, kw, cin];
   const tensors = [
-    tensor(0, [1, h, w, cin], 'int8', [inScale], [spec.inputZeroPoint ?? -3], null),
-    tensor(1, filterShape, 'int8', filterScales, filterScales.map(() => 0), weights(filterShape.reduce((a, b) => a * b, 1), seed, spec.weightFill)),
-    tensor(2, [cout], 'int32', filterScales.map((s) => Math.fround(s * inScale)), filterScales.map(() => 0), new Uint8Array(bias.buffer)),
-    tensor(3, [1, oh, ow, cout], 'int8', [Math.fround(spec.outputScale ?? 0.08)], [5], null),
+    quantizedTensor(0, [1, h, w, cin], 'int8', [inScale], [spec.inputZeroPoint ?? -3], null),
+    quantizedTensor(1, filterShape, 'int8', filterScales, filterScales.map(() => 0), weights(filterShape.reduce((a, b) => a * b, 1), seed, spec.weightFill)),
+    quantizedTensor(2, [cout], 'int32', filterScales.map((s) => Math.fround(s * inScale)), filterScales.map(() => 0), new Uint8Array(bias.buffer)),
+    quantizedTensor(3, [1, oh, ow, cout], 'int8', [Math.fround(spec.outputScale ?? 0.08)], [5], null),
   ];
   tensors[1]!.quantization!.quantizedDimension = depthwise ? 3 : 0;
   const options: Op['options'] = {
@@ -85,7 +71,7 @@ export function convGraph(spec: ConvSpec): Graph {
   };
   if (depthwise) options.depthMultiplier = multiplier;
   const op: Op = { index: 0, opcode: depthwise ? 'DEPTHWISE_CONV_2D' : 'CONV_2D', version: 3, inputs: [0, 1, 2], outputs: [3], intermediates: [], optionsType: depthwise ? 'DepthwiseConv2DOptions' : 'Conv2DOptions', options };
-  return graphOf(`${depthwise ? 'dw' : 'conv'}${kh}x${kw}_${h}x${w}x${cin}to${cout}`, tensors, op);
+  return singleOpGraph(`${depthwise ? 'dw' : 'conv'}${kh}x${kw}_${h}x${w}x${cin}to${cout}`, tensors, op);
 }
 
 export interface FullyConnectedSpec {
@@ -106,14 +92,14 @@ export function fullyConnectedGraph(spec: FullyConnectedSpec): Graph {
   const scales = spec.perChannel ? Array.from({ length: n }, () => Math.fround(0.0005 + 0.004 * rand())) : [Math.fround(0.002)];
   const bias = new Int32Array(n).map(() => Math.floor(rand() * 4000) - 2000);
   const tensors = [
-    tensor(0, [batches, k], 'int8', [Math.fround(0.05)], [spec.inputZeroPoint ?? 7], null),
-    tensor(1, [n, k], 'int8', scales, scales.map(() => 0), weights(n * k, seed, spec.weightFill)),
-    tensor(2, [n], 'int32', [Math.fround(0.0001)], [0], new Uint8Array(bias.buffer)),
-    tensor(3, [batches, n], 'int8', [Math.fround(0.3)], [-2], null),
+    quantizedTensor(0, [batches, k], 'int8', [Math.fround(0.05)], [spec.inputZeroPoint ?? 7], null),
+    quantizedTensor(1, [n, k], 'int8', scales, scales.map(() => 0), weights(n * k, seed, spec.weightFill)),
+    quantizedTensor(2, [n], 'int32', [Math.fround(0.0001)], [0], new Uint8Array(bias.buffer)),
+    quantizedTensor(3, [batches, n], 'int8', [Math.fround(0.3)], [-2], null),
   ];
   const op: Op = {
     index: 0, opcode: 'FULLY_CONNECTED', version: 4, inputs: [0, 1, 2], outputs: [3], intermediates: [], optionsType: 'FullyConnectedOptions',
     options: { fusedActivationFunction: 'NONE', keepNumDims: false },
   };
-  return graphOf(`fc_${batches}x${k}to${n}`, tensors, op);
+  return singleOpGraph(`fc_${batches}x${k}to${n}`, tensors, op);
 }
