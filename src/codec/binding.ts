@@ -30,11 +30,14 @@ export interface NativeCodecInfo {
   lossless: boolean;
   /** Guaranteed max |decoded - original| per element, in quantized units (0 when lossless). */
   errorBound: number;
+  /** Bytes after the 44-byte header. */
   payloadBytes: number;
   threshold?: number;
   bits?: number;
+  /** ts: the spacing of the levels. */
   step?: number;
   errorBudget?: number;
+  /** ts, ts+tabq: elements sent exactly as (index, value). */
   outliers?: number;
   /** 0: fixed-width bit packing, 1: entropy-coded planes. */
   packing?: number;

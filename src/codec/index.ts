@@ -3,7 +3,7 @@
 // point and CRCs, then the codec's bytes); `decode` validates and restores it. Arguments are checked
 // here with messages that name the argument; the native codecs (native/codec) do the work.
 import { CleaveError } from '../errors';
-import { codecDecode, codecEncode, type NativeDType } from './binding';
+import { codecDecode, codecEncode, type NativeCodecInfo, type NativeDType } from './binding';
 
 export type CodecName = 'raw' | 'lossless' | 'ts' | 'tabq' | 'ts+tabq';
 export type WireDType = NativeDType;
@@ -67,22 +67,9 @@ export interface WireTensor {
   zeroPoint: number;
 }
 
-export interface DecodedCodecInfo {
+/** The decoded header's codec fields, as the native side reports them but with names for enums. */
+export interface DecodedCodecInfo extends Omit<NativeCodecInfo, 'name' | 'packing'> {
   name: CodecName;
-  id: number;
-  version: number;
-  lossless: boolean;
-  /** Guaranteed max |decoded - original| per element, in quantized units (0 for lossless codecs). */
-  errorBound: number;
-  /** Bytes after the 44-byte header. */
-  payloadBytes: number;
-  threshold?: number;
-  bits?: number;
-  /** ts: the spacing of the levels. */
-  step?: number;
-  errorBudget?: number;
-  /** ts, ts+tabq: elements sent exactly as (index, value). */
-  outliers?: number;
   packing?: 'fixed' | 'entropy';
 }
 
