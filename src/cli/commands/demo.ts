@@ -55,15 +55,17 @@ export function register(program: Command): void {
           const r = await session.runDetailed(session.inputs.map((i) => new Uint8Array(i.byteLength)));
           micros.push(r.micros);
         }
+        const kernels = session.kernels;
         session.dispose();
         micros.sort((a, b) => a - b);
         rows.push([
           name, graph.ops.length, summarize(graph).macs, compiled.arenaBytes,
           cases.length ? `${matched}/${cases.length}` : 'no goldens (ran)',
           micros[Math.floor(micros.length / 2)]!.toFixed(1),
+          kernels,
         ]);
       }
-      process.stdout.write(`${formatTable(['model', 'ops', 'MACs', 'arena B', 'golden outputs equal', 'median µs (scalar reference)'], rows)}\n`);
+      process.stdout.write(`${formatTable(['model', 'ops', 'MACs', 'arena B', 'golden outputs equal', 'median µs', 'kernels'], rows)}\n`);
       if (failures) throw new CleaveError('GOLDEN_MISMATCH', `${failures} case(s) differ from the golden outputs`);
     });
 }
