@@ -85,19 +85,7 @@ void Interpreter::RunOp(const OpView& op) {
       break;
     }
     case kAdd: {
-      kernels::AddParams a;
-      a.left_shift = p[0];
-      a.input1_offset = p[1];
-      a.input2_offset = p[2];
-      a.output_offset = p[3];
-      a.input1_multiplier = p[4];
-      a.input1_shift = p[5];
-      a.input2_multiplier = p[6];
-      a.input2_shift = p[7];
-      a.output_multiplier = p[8];
-      a.output_shift = p[9];
-      a.act_min = p[10];
-      a.act_max = p[11];
+      const kernels::AddParams a = AddParamsFrom(p);
       const TensorInfo& i1 = program_.tensor(op.inputs[1]);
       if (ot.dtype == DType::kInt8) {
         kernels::AddInt8(a, it.shape, Data<int8_t>(in0), i1.shape, Data<int8_t>(op.inputs[1]), ot.shape, Data<int8_t>(out0));

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 
+#include "kernels/add.h"
 #include "kernels/conv.h"
 
 namespace cleave {
@@ -21,6 +22,24 @@ inline kernels::ConvParams ConvParamsFrom(const int32_t* p) {
   c.act_min = p[8];
   c.act_max = p[9];
   return c;
+}
+
+// ADD params 0..11.
+inline kernels::AddParams AddParamsFrom(const int32_t* p) {
+  kernels::AddParams a;
+  a.left_shift = p[0];
+  a.input1_offset = p[1];
+  a.input2_offset = p[2];
+  a.output_offset = p[3];
+  a.input1_multiplier = p[4];
+  a.input1_shift = p[5];
+  a.input2_multiplier = p[6];
+  a.input2_shift = p[7];
+  a.output_multiplier = p[8];
+  a.output_shift = p[9];
+  a.act_min = p[10];
+  a.act_max = p[11];
+  return a;
 }
 
 }  // namespace cleave

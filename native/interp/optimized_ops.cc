@@ -50,6 +50,13 @@ OptimizedOps::OptimizedOps(const Program& program, const Interpreter& interprete
       kernels->pack_depthwise(constant(op.inputs[1]), bias(op.inputs[2]), array(p[10]), array(p[11]), f.dims[1], f.dims[2], f.dims[3], prepared.packed);
       prepared.kind = Kind::kDepthwise;
       prepared.parallel = Elements(program.tensor(op.outputs[0]).shape) * f.dims[1] * f.dims[2] >= kMinParallelMacs;
+    } else if (op.opcode == kAdd && kernels->add_int8) {
+      const TensorInfo& a = program.tensor(op.inputs[0]);
+      const TensorInfo& b = program.tensor(op.inputs[1]);
+      const TensorInfo& out = program.tensor(op.outputs[0]);
+      const bool same_shape = std::memcmp(a.shape.dims, out.shape.dims, sizeof(out.shape.dims)) == 0 &&
+                              std::memcmp(b.shape.dims, out.shape.dims, sizeof(out.shape.dims)) == 0;
+      if (out.dtype == DType::kInt8 && same_shape) prepared.kind = Kind::kAdd;
     } else if (op.opcode == kFullyConnected) {
       const int32_t n = p[10], k = p[9];
       // A nonzero filter zero point (per-tensor only) is outside the matrix-product form here.
@@ -81,6 +88,7 @@ bool OptimizedOps::Run(uint32_t op_index, Interpreter& interpreter) {
     case Kind::kGemmConv: RunConv(op, prepared, interpreter); return true;
     case Kind::kDepthwise: RunDepthwise(op, prepared, interpreter); return true;
     case Kind::kFullyConnected: RunFullyConnected(op, prepared, interpreter); return true;
+    case Kind::kAdd: RunAdd(op, interpreter); return true;
     case Kind::kReference: return false;
   }
   return false;
@@ -204,6 +212,15 @@ void OptimizedOps::RunFullyConnected(const OpView& op, const Prepared& prepared,
     const int32_t m0 = task * block;
     kernels_->gemm(g, m0, m0 + block < g.m ? m0 + block : g.m);
   });
+}
+
+void OptimizedOps::RunAdd(const OpView& op, Interpreter& interpreter) {
+  const int32_t* p = op.params;
+  const kernels::AddParams a = AddParamsFrom(p);
+  kernels_->add_int8(a, Elements(program_.tensor(op.outputs[0]).shape),
+                     reinterpret_cast<const int8_t*>(interpreter.TensorData(op.inputs[0])),
+                     reinterpret_cast<const int8_t*>(interpreter.TensorData(op.inputs[1])),
+                     reinterpret_cast<int8_t*>(interpreter.TensorData(op.outputs[0])));
 }
 
 }  // namespace cleave

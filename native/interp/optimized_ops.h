@@ -1,5 +1,5 @@
 // The fast path of the interpreter: ops an optimized kernel set accelerates (CONV_2D as a matrix
-// product, DEPTHWISE_CONV_2D, FULLY_CONNECTED), with weights packed once at load
+// product, DEPTHWISE_CONV_2D, FULLY_CONNECTED, same-shape int8 ADD), with weights packed once at load
 // and work split over a thread pool. Every other op, and every op when no set applies, runs the
 // reference kernels. Host-only (allocates at load); firmware runs the reference interpreter.
 #pragma once
@@ -26,7 +26,7 @@ class OptimizedOps : public OpAccelerator {
   const char* name() const { return kernels_->name; }
 
  private:
-  enum class Kind { kReference, kGemmConv, kDepthwise, kFullyConnected };
+  enum class Kind { kReference, kGemmConv, kDepthwise, kFullyConnected, kAdd };
   struct Prepared {
     Kind kind = Kind::kReference;
     void* packed = nullptr;
@@ -40,6 +40,7 @@ class OptimizedOps : public OpAccelerator {
   void RunConv(const OpView& op, const Prepared& prepared, Interpreter& interpreter);
   void RunDepthwise(const OpView& op, const Prepared& prepared, Interpreter& interpreter);
   void RunFullyConnected(const OpView& op, const Prepared& prepared, Interpreter& interpreter);
+  void RunAdd(const OpView& op, Interpreter& interpreter);
 
   const Program& program_;
   const kernels::OptimizedKernels* kernels_;

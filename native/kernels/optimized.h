@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/add.h"
 #include "kernels/conv.h"
 
 namespace cleave {
@@ -59,6 +60,9 @@ struct OptimizedKernels {
                          int32_t kernel_h, int32_t kernel_w, int32_t channels, void* packed);
   // Output rows [oy_begin, oy_end) of batch b.
   void (*depthwise)(const DepthwiseArgs& args, int32_t batch, int32_t oy_begin, int32_t oy_end);
+  // ADD of two int8 tensors of the same shape (no broadcasting), elements [0, count); null when the
+  // set has none (the reference kernel runs).
+  void (*add_int8)(const AddParams& p, int64_t count, const int8_t* input1, const int8_t* input2, int8_t* output);
 };
 
 // Each implementation, or null where this build's architecture has none. Sessions choose among

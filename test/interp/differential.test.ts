@@ -31,7 +31,7 @@ t.test('optimized paths equal the reference', async (t) => {
     const program = compileGraph(c.graph).bytes;
     const run = (options: SessionOptions) => {
       const s = Session.fromBytes(program, c.graph.source, options);
-      const outputs = c.inputs.map((x) => Buffer.from(s.runSync(x).outputs[0]!.buffer));
+      const outputs = c.inputs.map((run) => Buffer.from(s.runSync(run).outputs[0]!.buffer));
       s.dispose();
       return outputs;
     };

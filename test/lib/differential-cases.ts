@@ -2,17 +2,18 @@
 // Shared by test/interp/differential.test.ts (host, tap) and test/arm64/run.js (under qemu).
 import type { Graph } from '../../src/model/graph';
 import { prng } from '../fuzz/mutate';
-import { type ConvSpec, convGraph, fullyConnectedGraph, randomBytes } from './synthetic';
+import { type ConvSpec, addGraph, convGraph, fullyConnectedGraph, randomBytes } from './synthetic';
 
 export interface DifferentialCase {
   label: string;
   graph: Graph;
-  /** Random bytes, then all -128, then all 127. */
-  inputs: Uint8Array[];
+  /** One run per entry: random bytes, then all -128, then all 127 (for each graph input). */
+  inputs: Uint8Array[][];
 }
 
-function inputsFor(bytes: number, seed: number): Uint8Array[] {
-  return [randomBytes(bytes, seed), new Uint8Array(bytes).fill(0x80), new Uint8Array(bytes).fill(0x7f)];
+function inputsFor(bytes: number, seed: number, count = 1): Uint8Array[][] {
+  const runs = [(k: number) => randomBytes(bytes, seed + k), () => new Uint8Array(bytes).fill(0x80), () => new Uint8Array(bytes).fill(0x7f)];
+  return runs.map((make) => Array.from({ length: count }, (_, k) => make(k)));
 }
 
 export function differentialCases(): DifferentialCase[] {
@@ -65,6 +66,17 @@ export function differentialCases(): DifferentialCase[] {
     graph: fullyConnectedGraph({ batches: 256, inputs: 512, outputs: 64, perChannel: true }),
     inputs: inputsFor(256 * 512, 12),
   });
+  // ADD of same-shape tensors: lengths off the vector width, scale ratios both ways, activations
+  for (const [i, shape] of [[1, 1], [3, 5], [1, 4, 4, 9], [2, 8, 8, 16], [1, 32, 32, 16]].entries()) {
+    const spec = {
+      shape,
+      scales: [[0.05, 0.1, 0.08], [0.2, 0.03, 0.1], [0.01, 0.01, 0.5], [0.1, 0.1, 0.02], [0.04, 0.1, 0.05]][i] as [number, number, number],
+      zeroPoints: [[-3, 4, 5], [-128, 0, -128], [127, -128, 0], [0, 0, 0], [-128, 4, -128]][i] as [number, number, number],
+      activation: (['NONE', 'RELU', 'RELU6', 'NONE', 'RELU'] as const)[i],
+    };
+    const n = shape.reduce((a, b) => a * b, 1);
+    cases.push({ label: `add ${JSON.stringify(spec)}`, graph: addGraph(spec), inputs: inputsFor(n, 300 + i, 2) });
+  }
   // fully connected: batches, widths, per-tensor and per-channel
   const shapes = [[1, 1, 1], [1, 7, 3], [1, 64, 10], [3, 33, 17], [5, 256, 40], [9, 100, 8], [1, 1024, 12]] as const;
   for (const [batches, inputs, outputs] of shapes) {

@@ -103,3 +103,20 @@ export function fullyConnectedGraph(spec: FullyConnectedSpec): Graph {
   };
   return singleOpGraph(`fc_${batches}x${k}to${n}`, tensors, op);
 }
+
+export interface AddSpec {
+  shape: number[];
+  scales: [number, number, number];
+  zeroPoints: [number, number, number];
+  activation?: 'NONE' | 'RELU' | 'RELU6';
+}
+
+/** One int8 ADD of two same-shape inputs (the second a graph input too). */
+export function addGraph(spec: AddSpec): Graph {
+  const tensors = [0, 1, 2].map((i) => quantizedTensor(i, spec.shape, 'int8', [Math.fround(spec.scales[i]!)], [spec.zeroPoints[i]!], null));
+  const op: Op = {
+    index: 0, opcode: 'ADD', version: 2, inputs: [0, 1], outputs: [2], intermediates: [], optionsType: 'AddOptions',
+    options: { fusedActivationFunction: spec.activation ?? 'NONE' },
+  };
+  return { ...singleOpGraph(`add_${spec.shape.join('x')}`, tensors, op), inputs: [0, 1] };
+}

@@ -367,8 +367,26 @@ void Depthwise(const DepthwiseArgs& d, int32_t batch, int32_t oy_begin, int32_t 
   }
 }
 
+// ADD: each input lifted by 2^left_shift and rescaled to the common scale, summed, rescaled to the
+// output: three MultiplyByQuantizedMultiplierSmallerThanOneExp per element, 8 elements at a time.
+void AddInt8(const AddParams& p, int64_t count, const int8_t* input1, const int8_t* input2, int8_t* output) {
+  const x86::RequantizeLanes q1 = x86::UniformLanes(p.input1_multiplier, p.input1_shift);
+  const x86::RequantizeLanes q2 = x86::UniformLanes(p.input2_multiplier, p.input2_shift);
+  const x86::RequantizeLanes qo = x86::UniformLanes(p.output_multiplier, p.output_shift);
+  const __m256i off1 = _mm256_set1_epi32(p.input1_offset), off2 = _mm256_set1_epi32(p.input2_offset);
+  const __m256i lift = _mm256_set1_epi32(p.left_shift);
+  const OutputStage o{_mm256_set1_epi32(p.output_offset), _mm256_set1_epi32(p.act_min), _mm256_set1_epi32(p.act_max)};
+  for (int64_t i = 0; i < count; i += 8) {
+    const int32_t lanes = count - i < 8 ? int32_t(count - i) : 8;
+    const __m256i a = _mm256_sllv_epi32(_mm256_add_epi32(LoadChannels(input1 + i, 0, lanes, 1), off1), lift);
+    const __m256i b = _mm256_sllv_epi32(_mm256_add_epi32(LoadChannels(input2 + i, 0, lanes, 1), off2), lift);
+    const __m256i sum = _mm256_add_epi32(x86::MultiplyByQuantizedMultiplier8(a, q1), x86::MultiplyByQuantizedMultiplier8(b, q2));
+    StoreBytes(output + i, NarrowToInt8(x86::Requantize8(sum, qo, o.output_offset, o.act_min, o.act_max)), lanes);
+  }
+}
+
 const OptimizedKernels kAvx2 = {
-    "avx2", kRows, GemmPackedSize, PackGemmB, Gemm, DepthwisePackedSize, PackDepthwise, Depthwise,
+    "avx2", kRows, GemmPackedSize, PackGemmB, Gemm, DepthwisePackedSize, PackDepthwise, Depthwise, AddInt8,
 };
 
 }  // namespace

@@ -39,12 +39,22 @@ static inline __m256i RoundingDivideByPOT8(__m256i x, const RequantizeLanes& q) 
   return _mm256_sub_epi32(_mm256_srav_epi32(x, q.right_shift), _mm256_cmpgt_epi32(remainder, threshold));
 }
 
+// The same constants for every lane (a per-tensor multiplier and shift).
+static inline RequantizeLanes UniformLanes(int32_t multiplier, int32_t shift) {
+  const int32_t right = shift > 0 ? 0 : -shift;
+  const int32_t mask = right >= 31 ? 0x7fffffff : int32_t((uint32_t(1) << right) - 1);
+  return {_mm256_set1_epi32(multiplier), _mm256_set1_epi32(shift > 0 ? shift : 0), _mm256_set1_epi32(right),
+          _mm256_set1_epi32(mask), _mm256_set1_epi32(mask >> 1)};
+}
+
+static inline __m256i MultiplyByQuantizedMultiplier8(__m256i x, const RequantizeLanes& q) {
+  return RoundingDivideByPOT8(SaturatingRoundingDoublingHighMul8(_mm256_sllv_epi32(x, q.left_shift), q.multiplier), q);
+}
+
 // acc -> MultiplyByQuantizedMultiplier(acc) + output_offset, clamped to [act_min, act_max].
 static inline __m256i Requantize8(__m256i acc, const RequantizeLanes& q, __m256i output_offset, __m256i act_min,
                                   __m256i act_max) {
-  const __m256i shifted = _mm256_sllv_epi32(acc, q.left_shift);
-  __m256i v = RoundingDivideByPOT8(SaturatingRoundingDoublingHighMul8(shifted, q.multiplier), q);
-  v = _mm256_add_epi32(v, output_offset);
+  const __m256i v = _mm256_add_epi32(MultiplyByQuantizedMultiplier8(acc, q), output_offset);
   return _mm256_min_epi32(_mm256_max_epi32(v, act_min), act_max);
 }
 
