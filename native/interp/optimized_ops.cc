@@ -142,8 +142,15 @@ void OptimizedOps::RunConv(const OpView& op, const Prepared& prepared, Interpret
     for (int32_t m = m0; m < m1; ++m) {
       const int32_t b = m / (out_h * out_w), oy = (m / out_w) % out_h, ox = m % out_w;
       int8_t* row = im2col.data() + size_t(m - m0) * k;
+      const int32_t ix0 = ox * c.stride_w - c.pad_left;
+      // With dilation 1 a row of taps inside the input is kw contiguous pixels: one copy.
+      const bool row_inside = c.dilation_w == 1 && ix0 >= 0 && ix0 + kw <= in_w;
       for (int32_t ky = 0; ky < kh; ++ky) {
         const int32_t iy = oy * c.stride_h - c.pad_top + ky * c.dilation_h;
+        if (row_inside && iy >= 0 && iy < in_h) {
+          std::memcpy(row + ky * kw * in_c, input + ((int64_t(b) * in_h + iy) * in_w + ix0) * in_c, size_t(kw) * in_c);
+          continue;
+        }
         for (int32_t kx = 0; kx < kw; ++kx) {
           const int32_t ix = ox * c.stride_w - c.pad_left + kx * c.dilation_w;
           int8_t* dst = row + (ky * kw + kx) * in_c;
