@@ -14,6 +14,12 @@
       "conditions": [["target_arch=='x64'", { "cflags_cc": ["-mavx2", "-mfma"] }]]
     },
     {
+      "target_name": "cleave_avx512_vnni",
+      "type": "static_library",
+      "sources": ["native/kernels/x86/avx512_vnni.cc"],
+      "conditions": [["target_arch=='x64'", { "cflags_cc": ["-mavx2", "-mfma", "-mavx512f", "-mavx512vl", "-mavx512vnni"] }]]
+    },
+    {
       "target_name": "cleave_neon_dotprod",
       "type": "static_library",
       "sources": ["native/kernels/arm/neon_dot.cc"],
@@ -21,7 +27,7 @@
     },
     {
       "target_name": "cleave",
-      "dependencies": ["cleave_avx2", "cleave_neon_dotprod"],
+      "dependencies": ["cleave_avx2", "cleave_avx512_vnni", "cleave_neon_dotprod"],
       "sources": [
         "native/addon/addon.cc",
         "native/addon/codec_glue.cc",

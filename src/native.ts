@@ -8,6 +8,8 @@ export interface CpuFeatures {
   arch: 'x64' | 'arm64' | 'other';
   avx2: boolean;
   fma: boolean;
+  /** AVX-512 VNNI with AVX512VL (vpdpwssd on 256-bit registers). */
+  avx512vnni: boolean;
   neon: boolean;
   dotprod: boolean;
 }
@@ -23,7 +25,7 @@ export interface NativeRunResult {
 export interface NativeSessionOptions {
   /** Threads for intra-op parallelism, counting the calling thread. */
   threads?: number;
-  /** "auto", "reference", or an optimized set: "avx2", "neon", "neon-dotprod". */
+  /** "auto", "reference", or an optimized set: "avx512-vnni", "avx2", "neon", "neon-dotprod". */
   kernels?: string;
 }
 

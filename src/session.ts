@@ -28,9 +28,9 @@ export interface SessionOptions {
   threads?: number;
   /**
    * Kernel set: "auto" (default: the fastest this CPU supports), "reference" (TFLite's reference
-   * arithmetic, the specification), or a named set: "avx2", "neon", "neon-dotprod".
+   * arithmetic, the specification), or a named set: "avx512-vnni", "avx2", "neon", "neon-dotprod".
    */
-  kernels?: 'auto' | 'reference' | 'avx2' | 'neon' | 'neon-dotprod';
+  kernels?: 'auto' | 'reference' | 'avx512-vnni' | 'avx2' | 'neon' | 'neon-dotprod';
   /**
    * An energy meter from the HAL (e.g. `openBestEnergyMeter(board)`): each run then carries the
    * joules it took, with the meter's name and whether they were measured or estimated.
@@ -109,7 +109,7 @@ export class Session {
     return new Session(native, tables.inputs.map(byId), tables.outputs.map(byId), source, options.energyMeter);
   }
 
-  /** The kernel set in use: "reference", "avx2", "neon" or "neon-dotprod". */
+  /** The kernel set in use: "reference", "avx512-vnni", "avx2", "neon" or "neon-dotprod". */
   get kernels(): string {
     return this.live().kernels;
   }

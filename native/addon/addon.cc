@@ -15,6 +15,7 @@ Napi::Value CpuFeaturesJs(const Napi::CallbackInfo& info) {
   o.Set("arch", f.arch);
   o.Set("avx2", f.avx2);
   o.Set("fma", f.fma);
+  o.Set("avx512vnni", f.avx512vnni);
   o.Set("neon", f.neon);
   o.Set("dotprod", f.dotprod);
   return o;

@@ -14,6 +14,7 @@ CpuFeatures DetectCpuFeatures() {
   __builtin_cpu_init();
   f.avx2 = __builtin_cpu_supports("avx2");
   f.fma = __builtin_cpu_supports("fma");
+  f.avx512vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
 #elif defined(__aarch64__)
   f.arch = "arm64";
   f.neon = true;  // Advanced SIMD is mandatory on AArch64.

@@ -9,6 +9,7 @@ struct CpuFeatures {
   std::string arch;  // "x64", "arm64" or "other"
   bool avx2 = false;
   bool fma = false;
+  bool avx512vnni = false;  // with AVX512VL: VNNI on 256-bit registers
   bool neon = false;
   bool dotprod = false;
 };

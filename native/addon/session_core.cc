@@ -19,7 +19,10 @@ bool ChooseKernels(const std::string& name, const kernels::OptimizedKernels** ch
   if (name == "reference") return true;
   struct Candidate { const kernels::OptimizedKernels* set; bool supported; };
   // Best first: "auto" takes the first this CPU supports.
-  const Candidate candidates[] = {{kernels::NeonDotKernels(), f.dotprod}, {kernels::NeonKernels(), f.neon}, {kernels::Avx2Kernels(), f.avx2}};
+  const Candidate candidates[] = {{kernels::NeonDotKernels(), f.dotprod},
+                                  {kernels::NeonKernels(), f.neon},
+                                  {kernels::Avx512VnniKernels(), f.avx512vnni && f.avx2 && f.fma},
+                                  {kernels::Avx2Kernels(), f.avx2 && f.fma}};
   if (name == "auto") {
     for (const Candidate& c : candidates) {
       if (c.set && c.supported) {

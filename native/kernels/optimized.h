@@ -68,6 +68,7 @@ struct OptimizedKernels {
 // Each implementation, or null where this build's architecture has none. Sessions choose among
 // them by the CPU's run-time features (native/addon/session_core.cc).
 const OptimizedKernels* Avx2Kernels();
+const OptimizedKernels* Avx512VnniKernels();
 const OptimizedKernels* NeonKernels();
 const OptimizedKernels* NeonDotKernels();
 

@@ -11,9 +11,10 @@ import { convGraph } from '../lib/synthetic';
 const features = binding.cpuFeatures();
 const optimizedSets = [
   features.avx2 && 'avx2',
+  features.avx512vnni && 'avx512-vnni',
   features.neon && 'neon',
   features.dotprod && 'neon-dotprod',
-].filter((x): x is 'avx2' | 'neon' | 'neon-dotprod' => typeof x === 'string');
+].filter((x): x is 'avx2' | 'avx512-vnni' | 'neon' | 'neon-dotprod' => typeof x === 'string');
 
 t.test('an optimized kernel set is active where the CPU has one', async (t) => {
   const program = compileGraph(convGraph({ height: 4, width: 4, inChannels: 3, outChannels: 5, kernel: 3 })).bytes;
