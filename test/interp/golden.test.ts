@@ -1,13 +1,22 @@
 // Acceptance: every tensor of every golden case in ../shared/models equals TFLite Micro's
-// reference interpreter byte for byte, on the reference kernels and on the optimized set this CPU
-// selects, with one and two threads.
+// reference interpreter byte for byte, on the reference kernels and on every optimized set this CPU
+// can run, with one and two threads.
 import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Session, type SessionOptions } from '../../src/session';
+import { binding } from '../../src/native';
 import { goldenCases, readManifest, shippedModels } from '../lib/models';
 
-const paths: SessionOptions[] = [{ kernels: 'reference', threads: 1 }, { kernels: 'auto', threads: 1 }, { kernels: 'auto', threads: 2 }];
+const features = binding.cpuFeatures();
+const available = ([['avx2', features.avx2], ['avx512-vnni', features.avx512vnni], ['neon', features.neon], ['neon-dotprod', features.dotprod]] as const)
+  .filter(([, has]) => has).map(([name]) => name);
+// The reference kernels, every optimized set this CPU can run, and the default set on two threads.
+const paths: SessionOptions[] = [
+  { kernels: 'reference', threads: 1 },
+  ...available.map((kernels) => ({ kernels, threads: 1 })),
+  { kernels: 'auto', threads: 2 },
+];
 
 for (const m of shippedModels().filter((x) => x.hasGoldens)) for (const options of paths) {
   t.test(`${m.name} (${options.kernels}, ${options.threads} thread${options.threads! > 1 ? 's' : ''})`, async (t) => {
