@@ -42,6 +42,13 @@ inline int32_t Clamp(int32_t v, int32_t lo, int32_t hi) {
   return v > hi ? hi : v;
 }
 
+// The output stage of conv, depthwise and fully connected: the int32 accumulator rescaled to the
+// output scale, shifted by the output zero point and clamped to the fused activation's range.
+inline int32_t RequantizeAccumulator(int32_t acc, int32_t multiplier, int shift, int32_t output_offset,
+                                     int32_t act_min, int32_t act_max) {
+  return Clamp(MultiplyByQuantizedMultiplier(acc, multiplier, shift) + output_offset, act_min, act_max);
+}
+
 // Two's-complement wrapping arithmetic. TFLite writes these as plain int32 operations whose
 // overflow is undefined behaviour; the machines the golden data came from wrap, and so do we,
 // without handing the optimizer an excuse.

@@ -46,10 +46,8 @@ void ConvPerChannel(const ConvParams& p, const int32_t* multiplier, const int32_
             }
           }
           if (bias != nullptr) acc += bias[oc];
-          acc = MultiplyByQuantizedMultiplier(acc, multiplier[oc], shift[oc]);
-          acc += p.output_offset;
-          output[Offset(output_shape, b, oy, ox, oc)] =
-              static_cast<int8_t>(Clamp(acc, p.act_min, p.act_max));
+          output[Offset(output_shape, b, oy, ox, oc)] = static_cast<int8_t>(
+              RequantizeAccumulator(acc, multiplier[oc], shift[oc], p.output_offset, p.act_min, p.act_max));
         }
       }
     }

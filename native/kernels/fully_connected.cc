@@ -20,10 +20,8 @@ void FullyConnected(const FullyConnectedParams& p, const int32_t* multiplier, co
       }
       if (bias != nullptr) acc += bias[oc];
       const int ch = p.per_channel ? oc : 0;
-      acc = MultiplyByQuantizedMultiplier(acc, multiplier[ch], shift[ch]);
-      acc += p.output_offset;
-      output[static_cast<int64_t>(b) * output_depth + oc] =
-          static_cast<int8_t>(Clamp(acc, p.act_min, p.act_max));
+      output[static_cast<int64_t>(b) * output_depth + oc] = static_cast<int8_t>(
+          RequantizeAccumulator(acc, multiplier[ch], shift[ch], p.output_offset, p.act_min, p.act_max));
     }
   }
 }

@@ -38,7 +38,7 @@ int main() {
     _mm256_store_si256(reinterpret_cast<__m256i*>(got),
                        x86::Requantize8(load(acc), lanes, _mm256_set1_epi32(offset), _mm256_set1_epi32(lo), _mm256_set1_epi32(hi)));
     for (int j = 0; j < 8; ++j) {
-      const int32_t want = Clamp(MultiplyByQuantizedMultiplier(acc[j], mult[j], shift[j]) + offset, lo, hi);
+      const int32_t want = RequantizeAccumulator(acc[j], mult[j], shift[j], offset, lo, hi);
       ++checked;
       if (got[j] != want && failures++ < 10) {
         std::printf("not ok %d - acc %d mult %d shift %d offset %d: got %d want %d\n", failures, acc[j], mult[j], shift[j], offset, got[j], want);
