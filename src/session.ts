@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import { CleaveError } from './errors';
 import { compileGraph, isProgram, readProgramTables, ProgramError } from './compile/program';
 import type { ProgramTensor } from './compile/program';
-import { readModel } from './model/reader';
+import { isTflite, readModel } from './model/reader';
 import type { EnergyMeter, EnergyReading } from '../hal';
 import { binding, type NativeRunResult, type NativeSession } from './native';
 
@@ -90,8 +90,7 @@ export class Session {
     if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
       throw new CleaveError('BAD_ARGUMENT', `threads must be an integer from 1 to 256, got ${options.threads}`);
     }
-    const isTflite = bytes.length >= 8 && String.fromCharCode(...bytes.subarray(4, 8)) === 'TFL3';
-    if (!isProgram(bytes) && !isTflite) {
+    if (!isProgram(bytes) && !isTflite(bytes)) {
       throw new CleaveError('NOT_A_MODEL', `${source}: neither a cleave Program (magic "CLVP") nor a TFLite model (identifier "TFL3")`);
     }
     const program = isProgram(bytes) ? bytes : compileGraph(readModel(bytes, source)).bytes;

@@ -11,6 +11,11 @@ import { decodeBuiltinOptions } from './options';
 
 const MAX_RANK = 8;
 
+/** Whether the bytes carry TFLite's file identifier ("TFL3" at byte 4). */
+export function isTflite(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && String.fromCharCode(...bytes.subarray(4, 8)) === 'TFL3';
+}
+
 /** Reads and validates a .tflite file from disk. */
 export function readModelFile(path: string): Graph {
   let bytes: Uint8Array;
@@ -64,8 +69,8 @@ class ModelReader {
 
   private readChecked(): Graph {
     if (this.bytes.length < 8) this.fail('TRUNCATED', `file is ${this.bytes.length} bytes, too short for a TFLite header`);
-    const ident = String.fromCharCode(...this.bytes.subarray(4, 8));
-    if (ident !== 'TFL3') {
+    if (!isTflite(this.bytes)) {
+      const ident = String.fromCharCode(...this.bytes.subarray(4, 8));
       this.fail('NOT_TFLITE', `not a TFLite model: file identifier is ${JSON.stringify(ident)}, expected "TFL3"`, 4);
     }
     const model = schema.Model.getRootAsModel(this.bb);
