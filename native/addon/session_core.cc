@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "addon/cpu_features.h"
+#include "host/status_format.h"
 #include "kernels/int4.h"
 #include "kernels/optimized.h"
 #include <cstdlib>
@@ -55,13 +56,13 @@ std::shared_ptr<SessionCore> SessionCore::Create(const uint8_t* bytes, size_t si
   const uint8_t* copy = reinterpret_cast<const uint8_t*>(s->program_storage_.data());
   uint32_t tensor_count = 0, op_count = 0;
   Status st = Program::PeekCounts(copy, size, &tensor_count, &op_count);
-  if (st.ok) {
+  if (st.ok()) {
     s->tensors_.resize(tensor_count);
     s->ops_.resize(op_count);
     st = s->program_.Load(copy, size, s->tensors_.data(), tensor_count, s->ops_.data(), op_count);
   }
-  if (!st.ok) {
-    *error = std::string("invalid Program: ") + st.message;
+  if (!st.ok()) {
+    *error = std::string("invalid Program: ") + FormatStatus(st);
     return nullptr;
   }
   const size_t arena = (s->program_.arena_bytes() + 15) / 16 * 16;

@@ -1,10 +1,12 @@
 // A loaded Program: views into the Program bytes after every offset, size, index and op parameter
 // has been validated (docs/program-format.md). No heap, no exceptions: Load() reports problems in a
-// Status with the byte offset or op index, so the same loader serves firmware.
+// Status (native/common/status.h) with the byte offset, tensor or op index, so the same loader
+// serves firmware.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 
+#include "common/status.h"
 #include "kernels/common.h"
 
 namespace cleave {
@@ -27,13 +29,6 @@ enum OpCode : uint16_t {
 const char* OpName(uint16_t opcode);
 int32_t DTypeSize(DType t);  // 0 for kInt4 (sub-byte)
 int64_t ByteSize(DType t, int64_t elements);
-
-struct Status {
-  bool ok = true;
-  char message[256] = {0};
-  static Status Ok() { return Status(); }
-  static Status Error(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-};
 
 struct TensorInfo {
   DType dtype;
