@@ -94,21 +94,26 @@ std::shared_ptr<SessionCore> SessionCore::Create(const uint8_t* bytes, size_t si
 
 namespace {
 
-struct DumpContext {
-  const Program* program;
-  Interpreter* interpreter;
-  RunResult* result;
-};
+// Copies each op's outputs right after the op, before the arena reuses their memory.
+class OutputDumper : public OpObserver {
+ public:
+  OutputDumper(const Program& program, Interpreter& interpreter, RunResult* result)
+      : program_(program), interpreter_(interpreter), result_(result) {}
 
-void CopyOpOutputs(void* context, uint32_t op_index) {
-  auto* c = static_cast<DumpContext*>(context);
-  const OpView& op = c->program->op(op_index);
-  for (uint16_t k = 0; k < op.num_outputs; ++k) {
-    const TensorInfo& t = c->program->tensor(static_cast<uint32_t>(op.outputs[k]));
-    const uint8_t* data = c->interpreter->TensorData(static_cast<uint32_t>(op.outputs[k]));
-    c->result->dumps[t.source_index].assign(data, data + t.byte_size);
+  void OnOpEnd(uint32_t op_index, const char*) override {
+    const OpView& op = program_.op(op_index);
+    for (uint16_t k = 0; k < op.num_outputs; ++k) {
+      const TensorInfo& t = program_.tensor(static_cast<uint32_t>(op.outputs[k]));
+      const uint8_t* data = interpreter_.TensorData(static_cast<uint32_t>(op.outputs[k]));
+      result_->dumps[t.source_index].assign(data, data + t.byte_size);
+    }
   }
-}
+
+ private:
+  const Program& program_;
+  Interpreter& interpreter_;
+  RunResult* result_;
+};
 
 }  // namespace
 
@@ -127,7 +132,7 @@ void SessionCore::Run(const std::vector<InputView>& inputs, bool dump, RunResult
   for (uint32_t i = 0; i < program_.input_count(); ++i) {
     std::memcpy(interpreter_->TensorData(program_.input(i)), inputs[i].data, inputs[i].size);
   }
-  DumpContext context{&program_, interpreter_.get(), result};
+  OutputDumper dumper(program_, *interpreter_, result);
   if (dump) {
     for (uint32_t i = 0; i < program_.input_count(); ++i) {
       const TensorInfo& t = program_.tensor(program_.input(i));
@@ -136,7 +141,11 @@ void SessionCore::Run(const std::vector<InputView>& inputs, bool dump, RunResult
     }
   }
   const auto start = std::chrono::steady_clock::now();
-  interpreter_->Invoke(dump ? CopyOpOutputs : nullptr, dump ? &context : nullptr);
+  const Status status = interpreter_->Invoke(dump ? &dumper : nullptr);
+  if (!status.ok()) {
+    result->error = FormatStatus(status);
+    return;
+  }
   result->nanos = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
   if (dump) {

@@ -44,14 +44,21 @@ void Interpreter::ResetState() {
   }
 }
 
-void Interpreter::Invoke(OpObserver observer, void* context) {
+Status Interpreter::Invoke(OpObserver* observer) {
   for (uint32_t i = 0; i < program_.op_count(); ++i) {
-    if (!accelerator_ || !accelerator_->Run(i, *this)) RunOp(program_.op(i));
-    if (observer) observer(context, i);
+    if (observer) observer->OnOpBegin(i);
+    const char* kernel = accelerator_ ? accelerator_->Run(i, *this) : nullptr;
+    if (!kernel) {
+      Status s = RunOp(program_.op(i));
+      if (!s.ok()) return s.Op(static_cast<int32_t>(i), program_.op(i).opcode);
+      kernel = "reference";
+    }
+    if (observer) observer->OnOpEnd(i, kernel);
   }
+  return Status::Ok();
 }
 
-void Interpreter::RunOp(const OpView& op) {
+Status Interpreter::RunOp(const OpView& op) {
   const int32_t* p = op.params;
   const int32_t in0 = op.inputs[0];
   const int32_t out0 = op.outputs[0];
@@ -244,6 +251,7 @@ void Interpreter::RunOp(const OpView& op) {
       break;
     }
   }
+  return Status::Ok();
 }
 
 }  // namespace cleave

@@ -7,17 +7,24 @@
 
 namespace cleave {
 
-// Called after each op, e.g. to copy its output out before the arena reuses the memory.
-using OpObserver = void (*)(void* context, uint32_t op_index);
+// Watches a run op by op: to time each op (the host with a steady clock, firmware with SysTick), or
+// to copy an op's outputs before the arena reuses the memory. Costs nothing when none is set.
+class OpObserver {
+ public:
+  virtual ~OpObserver() = default;
+  virtual void OnOpBegin(uint32_t op_index) {}
+  // `kernel` names the implementation that ran the op ("reference", or the accelerator's name).
+  virtual void OnOpEnd(uint32_t op_index, const char* kernel) {}
+};
 
 class Interpreter;
 
-// A faster implementation of some ops (packed weights, SIMD, threads). Run() returns false for an
-// op it does not handle; the reference kernel then runs it.
+// A faster implementation of some ops (packed weights, SIMD, threads). Run() returns the name of
+// the kernel that ran the op, or null for an op it does not handle; the reference kernel then runs it.
 class OpAccelerator {
  public:
   virtual ~OpAccelerator() = default;
-  virtual bool Run(uint32_t op_index, Interpreter& interpreter) = 0;
+  virtual const char* Run(uint32_t op_index, Interpreter& interpreter) = 0;
 };
 
 class Interpreter {
@@ -32,13 +39,14 @@ class Interpreter {
   void SetUnpackedWeights(const int8_t* const* by_tensor) { unpacked_ = by_tensor; }
   // Not owned; null (the default) runs every op on the reference kernels.
   void SetAccelerator(OpAccelerator* accelerator) { accelerator_ = accelerator; }
-  void Invoke(OpObserver observer = nullptr, void* context = nullptr);
+  // Runs every op in order; stops at the first op whose kernel fails and returns its Status.
+  Status Invoke(OpObserver* observer = nullptr);
 
   uint8_t* TensorData(uint32_t id);
   const uint8_t* TensorData(uint32_t id) const;
 
  private:
-  void RunOp(const OpView& op);
+  Status RunOp(const OpView& op);
   template <typename T>
   T* Data(int32_t id) { return id < 0 ? nullptr : reinterpret_cast<T*>(TensorData(static_cast<uint32_t>(id))); }
   const int32_t* Array(int32_t offset) const { return reinterpret_cast<const int32_t*>(program_.constant(static_cast<uint32_t>(offset))); }

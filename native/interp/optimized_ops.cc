@@ -81,17 +81,17 @@ void OptimizedOps::RunTasks(const Prepared& prepared, int tasks, const std::func
   }
 }
 
-bool OptimizedOps::Run(uint32_t op_index, Interpreter& interpreter) {
+const char* OptimizedOps::Run(uint32_t op_index, Interpreter& interpreter) {
   const Prepared& prepared = ops_[op_index];
   const OpView& op = program_.op(op_index);
   switch (prepared.kind) {
-    case Kind::kGemmConv: RunConv(op, prepared, interpreter); return true;
-    case Kind::kDepthwise: RunDepthwise(op, prepared, interpreter); return true;
-    case Kind::kFullyConnected: RunFullyConnected(op, prepared, interpreter); return true;
-    case Kind::kAdd: RunAdd(op, interpreter); return true;
-    case Kind::kReference: return false;
+    case Kind::kGemmConv: RunConv(op, prepared, interpreter); return kernels_->name;
+    case Kind::kDepthwise: RunDepthwise(op, prepared, interpreter); return kernels_->name;
+    case Kind::kFullyConnected: RunFullyConnected(op, prepared, interpreter); return kernels_->name;
+    case Kind::kAdd: RunAdd(op, interpreter); return kernels_->name;
+    case Kind::kReference: return nullptr;
   }
-  return false;
+  return nullptr;
 }
 
 void OptimizedOps::RunConv(const OpView& op, const Prepared& prepared, Interpreter& interpreter) {

@@ -22,7 +22,7 @@ class OptimizedOps : public OpAccelerator {
                ThreadPool* pool);
   ~OptimizedOps() override;
 
-  bool Run(uint32_t op_index, Interpreter& interpreter) override;
+  const char* Run(uint32_t op_index, Interpreter& interpreter) override;
   const char* name() const { return kernels_->name; }
 
  private:
