@@ -120,6 +120,9 @@ const TS_ERROR_CODES = {
 
 /** Every code a CleaveError can carry, with its class and meaning: the one list the CLI and docs read. */
 export const ERROR_CODES = { ...NATIVE_ERROR_CODES, ...TS_ERROR_CODES } as const satisfies Record<string, ErrorCodeInfo>;
+// A code in both tables would be overridden silently by the spread: refuse it at compile time.
+const noCodeInBothTables: [keyof typeof NATIVE_ERROR_CODES & keyof typeof TS_ERROR_CODES] extends [never] ? true : never = true;
+void noCodeInBothTables;
 
 /** A code of native/common/status.h, as the glue sets it on a JS error. */
 export type NativeErrorCode = keyof typeof NATIVE_ERROR_CODES;
