@@ -4,5 +4,5 @@ export type { TensorSpec, TensorData, RunDetails } from './session';
 export { readModel, readModelFile } from './model/reader';
 export type { Graph, Tensor, Op } from './model/graph';
 export { compileGraph } from './compile/program';
-export { CleaveError } from './errors';
+export { CleaveError, ERROR_CODES, EXIT_STATUS, type CleaveErrorCode, type ErrorClass } from './errors';
 export { ModelError } from './model/errors';

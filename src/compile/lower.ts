@@ -1,7 +1,7 @@
 // Lowering: each TFLite op becomes a Program op record whose parameters are everything TFLite's
 // Prepare would compute (padding, multipliers and shifts, activation clamps), so the native side
 // only does arithmetic. Parameter layouts per op are listed in docs/program-format.md.
-import { CleaveError } from '../errors';
+import { CleaveError, type CleaveErrorCode } from '../errors';
 import { type Graph, type Op, type Tensor, elementCount } from '../model/graph';
 import { PROGRAM_OPCODES, isSupportedOp } from './opcodes';
 import { INT_RANGE, activationRange, quantizeMultiplier, softmaxScaling } from './quant';
@@ -24,7 +24,7 @@ export interface LoweredOp {
 }
 
 export class CompileError extends CleaveError {
-  constructor(graph: Graph, op: Op | null, message: string, code = 'COMPILE_ERROR') {
+  constructor(graph: Graph, op: Op | null, message: string, code: CleaveErrorCode = 'COMPILE_ERROR') {
     super(code, `${graph.source}: ${op ? `op ${op.index} (${op.opcode}): ` : ''}${message}`);
     this.name = 'CompileError';
   }
@@ -35,7 +35,7 @@ const f32Bits = (x: number) => new Int32Array(new Float32Array([x]).buffer)[0]!;
 class OpLowering {
   constructor(private readonly graph: Graph, private readonly op: Op) {}
 
-  fail(message: string, code?: string): never {
+  fail(message: string, code?: CleaveErrorCode): never {
     throw new CompileError(this.graph, this.op, message, code);
   }
 
