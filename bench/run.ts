@@ -36,7 +36,7 @@ interface Options {
 const USAGE = `usage: npm run bench -- [options]
   --quick            far fewer iterations (CI smoke run, well under a minute)
   --json FILE        write the results there (default: bench/results/<date>.json)
-  --models DIR       shipped models root (default: ../shared/models beside the package; env CLEAVE_MODELS)
+  --models DIR       shipped models root (default: the package's models/; env CLEAVE_MODELS)
   --only NAME[,..]   only models and microbenchmarks whose name contains one of these
   --threads LIST     thread counts, comma separated (default: 1,2)
   --no-ort           do not load onnxruntime-node (micro rows then say why)
@@ -50,7 +50,7 @@ class UsageError extends Error {}
 export function parseArgs(argv: string[]): Options {
   const o: Options = {
     quick: false, json: null,
-    modelsDir: process.env.CLEAVE_MODELS ?? path.resolve(packageRoot, '..', 'shared', 'models'),
+    modelsDir: process.env.CLEAVE_MODELS ?? path.join(packageRoot, 'models'),
     only: [], threads: [1, 2], ort: true, models: true, micro: true, peakMs: 200,
   };
   const value = (i: number, flag: string): string => {

@@ -1,8 +1,19 @@
-// cleave's public API.
+// cleave's public API: everything a user needs is exported here, so nobody deep-imports dist/
+// (package.json's `exports` map does not let them).
 export { load, Session } from './session';
-export type { TensorSpec, TensorData, RunDetails } from './session';
+export type { TensorSpec, TensorData, RunDetails, SessionOptions } from './session';
 export { readModel, readModelFile } from './model/reader';
 export type { Graph, Tensor, Op } from './model/graph';
 export { compileGraph } from './compile/program';
 export { CleaveError, ERROR_CODES, EXIT_STATUS, type CleaveErrorCode, type ErrorClass } from './errors';
 export { ModelError } from './model/errors';
+
+// Wire codecs for the tensors that cross a cut (docs/codecs.md).
+export { encode, decode, codecInfo, CODECS } from './codec';
+export type { CodecName, CodecOptions, CodecDescription, WireDType, WireTensor, DecodeOptions, DecodedTensor, DecodedCodecInfo } from './codec';
+
+// Split models (docs/segments.md): valid cuts, splitting into a plan directory, and running a plan.
+export { listCuts } from './segments/cuts';
+export type { Cut } from './segments/cuts';
+export { writePlan, PlanRunner } from './segments/plan';
+export type { PlanFile, PlanSegment, PlanTensor, SplitOptions, StageResult } from './segments/plan';
