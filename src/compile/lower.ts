@@ -20,6 +20,9 @@ export interface LoweredOp {
   scratch: number[];
 }
 
+/** Most inputs (or outputs) one Program op record can hold: its counts are 16-bit. */
+export const MAX_OP_TENSORS = 0xffff;
+
 export class CompileError extends CleaveError {
   constructor(graph: Graph, op: Op | null, message: string, code = 'COMPILE_ERROR') {
     super(code, `${graph.source}: ${op ? `op ${op.index} (${op.opcode}): ` : ''}${message}`);
@@ -425,5 +428,12 @@ class OpLowering {
 }
 
 export function lowerOp(graph: Graph, op: Op): LoweredOp {
-  return new OpLowering(graph, op).lower();
+  const lowering = new OpLowering(graph, op);
+  const lowered = lowering.lower();
+  // The op record counts inputs (scratch buffers included) and outputs in 16 bits.
+  const inputs = lowered.inputs.length + lowered.scratch.length;
+  if (inputs > MAX_OP_TENSORS || lowered.outputs.length > MAX_OP_TENSORS) {
+    lowering.fail(`${inputs} inputs and ${lowered.outputs.length} outputs exceed the Program format's ${MAX_OP_TENSORS} per op`);
+  }
+  return lowered;
 }

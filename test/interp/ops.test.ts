@@ -34,3 +34,10 @@ t.test('CONCATENATION of 70 inputs copies every input', async (t) => {
   t.same(Array.from(out as Int8Array), Array.from(want));
   session.dispose();
 });
+
+t.test('the compiler refuses more CONCATENATION inputs than an op record can count', async (t) => {
+  // 65,535 fits the record's 16-bit input count; past it the old compiler wrote a wrapped count.
+  t.throws(() => compileGraph(concatenationGraph(65_536, 1)), {
+    message: /op 0 \(CONCATENATION\): 65536 inputs and 1 outputs exceed the Program format's 65535 per op/,
+  });
+});
