@@ -38,6 +38,8 @@
         "native/common/crc32.cc",
         "native/host/status_format.cc",
         "native/interp/interpreter.cc",
+        "native/interp/op_eval.cc",
+        "native/interp/op_registrations.cc",
         "native/interp/op_validate.cc",
         "native/interp/optimized_ops.cc",
         "native/interp/program.cc",
