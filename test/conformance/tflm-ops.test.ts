@@ -16,13 +16,6 @@ interface CaseTensor { name: string; dtype: string; files: string[] }
 interface CaseFile { op: string; runs: number; stateful: boolean; inputs: CaseTensor[]; outputs: CaseTensor[] }
 interface IndexEntry { op: string; path: string; runs: number; stateful: boolean }
 
-// Cases cleave does not pass yet, each with the issue that tracks it. Delete an entry when its fix
-// merges: the case is then checked strictly like every other.
-const KNOWN_FAILURES = new Map<string, string>([
-  ['mean/c007_2x6x6x4_axis1_2_nokeep_samequant', 'issue #9: MEAN with identical input and output quantization truncates sum/count; TFLM rounds'],
-  ['mean/c013_1x16x16x2_axis1_2_keep_samequant', 'issue #9: MEAN with identical input and output quantization truncates sum/count; TFLM rounds'],
-]);
-
 const cases = (JSON.parse(fs.readFileSync(path.join(root, 'index.json'), 'utf8')) as { cases: IndexEntry[] }).cases;
 
 /** Runs one case; returns what differs from TFLM (empty when every output of every run is equal). */
@@ -58,22 +51,10 @@ function firstDifference(got: Buffer, want: Buffer): string {
 t.test('the fixture holds every case', async (t) => {
   t.equal(cases.length, 299);
   t.equal(cases.filter((c) => c.stateful).length, 11, 'SVDF cases are stateful');
-  for (const name of KNOWN_FAILURES.keys()) t.ok(cases.some((c) => c.path === name), `known failure ${name} is a case`);
 });
 
 for (const kernels of runnableKernelSets()) for (const threads of [1, 2]) {
   t.test(`${kernels} kernels, ${threads} thread${threads > 1 ? 's' : ''}`, async (t) => {
-    for (const entry of cases) {
-      const todo = KNOWN_FAILURES.get(entry.path);
-      if (todo) {
-        await t.test(entry.path, { todo }, async (t) => {
-          const diffs = await differences(entry, kernels, threads);
-          if (diffs.length === 0) t.comment(`${entry.path} now passes: delete it from KNOWN_FAILURES`);
-          t.same(diffs, [], 'equal to TFLM');
-        });
-      } else {
-        t.same(await differences(entry, kernels, threads), [], entry.path);
-      }
-    }
+    for (const entry of cases) t.same(await differences(entry, kernels, threads), [], entry.path);
   });
 }
