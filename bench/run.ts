@@ -12,6 +12,7 @@ import { readModel } from '../src/model/reader';
 import { binding } from '../src/native';
 import { packageRoot } from '../src/paths';
 import { Session, type TensorData } from '../src/session';
+import { loadBenchBinding, type BenchBinding } from './native';
 import { encodeModel } from './onnx';
 import { microCases, type MicroCase } from './micro';
 import { prng } from '../test/fuzz/mutate';
@@ -335,6 +336,7 @@ function sameBytes(a: readonly ArrayBufferView[], b: readonly ArrayBufferView[])
 class Bench {
   readonly result: BenchResult;
   private readonly budget: { fast: Budget; scalar: Budget };
+  private peak: BenchBinding | null = null;
 
   constructor(private readonly o: Options, command: string) {
     this.budget = o.quick ? BUDGETS.quick : BUDGETS.full;
@@ -361,18 +363,21 @@ class Bench {
 
   measurePeak(): void {
     const r = this.result;
-    if (typeof binding.measurePeakGmac !== 'function') {
-      r.peakError = 'this build of the addon has no measurePeakGmac (native/bench/peak.cc): rebuild it with `npm run build`';
+    const loaded = loadBenchBinding();
+    if (!loaded.binding) {
+      r.peakError = loaded.error!;
       r.errors.push(`ceiling: ${r.peakError}`);
       return;
     }
-    r.peakLoop = binding.peakLoop;
-    const v = binding.measurePeakGmac(this.o.peakMs);
+    const peak = loaded.binding;
+    this.peak = peak;
+    r.peakLoop = peak.peakLoop;
+    const v = peak.measurePeakGmac(this.o.peakMs);
     r.peakSamples.push(round(v, 1));
     if (v > 0) r.peakGmacPerCore = round(v, 1);
     else r.peakError = `no int8 SIMD ceiling loop for this CPU (${process.arch})`;
     if (binding.cpuFeatures().arch === 'x64') {
-      const vnni = binding.measurePeakGmac(Math.min(this.o.peakMs, 100), 'avx512-vpdpbusd');
+      const vnni = peak.measurePeakGmac(Math.min(this.o.peakMs, 100), 'avx512-vpdpbusd');
       r.peakVnniGmacPerCore = vnni > 0 ? round(vnni, 1) : null;
     }
   }
@@ -380,8 +385,8 @@ class Bench {
   /** A second ceiling sample at the end (full runs): the better one counts (the machine is shared). */
   remeasurePeak(): void {
     const r = this.result;
-    if (r.peakGmacPerCore === null) return;
-    const v = binding.measurePeakGmac(this.o.peakMs);
+    if (r.peakGmacPerCore === null || !this.peak) return;
+    const v = this.peak.measurePeakGmac(this.o.peakMs);
     r.peakSamples.push(round(v, 1));
     if (v > r.peakGmacPerCore) {
       r.peakGmacPerCore = round(v, 1);
