@@ -298,7 +298,7 @@ export class Session {
    * Energy per inference: one meter window around `runs` runs, divided by `runs`, so the meter's own
    * cost of starting and stopping is spread instead of counted in every inference.
    */
-  measureEnergy(inputs: TensorData | TensorData[], meter: EnergyMeter, runs: number): Promise<EnergyWindow> {
+  async measureEnergy(inputs: TensorData | TensorData[], meter: EnergyMeter, runs: number): Promise<EnergyWindow> {
     this.checkInputs(inputs);
     return meterRuns(meter, runs, () => this.run(inputs));
   }
