@@ -1,7 +1,8 @@
 // cleave's public API: everything a user needs is exported here, so nobody deep-imports dist/
 // (package.json's `exports` map does not let them).
-export { load, Session } from './session';
-export type { TensorSpec, TensorData, RunDetails, SessionOptions } from './session';
+export { load, loadModel, Model, Session } from './session';
+export type { TensorSpec, TensorData, RunDetails, RunOptions, OpProfile, SessionOptions } from './session';
+export type { EnergyWindow } from './energy-window';
 export { readModel, readModelFile } from './model/reader';
 export type { Graph, Tensor, Op } from './model/graph';
 export { compileGraph } from './compile/program';

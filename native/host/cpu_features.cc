@@ -1,4 +1,4 @@
-#include "addon/cpu_features.h"
+#include "host/cpu_features.h"
 
 #if defined(__aarch64__) && defined(__linux__)
 #include <asm/hwcap.h>
