@@ -26,7 +26,7 @@ async function differences(entry: IndexEntry, kernels: KernelSet, threads: numbe
   const diffs: string[] = [];
   try {
     for (let k = 0; k < meta.runs; k++) {
-      if (!meta.stateful) session.resetState();
+      if (!meta.stateful) await session.resetState();
       const inputs = meta.inputs.map((x) => new Uint8Array(fs.readFileSync(path.join(dir, x.files[k]!))));
       const outputs = await session.run(inputs);
       meta.outputs.forEach((x, j) => {
