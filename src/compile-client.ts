@@ -3,7 +3,7 @@
 // later loads; it never keeps the process alive.
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { CleaveError } from './errors';
+import { CleaveError, isErrorCode } from './errors';
 import type { CompileReply, CompileRequest } from './compile-worker';
 
 let worker: Worker | null = null;
@@ -29,7 +29,7 @@ function compiler(): Worker {
     if ('program' in reply) {
       pending.resolve(reply.program);
     } else {
-      const err = new CleaveError(reply.error.code ?? 'INTERNAL', reply.error.message);
+      const err = new CleaveError(isErrorCode(reply.error.code) ? reply.error.code : 'INTERNAL', reply.error.message);
       err.name = reply.error.name;
       pending.reject(err);
     }

@@ -129,6 +129,10 @@ export type NativeErrorCode = keyof typeof NATIVE_ERROR_CODES;
 /** Every CleaveError code (the keys of ERROR_CODES); a code not listed there does not compile. */
 export type CleaveErrorCode = keyof typeof ERROR_CODES;
 
+export function isErrorCode(code: unknown): code is CleaveErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
+}
+
 export function isNativeErrorCode(code: unknown): code is NativeErrorCode {
   return typeof code === 'string' && Object.hasOwn(NATIVE_ERROR_CODES, code);
 }

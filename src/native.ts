@@ -90,14 +90,6 @@ export interface NativeBinding {
   codecDecode: import('./codec/binding').NativeCodecDecode;
 }
 
-/** A native error (it carries a StatusCodeName as `code`) as a CleaveError whose message says where. */
-export function fromNativeError(err: unknown, where: string): unknown {
-  if (err instanceof CleaveError || !(err instanceof Error)) return err;
-  const code = (err as Error & { code?: unknown }).code;
-  if (typeof code !== 'string') return err;
-  return new CleaveError(code, `${where}: ${err.message}`);
-}
-
 function loadBinding(): NativeBinding {
   // CLEAVE_ADDON points at another build of the addon (e.g. an arm64 cross-build run under qemu).
   const file = process.env.CLEAVE_ADDON ?? path.join(packageRoot, 'build', 'Release', 'cleave.node');

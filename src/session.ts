@@ -4,14 +4,14 @@
 // the session's worker thread (run) or inline (runSync), and its errors arrive with their codes.
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
-import { CleaveError } from './errors';
+import { CleaveError, fromNative } from './errors';
 import { compileGraph, isProgram, readProgramTables } from './compile/program';
 import type { ProgramTensor } from './compile/program';
 import { compileOffThread } from './compile-client';
 import { meterRuns, type EnergyWindow } from './energy-window';
 import { isTflite, readModel } from './model/reader';
 import type { EnergyMeter, EnergyReading } from '../hal';
-import { binding, fromNativeError, type NativeModel, type NativeModelOptions, type NativeRunResult, type NativeSession } from './native';
+import { binding, type NativeModel, type NativeModelOptions, type NativeRunResult, type NativeSession } from './native';
 
 export type TensorData = Int8Array | Uint8Array | Int16Array | Int32Array | Float32Array;
 
@@ -91,7 +91,7 @@ function typedView(buf: Buffer, dtype: string): TensorData {
 }
 
 function inputError(source: string, err: unknown): never {
-  throw fromNativeError(err, source);
+  throw fromNative(err, source);
 }
 
 /** Refuses bytes that are neither a Program nor a .tflite model; true for a Program. */
