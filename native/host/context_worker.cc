@@ -3,7 +3,6 @@
 #include <chrono>
 #include <thread>
 
-
 namespace cleave {
 
 namespace {
