@@ -90,8 +90,7 @@ function typedView(buf: Buffer, dtype: string): TensorData {
   return new Ctor(aligned.buffer as ArrayBuffer, aligned.byteOffset, aligned.byteLength / bytes);
 }
 
-/** Rethrows a native error as a CleaveError with its code and the source in the message. */
-function rethrowNative(source: string, err: unknown): never {
+function inputError(source: string, err: unknown): never {
   throw fromNativeError(err, source);
 }
 
@@ -139,7 +138,7 @@ export class Model {
     try {
       return new Model(new binding.NativeModel(program, native), tables, source);
     } catch (err) {
-      return rethrowNative(source, err);
+      return inputError(source, err);
     }
   }
 
@@ -148,7 +147,7 @@ export class Model {
     const native = nativeOptions(options);
     const program = isProgramOrModel(bytes, source) ? bytes : await compileOffThread(bytes, source);
     const tables = readProgramTables(program, source);
-    const loaded = await binding.loadModel(program, native).catch((err: unknown) => rethrowNative(source, err));
+    const loaded = await binding.loadModel(program, native).catch((err: unknown) => inputError(source, err));
     return new Model(loaded, tables, source);
   }
 
@@ -272,7 +271,7 @@ export class Session {
       const native = this.live();
       return native.run(this.checkInputs(inputs), options.dump ?? false, options.profile ?? false).then(
         (r) => this.toDetails(r),
-        (err: unknown) => rethrowNative(this.source, err),
+        (err: unknown) => inputError(this.source, err),
       );
     } catch (err) {
       return Promise.reject(err);
@@ -291,7 +290,7 @@ export class Session {
     try {
       return this.toDetails(native.runSync(checked, options.dump ?? false, options.profile ?? false));
     } catch (err) {
-      return rethrowNative(this.source, err);
+      return inputError(this.source, err);
     }
   }
 
@@ -317,7 +316,7 @@ export class Session {
   /** Replaces recurrent state with bytes from `exportState()` of a session on the same model (BAD_INPUT otherwise). */
   importState(state: Uint8Array): Promise<void> {
     if (!(state instanceof Uint8Array)) return Promise.reject(new CleaveError('BAD_INPUT', `${this.source}: state must be a Uint8Array`));
-    return this.live().importState(state).catch((err: unknown) => rethrowNative(this.source, err));
+    return this.live().importState(state).catch((err: unknown) => inputError(this.source, err));
   }
 
   /** Frees the session once calls already made have finished; later calls throw DISPOSED. */
