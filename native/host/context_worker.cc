@@ -1,15 +1,7 @@
 #include "host/context_worker.h"
 
 #include <chrono>
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define CLEAVE_CPU_RELAX() _mm_pause()
-#elif defined(__aarch64__)
-#define CLEAVE_CPU_RELAX() asm volatile("yield")
-#else
-#define CLEAVE_CPU_RELAX() ((void)0)
-#endif
+#include <thread>
 
 namespace cleave {
 
@@ -17,6 +9,7 @@ namespace {
 
 // How long the worker watches for the next job before sleeping: longer than the JS side needs to
 // settle a promise and submit the next request, short enough that an idle session costs nothing.
+// It yields while watching, so on a busy machine the JS thread it waits for gets the core.
 constexpr std::chrono::microseconds kSpin{50};
 
 }  // namespace
@@ -46,7 +39,7 @@ void ContextWorker::Submit(std::unique_ptr<ContextJob> job) {
 
 std::unique_ptr<ContextJob> ContextWorker::Next() {
   const auto spin_until = std::chrono::steady_clock::now() + kSpin;
-  while (queued_.load(std::memory_order_acquire) == 0 && std::chrono::steady_clock::now() < spin_until) CLEAVE_CPU_RELAX();
+  while (queued_.load(std::memory_order_acquire) == 0 && std::chrono::steady_clock::now() < spin_until) std::this_thread::yield();
   std::unique_lock<std::mutex> lock(mutex_);
   sleeping_ = true;
   ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });

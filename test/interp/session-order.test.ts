@@ -119,3 +119,25 @@ t.test('an arena size of 0xFFFFFFFF does not wrap to a tiny buffer', async (t) =
   // Refusing it at load is as good as running it right: tensors inside the arena, same bytes.
   t.match(child.stdout.trim(), new RegExp(`^(refused (PROGRAM_INVALID|OUT_OF_MEMORY)|ran ${want})$`));
 });
+
+t.test('short runs on the calling thread still settle from the event loop: a run loop lets timers in', async (t) => {
+  const s = Session.fromBytes(compileGraph(readModelFile(file('tflm_hello_world'))).bytes, 'hello');
+  const x = Int8Array.of(1);
+  s.runSync(x); // known short: later runs execute inline
+  let ticks = 0;
+  const timer = setInterval(() => { ticks++; }, 1);
+  let settledSynchronously = false;
+  let runs = 0;
+  const until = performance.now() + 100;
+  while (performance.now() < until) {
+    let settled = false;
+    const p = s.run(x).then(() => { settled = true; });
+    settledSynchronously ||= settled;
+    await p;
+    runs++;
+  }
+  clearInterval(timer);
+  t.notOk(settledSynchronously, 'no promise settles before run() returns');
+  t.ok(ticks >= 10, `${ticks} timer ticks during ${runs} back-to-back runs`);
+  s.dispose();
+});
