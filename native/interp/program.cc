@@ -64,14 +64,17 @@ Status ProgramStreamVerifier::CheckHeader() {
 
 Status ProgramStreamVerifier::CheckTable() {
   const uint32_t table_bytes = section_count_ * kSectionEntryBytes;
-  const uint32_t stored = Program::ReadU32(header_ + 24), actual = Crc32(table_, table_bytes);
+  // The entries arrived as raw bytes in sections_ itself; each is decoded in place below.
+  const uint8_t* raw = reinterpret_cast<const uint8_t*>(sections_);
+  const uint32_t stored = Program::ReadU32(header_ + 24), actual = Crc32(raw, table_bytes);
   if (stored != actual) return Status::Error(StatusCode::kProgramChecksum, "checksum mismatch in the section table: stored {a}, contents {b} (damaged Program)").Offset(kHeaderBytes).A(stored).B(actual);
   uint64_t end = kHeaderBytes + table_bytes;
   uint32_t seen = 0;  // bit per known kind
   for (uint32_t i = 0; i < section_count_; ++i) {
-    const uint8_t* e = table_ + i * kSectionEntryBytes;
+    const uint8_t* e = raw + i * kSectionEntryBytes;
+    const ProgramSection decoded = {Program::ReadU32(e), Program::ReadU32(e + 4), Program::ReadU32(e + 8), Program::ReadU32(e + 12)};
     ProgramSection& s = sections_[i];
-    s = {Program::ReadU32(e), Program::ReadU32(e + 4), Program::ReadU32(e + 8), Program::ReadU32(e + 12)};
+    s = decoded;
     const uint32_t align = s.kind == uint32_t(SectionKind::kConstants) ? 16 : 4;
     if (s.offset < end || s.offset % align != 0 || uint64_t(s.offset) + s.size > total_) {
       return Status::Error(StatusCode::kProgramInvalid, "section {a} (kind {c}) at byte offset {offset}, {b} bytes: overlaps the one before, is misaligned or runs past the end")
@@ -125,7 +128,7 @@ Status ProgramStreamVerifier::Update(const uint8_t* chunk, size_t size) {
       case Stage::kHeader:
       case Stage::kTable: {
         const bool header = stage_ == Stage::kHeader;
-        uint8_t* buffer = header ? header_ : table_;
+        uint8_t* buffer = header ? header_ : reinterpret_cast<uint8_t*>(sections_);
         const uint32_t base = header ? 0 : kHeaderBytes;
         const uint32_t want = header ? kHeaderBytes : section_count_ * kSectionEntryBytes;
         const size_t n = want - (position_ - base) < size ? want - (position_ - base) : size;

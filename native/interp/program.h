@@ -93,8 +93,9 @@ class ProgramStreamVerifier {
   Stage stage_ = Stage::kHeader;
   Status error_;
   uint8_t header_[kHeaderBytes];
-  uint8_t table_[kMaxSections * kSectionEntryBytes];
+  // Filled with the section table's raw bytes as they arrive, then decoded in place.
   ProgramSection sections_[kMaxSections];
+  static_assert(sizeof(ProgramSection) == kSectionEntryBytes, "a section entry is decoded in place");
   uint32_t section_count_ = 0, total_ = 0, position_ = 0, next_section_ = 0, crc_ = 0;
 };
 

@@ -79,6 +79,17 @@ export function mutate(original: Uint8Array, kind: Mutation, rand: () => number)
   }
 }
 
+const ELEMENT_BYTES: Record<number, bigint> = { 1: 1n, 2: 1n, 3: 2n, 4: 4n, 5: 4n, 6: 8n, 7: 1n };
+
+/** The byte size a tensor record's dims and dtype imply, product wrapped at 64 bits and the result at 32. */
+function impliedByteSize(bytes: Uint8Array, record: number): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let count = 1n;
+  for (let d = 0; d < bytes[record + 1]!; d++) count = BigInt.asUintN(64, count * BigInt(view.getUint32(record + 4 + 4 * d, true)));
+  const size = bytes[record] === 8 ? (count + 1n) / 2n : count * (ELEMENT_BYTES[bytes[record]!] ?? 1n);
+  return Number(BigInt.asUintN(32, size));
+}
+
 /** Where a valid Program keeps its fields: byte offsets of u32 words and of u8 fields. */
 interface ProgramFields {
   headerWords: number[];
@@ -131,29 +142,33 @@ export function mutateProgram(original: Uint8Array, kind: ProgramMutation, rand:
     } else if (fields.opWords.length) view.setUint32(pick(fields.opWords), pick(BOUNDARY_VALUES), true);
     return signProgram(out);
   }
-  // Shape edits on one tensor record. A changed dim usually comes with the byte size it implies
-  // (wrapping to 32 bits as a writer's overflow would), and half the time the arena is resized to
-  // the new extent, so the mutant gets past the size checks to the op and arena validation.
-  const record = pick(fields.tensorRecords);
-  const rank = out[record + 1]!;
+  // Shape edits. Dims change on one tensor, or the same dims of every tensor of that rank take
+  // large values at once (so ops still see consistent shapes whose element counts overflow); each
+  // edited tensor usually gets the byte size its dims imply (wrapping at 32 bits as a careless
+  // writer would), and half the time the arena is resized to the new extent, so the mutant gets
+  // past the size checks to the op and arena validation. Or one byte size or offset changes.
+  const chosen = pick(fields.tensorRecords);
+  const rank = out[chosen + 1]!;
   const r = rand();
-  if (r < 0.6 && rank > 0) {
-    const d = int(rank);
-    const current = view.getInt32(record + 4 + 4 * d, true);
-    const dim = pick([0, 1, 2, current - 1, current + 1, current * 2, 1 << 16, 1 << 24, (1 << 24) + 1, 0x7fffffff, int(64)]);
-    view.setInt32(record + 4 + 4 * d, dim | 0, true);
-    if (rand() < 0.8) {
-      const elementBytes: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 4, 6: 8, 7: 1, 8: 0.5 };
-      let count = 1n;
-      for (let k = 0; k < rank; k++) count *= BigInt(view.getInt32(record + 4 + 4 * k, true));
-      const bytes = out[record] === 8 ? (count + 1n) / 2n : count * BigInt(elementBytes[out[record]!] ?? 1);
-      view.setUint32(record + 24, Number(BigInt.asUintN(32, bytes)), true);
+  if (r < 0.6 && rank > 0 && rank <= 4) {
+    const all = rand() < 0.5;
+    const axes = Array.from({ length: rank }, (_, d) => d).filter(() => rand() < 0.5);
+    if (axes.length === 0 || !all) axes.splice(0, axes.length, int(rank));
+    const values = axes.map((d) => all
+      ? pick([0, 1 << 8, 1 << 16, 1 << 24, (1 << 24) + 1])
+      : pick([0, 1, 2, view.getInt32(chosen + 4 + 4 * d, true) * 2, 1 << 24, 0x7fffffff, int(64)]));
+    const sized = rand() < 0.8;
+    for (const record of fields.tensorRecords) {
+      if (record !== chosen && (!all || out[record + 1] !== rank)) continue;
+      axes.forEach((d, k) => view.setInt32(record + 4 + 4 * d, values[k]! | 0, true));
+      if (sized) view.setUint32(record + 24, impliedByteSize(out, record), true);
     }
   } else if (r < 0.8) {
-    view.setUint32(record + 24, pick([...BOUNDARY_VALUES, view.getUint32(record + 24, true) + 1, view.getUint32(record + 24, true) - 1]) >>> 0, true);
+    const size = view.getUint32(chosen + 24, true);
+    view.setUint32(chosen + 24, pick([...BOUNDARY_VALUES, size + 1, size - 1]) >>> 0, true);
   } else {
-    const offset = view.getUint32(record + 20, true);
-    view.setUint32(record + 20, pick([...BOUNDARY_VALUES, offset + 16, offset - 16, offset + 1]) >>> 0, true);
+    const offset = view.getUint32(chosen + 20, true);
+    view.setUint32(chosen + 20, pick([...BOUNDARY_VALUES, offset + 16, offset - 16, offset + 1]) >>> 0, true);
   }
   if (rand() < 0.5) {
     let extent = 0;

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { compileGraph } from '../../src/compile/program';
 import { readModelFile } from '../../src/model/reader';
 import { MUTATIONS, PROGRAM_MUTATIONS, mutate, mutateProgram, prng } from './mutate';
-import { addCounts, formatCounts, fuzzModelMutant, fuzzProgramMutant, newCounts } from './stages';
+import { addCounts, formatCounts, fuzzModelMutant, fuzzProgramMutant, kernelsFor, newCounts, settle } from './stages';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,37 +26,43 @@ const models = [modelsRoot, path.join(modelsRoot, 'extra')].flatMap((dir) =>
   fs.readdirSync(dir).map((name) => ({ name, file: path.join(dir, name, 'model.tflite') })).filter((m) => fs.existsSync(m.file)));
 const started = Date.now();
 
-const modelTotal = newCounts();
-for (const model of models) {
-  const original = fs.readFileSync(model.file);
-  const rand = prng(seed);
-  const counts = newCounts();
-  for (let i = 0; i < modelMutants; i++) {
-    const kind = MUTATIONS[i % MUTATIONS.length]!;
-    fuzzModelMutant(mutate(original, kind, rand), `${model.name} mutant ${i} (${kind}, seed ${seed})`, counts, { kernels: i % 2 ? 'reference' : 'auto' });
+async function main(): Promise<void> {
+  const modelTotal = newCounts();
+  for (const model of models) {
+    const original = fs.readFileSync(model.file);
+    const rand = prng(seed);
+    const counts = newCounts();
+    for (let i = 0; i < modelMutants; i++) {
+      const kind = MUTATIONS[i % MUTATIONS.length]!;
+      if (i % 50 === 0) await settle();
+      fuzzModelMutant(mutate(original, kind, rand), `${model.name} mutant ${i} (${kind}, seed ${seed})`, counts, { kernels: kernelsFor(i, MUTATIONS.length) });
+    }
+    console.log(`${model.name} model: ${formatCounts(counts)}`);
+    addCounts(modelTotal, counts);
   }
-  console.log(`${model.name} model: ${formatCounts(counts)}`);
-  addCounts(modelTotal, counts);
+
+  const programs: [string, Uint8Array][] = [
+    ...models.map((m): [string, Uint8Array] => [m.name, compileGraph(readModelFile(m.file)).bytes]),
+    ...fs.readdirSync(fixtures).filter((f) => f.endsWith('.cprog')).sort().map((f): [string, Uint8Array] => [f, fs.readFileSync(path.join(fixtures, f))]),
+  ];
+  const programTotal = newCounts();
+  for (const [name, original] of programs) {
+    const rand = prng(seed);
+    const counts = newCounts();
+    for (let i = 0; i < programMutants; i++) {
+      const kind = PROGRAM_MUTATIONS[i % PROGRAM_MUTATIONS.length]!;
+      if (i % 50 === 0) await settle();
+      fuzzProgramMutant(mutateProgram(original, kind, rand), `${name} Program mutant ${i} (${kind}, seed ${seed})`, counts, { kernels: kernelsFor(i, PROGRAM_MUTATIONS.length) });
+    }
+    console.log(`${name} Program: ${formatCounts(counts, ['load', 'run'])}`);
+    addCounts(programTotal, counts);
+  }
+
+  for (const failure of [...modelTotal.untyped, ...programTotal.untyped]) console.error(`UNTYPED ERROR ${failure}`);
+  console.log(`models: ${formatCounts(modelTotal)}`);
+  console.log(`Programs: ${formatCounts(programTotal, ['load', 'run'])}`);
+  console.log(`seed ${seed}, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  process.exitCode = modelTotal.untyped.length + programTotal.untyped.length ? 1 : 0;
 }
 
-const programs: [string, Uint8Array][] = [
-  ...models.map((m): [string, Uint8Array] => [m.name, compileGraph(readModelFile(m.file)).bytes]),
-  ...fs.readdirSync(fixtures).filter((f) => f.endsWith('.cprog')).sort().map((f): [string, Uint8Array] => [f, fs.readFileSync(path.join(fixtures, f))]),
-];
-const programTotal = newCounts();
-for (const [name, original] of programs) {
-  const rand = prng(seed);
-  const counts = newCounts();
-  for (let i = 0; i < programMutants; i++) {
-    const kind = PROGRAM_MUTATIONS[i % PROGRAM_MUTATIONS.length]!;
-    fuzzProgramMutant(mutateProgram(original, kind, rand), `${name} Program mutant ${i} (${kind}, seed ${seed})`, counts, { kernels: i % 2 ? 'reference' : 'auto' });
-  }
-  console.log(`${name} Program: ${formatCounts(counts, ['load', 'run'])}`);
-  addCounts(programTotal, counts);
-}
-
-for (const failure of [...modelTotal.untyped, ...programTotal.untyped]) console.error(`UNTYPED ERROR ${failure}`);
-console.log(`models: ${formatCounts(modelTotal)}`);
-console.log(`Programs: ${formatCounts(programTotal, ['load', 'run'])}`);
-console.log(`seed ${seed}, ${((Date.now() - started) / 1000).toFixed(1)} s`);
-process.exitCode = modelTotal.untyped.length + programTotal.untyped.length ? 1 : 0;
+void main();

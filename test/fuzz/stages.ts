@@ -30,6 +30,18 @@ export function formatCounts(c: StageCounts, stages: readonly Stage[] = STAGES):
   return `${c.mutants} mutants: ${stages.map((s) => `${c.passed[s]} past ${s}`).join(', ')}; ${c.untyped.length} untyped errors`;
 }
 
+/**
+ * Lets deferred work run: Session#dispose() frees the native session on the microtask queue (after
+ * the runs already queued), so a synchronous loop of mutants would hold every session's memory.
+ */
+export const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * The kernel set for mutant i when mutation kinds cycle with period `kinds`: alternate per cycle,
+ * so every kind meets both the reference kernels and the host's optimized ones.
+ */
+export const kernelsFor = (i: number, kinds: number): SessionOptions['kernels'] => (Math.floor(i / kinds) % 2 ? 'reference' : 'auto');
+
 export interface MutantOptions {
   kernels?: SessionOptions['kernels'];
 }

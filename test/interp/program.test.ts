@@ -12,7 +12,7 @@ import { compileGraph, readProgramLayout, readProgramTables, signProgram, TENSOR
 import { readModelFile } from '../../src/model/reader';
 import { quantizedTensor, singleOpGraph } from '../../src/model/builder';
 import { MUTATIONS, PROGRAM_MUTATIONS, mutate, mutateProgram, prng } from '../fuzz/mutate';
-import { formatCounts, fuzzProgramMutant, newCounts } from '../fuzz/stages';
+import { formatCounts, fuzzProgramMutant, kernelsFor, newCounts, settle } from '../fuzz/stages';
 import { shippedModels } from '../lib/models';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -206,7 +206,8 @@ for (const source of ['tflm_hello_world', 'mlperf_tiny_kws', 'mlperf_tiny_ic', '
     const counts = newCounts();
     for (let i = 0; i < 1000; i++) {
       const kind = PROGRAM_MUTATIONS[i % PROGRAM_MUTATIONS.length]!;
-      fuzzProgramMutant(mutateProgram(original, kind, rand), `${source} mutant ${i} (${kind})`, counts, { kernels: i % 2 ? 'reference' : 'auto' });
+      if (i % 50 === 0) await settle();
+      fuzzProgramMutant(mutateProgram(original, kind, rand), `${source} mutant ${i} (${kind})`, counts, { kernels: kernelsFor(i, PROGRAM_MUTATIONS.length) });
     }
     t.same(counts.untyped, []);
     t.ok(counts.mutants - counts.passed.load > 300, `mutants refused: ${formatCounts(counts, ['load', 'run'])}`);

@@ -2,7 +2,8 @@
 // the firmware-clean core alone (native/interp program, op_validate, interpreter; the reference
 // kernels; CRC-32) and feeds it seeded mutants of the shipped models' Programs (format 2) and of
 // the format-1 fixtures, checksums re-signed. Any sanitizer report ends the harness and fails the
-// test. Without the sanitizer runtimes the test is skipped, unless CLEAVE_REQUIRE_TOOLS=1.
+// test. Without the sanitizer runtimes the test is skipped, unless CLEAVE_REQUIRE_TOOLS=1; a build error
+// in the sources always fails it.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -33,17 +34,20 @@ t.test('loader fuzzing under AddressSanitizer and UBSan: every mutant refused or
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-program-fuzz-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const exe = path.join(dir, 'program_fuzz');
-  const kernels = spawnSync('g++', [...sanitize, ...kernelArithmetic, '-c', ...sources(path.join('native', 'kernels'))], { cwd: dir, encoding: 'utf8' });
-  const build = kernels.status === 0
-    ? spawnSync('g++', [...sanitize, ...core, path.join(repoRoot, 'native', 'common', 'crc32.cc'), path.join(repoRoot, 'test', 'native', 'program_fuzz.cc'),
-      ...fs.readdirSync(dir).filter((f) => f.endsWith('.o')).map((f) => path.join(dir, f)), '-o', exe], { cwd: dir, encoding: 'utf8' })
-    : kernels;
-  if (build.status !== 0) {
-    // Hosts without the sanitizer runtimes (libasan, libubsan) cannot build it.
-    if (requireTools) t.fail(`sanitizer build failed: ${build.stderr}`);
-    else t.pass(`skipped: sanitizer build failed (${build.stderr.split('\n')[0]})`);
+  // Hosts without g++'s sanitizer runtimes (libasan, libubsan) cannot build it: probe with an empty
+  // program, so that a compile error in the sources fails the test instead of skipping it.
+  const probe = spawnSync('g++', [...sanitize, '-x', 'c++', '-', '-o', path.join(dir, 'probe')], { input: 'int main() { return 0; }\n', encoding: 'utf8' });
+  if (probe.status !== 0) {
+    if (requireTools) t.fail(`sanitizer build failed: ${probe.stderr}`);
+    else t.pass(`skipped: no sanitizer runtimes (${probe.stderr.split('\n')[0]})`);
     return;
   }
+  const kernels = spawnSync('g++', [...sanitize, ...kernelArithmetic, '-c', ...sources(path.join('native', 'kernels'))], { cwd: dir, encoding: 'utf8' });
+  t.equal(kernels.status, 0, `kernels build: ${kernels.stderr}`);
+  const build = spawnSync('g++', [...sanitize, ...core, path.join(repoRoot, 'native', 'common', 'crc32.cc'), path.join(repoRoot, 'test', 'native', 'program_fuzz.cc'),
+    ...fs.readdirSync(dir).filter((f) => f.endsWith('.o')).map((f) => path.join(dir, f)), '-o', exe], { cwd: dir, encoding: 'utf8' });
+  t.equal(build.status, 0, `harness build: ${build.stderr}`);
+  if (kernels.status !== 0 || build.status !== 0) return;
   const models = shippedModels();
   for (const [name, mutants] of targets) {
     const file = path.join(dir, name.endsWith('.cprog') ? name : `${name}.cprog`);

@@ -121,17 +121,33 @@ Bytes Mutate(const Bytes& original, const Fields& f) {
       else Put32(&b, r + 4 * (field - 3), kBoundary[Rand() % 5]);
       break;
     }
-    default: {  // a dim changed with the byte size it implies, the arena resized half the time
-      const size_t r = pick(f.tensor_records);
-      const uint8_t rank = b[r + 1];
+    default: {
+      // Shape edits, each tensor's byte size recomputed from its dims (wrapping at 32 bits as a
+      // careless writer would) and half the time the arena resized to the new extent: one dim of
+      // one tensor, or the same dims of every tensor of that rank set to large values at once, so
+      // ops still see consistent shapes whose element counts overflow.
+      const size_t chosen = pick(f.tensor_records);
+      const uint8_t rank = b[chosen + 1];
       if (rank == 0 || rank > 4) break;
-      const uint32_t dims[] = {0, 1, 2, 1u << 16, 1u << 24, (1u << 24) + 1, Get32(b, r + 4) * 2, Rand() % 64};
-      Put32(&b, r + 4 + 4 * (Rand() % rank), dims[Rand() % 8]);
-      uint64_t count = 1;
-      for (int d = 0; d < rank; ++d) count *= Get32(b, r + 4 + 4 * d);  // wraps like a careless writer
-      const uint8_t dtype = b[r];
-      const uint64_t size = dtype == 8 ? (count + 1) / 2 : count * (dtype == 3 ? 2 : dtype == 4 || dtype == 5 ? 4 : dtype == 6 ? 8 : 1);
-      Put32(&b, r + 24, static_cast<uint32_t>(size));
+      const bool all = Rand() % 2;
+      const uint32_t large[] = {0, 1u << 8, 1u << 16, 1u << 24, (1u << 24) + 1};
+      uint32_t axes = all ? 1 + Rand() % ((1u << rank) - 1) : 1u << (Rand() % rank);
+      uint32_t values[4];
+      for (int d = 0; d < 4; ++d) {
+        const uint32_t small[] = {0, 1, 2, Get32(b, chosen + 4 + 4 * (d < rank ? d : 0)) * 2, Rand() % 64, 1u << 24};
+        values[d] = all ? large[Rand() % 5] : small[Rand() % 6];
+      }
+      for (size_t r : f.tensor_records) {
+        if (r != chosen && (!all || b[r + 1] != rank)) continue;
+        uint64_t count = 1;
+        for (int d = 0; d < rank; ++d) {
+          if (axes & (1u << d)) Put32(&b, r + 4 + 4 * d, values[d]);
+          count *= Get32(b, r + 4 + 4 * d);  // wraps at 64 bits, as the old loader's count did
+        }
+        const uint8_t dtype = b[r];
+        const uint64_t size = dtype == 8 ? (count + 1) / 2 : count * (dtype == 3 ? 2 : dtype == 4 || dtype == 5 ? 4 : dtype == 6 ? 8 : 1);
+        Put32(&b, r + 24, static_cast<uint32_t>(size));
+      }
       if (Rand() % 2) {
         uint64_t extent = 0;
         for (size_t t : f.tensor_records) {
@@ -158,8 +174,10 @@ bool LoadAndRun(const Bytes& b) {
   const Status s = program.Load(reinterpret_cast<const uint8_t*>(storage), b.size(), tensors.data(), tensor_count, ops.data(), op_count);
   const bool loaded = s.ok();
   if (loaded && program.arena_bytes() <= (64u << 20)) {
-    uint8_t* arena = static_cast<uint8_t*>(std::aligned_alloc(16, program.arena_bytes() > 0 ? program.arena_bytes() : 16));
-    std::memset(arena, 0, program.arena_bytes());
+    // Rounded up in 64 bits: aligned_alloc wants a multiple of the alignment.
+    const size_t arena_bytes = (size_t(program.arena_bytes()) + 15) / 16 * 16;
+    uint8_t* arena = static_cast<uint8_t*>(std::aligned_alloc(16, arena_bytes > 0 ? arena_bytes : 16));
+    std::memset(arena, 0, arena_bytes);
     std::vector<std::vector<int8_t>> unpacked_storage;
     std::vector<const int8_t*> unpacked(tensor_count, nullptr);
     for (uint32_t i = 0; i < tensor_count; ++i) {
