@@ -16,7 +16,7 @@ function arg(name: string, fallback: number): number {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-const modelMutants = arg('mutants', 3000);
+const modelMutants = arg('mutants', 1000);
 const programMutants = arg('program-mutants', 10000);
 const seed = arg('seed', Date.now() % 1e9);
 // Run from dist/test/fuzz: the sources and ../shared are three and four levels up.
