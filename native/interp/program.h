@@ -1,7 +1,8 @@
 // A loaded Program: views into the Program bytes after every offset, size, index and op parameter
 // has been validated (docs/program-format.md). No heap, no exceptions: Load() reports problems in a
 // Status (native/common/status.h) with the byte offset, tensor or op index, so the same loader
-// serves firmware.
+// serves firmware. ProgramStreamVerifier checks a version-2 Program chunk by chunk as it arrives
+// (over serial, into flash) before the whole of it is there.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -12,10 +13,22 @@
 
 namespace cleave {
 
-constexpr uint32_t kProgramMajor = 1;
+// Version 1: one CRC over bytes [16, total). Version 2 (written since): a header with its own CRC,
+// then a table of sections, each with its CRC, so a Program can be verified as it streams in.
+constexpr uint32_t kProgramFormatV1 = 1;
+constexpr uint32_t kProgramFormatV2 = 2;
 constexpr size_t kHeaderBytes = 64;
 constexpr size_t kTensorRecordBytes = 48;
 constexpr size_t kOpHeaderBytes = 20;
+constexpr size_t kSectionEntryBytes = 16;
+constexpr uint32_t kMaxSections = 8;
+constexpr uint32_t kArenaAlignment = 16;
+// Bounds every element count, byte size and arena extent, so that products of dims stay far inside
+// int64 and 32-bit size arithmetic (offset + size, rounding the arena up to 16) cannot wrap.
+constexpr int64_t kMaxTensorElements = 0x7FFFFFFF;
+constexpr uint32_t kMaxArenaBytes = 0x7FFFFFF0;
+
+enum class SectionKind : uint32_t { kNames = 1, kConstants = 2, kTensors = 3, kOps = 4, kIo = 5 };
 
 // kInt4: constant weights only, two per byte, low nibble first (TFLite's packed int4).
 enum class DType : uint8_t { kInt8 = 1, kUInt8 = 2, kInt16 = 3, kInt32 = 4, kFloat32 = 5, kInt64 = 6, kBool = 7, kInt4 = 8 };
@@ -51,6 +64,42 @@ struct OpView {
   const int32_t* params;
 };
 
+struct ProgramSection {
+  uint32_t kind, offset, size, crc;
+};
+
+// Verifies a version-2 Program from chunks of any size fed in file order: header CRC, section table
+// CRC, every section's CRC, and zero bytes between sections, keeping only the header and the
+// section table (no heap, no copy of the Program). The first error is kept: every later call
+// returns it. A receiver writes each chunk to flash after Update() accepts it and runs the
+// Program's full validation (Program::Load) once Finish() is ok.
+class ProgramStreamVerifier {
+ public:
+  Status Update(const uint8_t* chunk, size_t size);
+  // After the last chunk: the Program must have ended exactly at the size its header gives.
+  Status Finish();
+  uint32_t bytes_seen() const { return position_; }
+  // Valid once the section table has arrived (always after Finish() is ok).
+  uint32_t section_count() const { return stage_ >= Stage::kBody ? section_count_ : 0; }
+  const ProgramSection& section(uint32_t i) const { return sections_[i]; }
+
+ private:
+  enum class Stage : uint8_t { kHeader, kTable, kBody, kDone };
+  Status Fail(const Status& s);
+  Status CheckHeader();
+  Status CheckTable();
+  // Consumes body bytes (sections and the zero gaps between them) up to the next boundary.
+  size_t ConsumeBody(const uint8_t* data, size_t size);
+
+  Stage stage_ = Stage::kHeader;
+  Status error_;
+  uint8_t header_[kHeaderBytes];
+  // Filled with the section table's raw bytes as they arrive, then decoded in place.
+  ProgramSection sections_[kMaxSections];
+  static_assert(sizeof(ProgramSection) == kSectionEntryBytes, "a section entry is decoded in place");
+  uint32_t section_count_ = 0, total_ = 0, position_ = 0, next_section_ = 0, crc_ = 0;
+};
+
 class Program {
  public:
   // Validates `bytes` (which must stay alive and 4-byte aligned) and fills the views. `max_tensors`
@@ -82,8 +131,12 @@ class Program {
   }
 
  private:
+  Status ReadLayoutV1();
+  Status ReadLayoutV2();
   Status LoadTensors();
+  Status CheckArena() const;
   Status LoadOps();
+  Status CheckOutputsWritten() const;
   Status ValidateOp(const OpView& op, uint32_t index) const;  // native/interp/op_validate.cc
 
   const uint8_t* bytes_ = nullptr;
@@ -92,7 +145,11 @@ class Program {
   uint32_t const_size_ = 0;
   const uint8_t* io_ = nullptr;
   uint32_t arena_bytes_ = 0, tensor_count_ = 0, op_count_ = 0, input_count_ = 0, output_count_ = 0;
-  uint32_t tensor_table_ = 0, op_table_ = 0;
+  // Section bounds: version 2 gives each section's size, which its contents must fill exactly;
+  // version 1 gives only offsets, so each section may run to the end of the Program.
+  uint32_t tensor_table_ = 0, tensor_table_end_ = 0, op_table_ = 0, op_table_end_ = 0, io_offset_ = 0, io_end_ = 0;
+  uint32_t const_offset_ = 0;
+  bool exact_sections_ = false;
   TensorInfo* tensors_ = nullptr;
   OpView* ops_ = nullptr;
   const OpResolver* resolver_ = nullptr;

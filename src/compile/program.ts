@@ -10,11 +10,18 @@ import { PROGRAM_DTYPES, type ProgramDType } from './opcodes';
 import { ARENA_ALIGNMENT, type BufferRequest, planArena } from './planner';
 
 export const PROGRAM_MAGIC = 'CLVP';
-export const PROGRAM_VERSION_MAJOR = 1;
+/** Written: header CRC, section table, per-section CRCs. Version 1 (one whole-file CRC) is still read. */
+export const PROGRAM_VERSION_MAJOR = 2;
 export const PROGRAM_VERSION_MINOR = 0;
 export const HEADER_BYTES = 64;
 export const TENSOR_RECORD_BYTES = 48;
+export const SECTION_ENTRY_BYTES = 16;
 const CONST_ALIGNMENT = 16;
+
+/** Section kinds of a version-2 Program, in the order the writer lays them out. */
+export const SECTION_KIND = { names: 1, constants: 2, tensors: 3, ops: 4, io: 5 } as const;
+export type SectionName = keyof typeof SECTION_KIND;
+const SECTION_NAMES = Object.keys(SECTION_KIND) as SectionName[];
 
 export const TENSOR_KIND = { activation: 0, constant: 1, variable: 2, scratch: 3 } as const;
 export type TensorKind = keyof typeof TENSOR_KIND;
@@ -127,7 +134,7 @@ export function compileGraph(graph: Graph): CompiledProgram {
   for (const t of tensors) if (t.kind !== 'constant') t.offset = plan.offsets.get(t.id) ?? 0;
 
   const w = new Writer();
-  for (let i = 0; i < HEADER_BYTES; i++) w.u8(0);
+  for (let i = 0; i < HEADER_BYTES + SECTION_NAMES.length * SECTION_ENTRY_BYTES; i++) w.u8(0);
 
   // Names.
   const namesOffset = w.length;
@@ -203,23 +210,55 @@ export function compileGraph(graph: Graph): CompiledProgram {
   w.u32(inputs.length);
   w.u32(outputs.length);
   for (const t of [...inputs, ...outputs]) w.u32(t);
+  const ioSize = w.length - ioOffset;
   w.align(ARENA_ALIGNMENT);
 
-  // Header.
-  const totalSize = w.length;
-  const header: [number, number][] = [
-    [8, totalSize], [16, plan.arenaBytes], [20, tensors.length], [24, tensorTableOffset],
-    [28, opRecords.length], [32, opTableOffset], [36, ioOffset], [40, constOffset], [44, constSize],
-    [48, namesOffset], [52, namesSize],
-  ];
+  const sections: Record<SectionName, [number, number]> = {
+    names: [namesOffset, namesSize],
+    constants: [constOffset, constSize],
+    tensors: [tensorTableOffset, opTableOffset - tensorTableOffset],
+    ops: [opTableOffset, ioOffset - opTableOffset],
+    io: [ioOffset, ioSize],
+  };
   const bytes = w.result();
   const view = new DataView(bytes.buffer);
   bytes.set(encoder.encode(PROGRAM_MAGIC), 0);
   view.setUint16(4, PROGRAM_VERSION_MAJOR, true);
   view.setUint16(6, PROGRAM_VERSION_MINOR, true);
-  for (const [at, v] of header) view.setUint32(at, v, true);
-  view.setUint32(12, crc32(bytes.subarray(16)), true);
+  for (const [at, v] of [[8, bytes.length], [12, SECTION_NAMES.length], [16, plan.arenaBytes], [20, tensors.length], [28, opRecords.length]]) {
+    view.setUint32(at!, v!, true);
+  }
+  SECTION_NAMES.forEach((name, i) => {
+    const at = HEADER_BYTES + i * SECTION_ENTRY_BYTES;
+    view.setUint32(at, SECTION_KIND[name], true);
+    view.setUint32(at + 4, sections[name][0], true);
+    view.setUint32(at + 8, sections[name][1], true);
+  });
+  signProgram(bytes);
   return { bytes, arenaBytes: plan.arenaBytes, arenaLowerBound: plan.lowerBound, tensors, inputs, outputs };
+}
+
+/**
+ * (Re)computes a Program's checksums in place: version 2's section CRCs (for each table entry that
+ * lies inside the bytes), section-table CRC and header CRC; version 1's whole-file CRC. The
+ * writer's last step, and how tests and the fuzzer make damaged Programs that reach validation.
+ */
+export function signProgram(bytes: Uint8Array): Uint8Array {
+  if (bytes.length < HEADER_BYTES) return bytes;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint16(4, true) !== 2) {
+    view.setUint32(12, crc32(bytes.subarray(16)), true);
+    return bytes;
+  }
+  const count = Math.min(view.getUint32(12, true), Math.floor((bytes.length - HEADER_BYTES) / SECTION_ENTRY_BYTES));
+  for (let i = 0; i < count; i++) {
+    const at = HEADER_BYTES + i * SECTION_ENTRY_BYTES;
+    const offset = view.getUint32(at + 4, true), size = view.getUint32(at + 8, true);
+    if (offset + size <= bytes.length) view.setUint32(at + 12, crc32(bytes.subarray(offset, offset + size)), true);
+  }
+  view.setUint32(24, crc32(bytes.subarray(HEADER_BYTES, HEADER_BYTES + count * SECTION_ENTRY_BYTES)), true);
+  view.setUint32(60, crc32(bytes.subarray(0, 60)), true);
+  return bytes;
 }
 
 export function isProgram(bytes: Uint8Array): boolean {
@@ -236,26 +275,70 @@ export class ProgramError extends CleaveError {
 const DTYPE_BY_CODE = Object.fromEntries(Object.entries(PROGRAM_DTYPES).map(([k, v]) => [v, k])) as Record<number, ProgramDType>;
 const KIND_BY_CODE = Object.fromEntries(Object.entries(TENSOR_KIND).map(([k, v]) => [v, k])) as Record<number, TensorKind>;
 
-/** Reads a Program's tensor table and I/O lists (bounds-checked; the native loader checks the rest). */
-export function readProgramTables(bytes: Uint8Array, source: string): Pick<CompiledProgram, 'tensors' | 'inputs' | 'outputs' | 'arenaBytes'> {
+export interface ProgramLayout {
+  version: number;
+  arenaBytes: number;
+  tensorCount: number;
+  opCount: number;
+  /** Byte ranges; version 1 gives no sizes, so its tensor, op and I/O tables run to the end. */
+  sections: Record<SectionName, { offset: number; size: number }>;
+}
+
+/**
+ * Finds a Program's sections, version 1 or 2, after checking its magic, version, size and
+ * checksums (every section's, in version 2). The native loader validates the contents.
+ */
+export function readProgramLayout(bytes: Uint8Array, source: string): ProgramLayout {
   const fail = (m: string): never => { throw new ProgramError(source, m); };
   if (bytes.length < HEADER_BYTES) fail(`${bytes.length} bytes is too short for a Program header (${HEADER_BYTES})`);
   if (!isProgram(bytes)) fail('not a cleave Program (magic is not "CLVP")');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const u32 = (at: number) => {
-    if (at + 4 > bytes.length) fail(`field at byte offset ${at} is past the end (${bytes.length} bytes)`);
-    return view.getUint32(at, true);
+  const u32 = (at: number) => view.getUint32(at, true);
+  const hex = (v: number) => `0x${v.toString(16)}`;
+  const version = view.getUint16(4, true);
+  if (version !== 1 && version !== 2) fail(`Program format version ${version}.${view.getUint16(6, true)} is not supported (this cleave reads 1.x and ${PROGRAM_VERSION_MAJOR}.x)`);
+  if (u32(8) !== bytes.length) fail(`header says ${u32(8)} bytes but the Program has ${bytes.length} (truncated or padded)`);
+  const checksum = (where: string, stored: number, data: Uint8Array) => {
+    const actual = crc32(data);
+    if (stored !== actual) fail(`checksum mismatch${where}: header ${hex(stored)}, contents ${hex(actual)} (damaged Program)`);
   };
-  const major = view.getUint16(4, true);
-  if (major !== PROGRAM_VERSION_MAJOR) fail(`Program format version ${major}.${view.getUint16(6, true)} is not supported (this cleave reads ${PROGRAM_VERSION_MAJOR}.x)`);
-  const total = u32(8);
-  if (total !== bytes.length) fail(`header says ${total} bytes but the Program has ${bytes.length} (truncated or padded)`);
-  const stored = u32(12);
-  const actual = crc32(bytes.subarray(16));
-  if (stored !== actual) fail(`checksum mismatch: header 0x${stored.toString(16)}, contents 0x${actual.toString(16)} (damaged Program)`);
-  const tensorCount = u32(20), tensorTable = u32(24), ioOffset = u32(36), namesOffset = u32(48), namesSize = u32(52);
-  if (tensorTable + tensorCount * TENSOR_RECORD_BYTES > bytes.length) fail(`tensor table (${tensorCount} records at ${tensorTable}) runs past the end`);
-  if (namesOffset + namesSize > bytes.length) fail('name table runs past the end');
+  const layout = { version, arenaBytes: u32(16), tensorCount: u32(20), opCount: u32(28) };
+  if (version === 1) {
+    checksum('', u32(12), bytes.subarray(16));
+    const toEnd = (offset: number) => ({ offset, size: Math.max(0, bytes.length - offset) });
+    return {
+      ...layout,
+      sections: { names: { offset: u32(48), size: u32(52) }, constants: { offset: u32(40), size: u32(44) }, tensors: toEnd(u32(24)), ops: toEnd(u32(32)), io: toEnd(u32(36)) },
+    };
+  }
+  checksum(' in the header', u32(60), bytes.subarray(0, 60));
+  const count = u32(12);
+  const tableEnd = HEADER_BYTES + count * SECTION_ENTRY_BYTES;
+  if (count < 1 || tableEnd > bytes.length) fail(`section table of ${count} entries does not fit the Program`);
+  checksum(' in the section table', u32(24), bytes.subarray(HEADER_BYTES, tableEnd));
+  const sections: Partial<ProgramLayout['sections']> = {};
+  for (let i = 0; i < count; i++) {
+    const at = HEADER_BYTES + i * SECTION_ENTRY_BYTES;
+    const kind = u32(at), offset = u32(at + 4), size = u32(at + 8);
+    if (offset + size > bytes.length) fail(`section ${i} [${offset}, +${size}) runs past the end`);
+    checksum(` in section ${i} at byte offset ${offset}`, u32(at + 12), bytes.subarray(offset, offset + size));
+    const name = SECTION_NAMES.find((n) => SECTION_KIND[n] === kind);
+    if (name) sections[name] = { offset, size };
+  }
+  const missing = SECTION_NAMES.filter((n) => !sections[n]);
+  if (missing.length) fail(`the section table has no ${missing.join(', ')} section`);
+  return { ...layout, sections: sections as ProgramLayout['sections'] };
+}
+
+/** Reads a Program's tensor table and I/O lists (bounds-checked; the native loader checks the rest). */
+export function readProgramTables(bytes: Uint8Array, source: string): Pick<CompiledProgram, 'tensors' | 'inputs' | 'outputs' | 'arenaBytes'> {
+  const fail = (m: string): never => { throw new ProgramError(source, m); };
+  const { tensorCount, arenaBytes, sections } = readProgramLayout(bytes, source);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const within = ({ offset, size }: { offset: number; size: number }, at: number, n: number) => at >= offset && at + n <= offset + size && at + n <= bytes.length;
+  const tensorTable = sections.tensors.offset, io = sections.io, names = sections.names;
+  if (!within(sections.tensors, tensorTable, tensorCount * TENSOR_RECORD_BYTES)) fail(`tensor table (${tensorCount} records at ${tensorTable}) runs past its section`);
+  if (!within(names, names.offset, names.size)) fail('name table runs past the end');
   const decoder = new TextDecoder();
   const tensors: ProgramTensor[] = [];
   for (let i = 0; i < tensorCount; i++) {
@@ -265,7 +348,7 @@ export function readProgramTables(bytes: Uint8Array, source: string): Pick<Compi
     const kind = KIND_BY_CODE[view.getUint8(at + 2)];
     if (!dtype || !kind || rank > 4) fail(`tensor ${i} record at byte offset ${at} is malformed`);
     const nameOffset = view.getUint32(at + 40, true), nameLength = view.getUint32(at + 44, true);
-    if (nameOffset + nameLength > namesSize) fail(`tensor ${i} name lies outside the name table`);
+    if (nameOffset + nameLength > names.size) fail(`tensor ${i} name lies outside the name table`);
     tensors.push({
       id: i,
       dtype: dtype!,
@@ -276,12 +359,13 @@ export function readProgramTables(bytes: Uint8Array, source: string): Pick<Compi
       scale: view.getFloat32(at + 28, true),
       zeroPoint: view.getInt32(at + 32, true),
       sourceIndex: view.getInt32(at + 36, true),
-      name: decoder.decode(bytes.subarray(namesOffset + nameOffset, namesOffset + nameOffset + nameLength)),
+      name: decoder.decode(bytes.subarray(names.offset + nameOffset, names.offset + nameOffset + nameLength)),
     });
   }
-  const nIn = u32(ioOffset), nOut = u32(ioOffset + 4);
-  if (nIn > tensorCount || nOut > tensorCount) fail('input/output counts exceed the tensor count');
-  const ids = Array.from({ length: nIn + nOut }, (_, i) => u32(ioOffset + 8 + 4 * i));
+  if (!within(io, io.offset, 8)) fail('input/output table runs past its section');
+  const nIn = view.getUint32(io.offset, true), nOut = view.getUint32(io.offset + 4, true);
+  if (nIn > tensorCount || nOut > tensorCount || !within(io, io.offset, 8 + 4 * (nIn + nOut))) fail('input/output counts exceed the tensor count or the table');
+  const ids = Array.from({ length: nIn + nOut }, (_, i) => view.getUint32(io.offset + 8 + 4 * i, true));
   if (ids.some((id) => id >= tensorCount)) fail('an input or output refers to a tensor that does not exist');
-  return { tensors, inputs: ids.slice(0, nIn), outputs: ids.slice(nIn), arenaBytes: u32(16) };
+  return { tensors, inputs: ids.slice(0, nIn), outputs: ids.slice(nIn), arenaBytes };
 }

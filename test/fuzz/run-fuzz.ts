@@ -1,75 +1,68 @@
-// `npm run fuzz [-- --mutants N] [-- --seed S]`: a longer robustness run than the test suite's. Every
-// mutant of every shipped model must end in a parsed model or a typed ModelError; every
-// checksum-valid mutant of every compiled Program must be refused or run without crashing (a crash
-// ends this process, which is the failure).
+// `npm run fuzz [-- --mutants N] [-- --program-mutants M] [-- --seed S]`: a longer robustness run
+// than the test suite's. N mutants of every shipped model go through parse, compile, load and run;
+// M mutants of every shipped model's compiled Program (and of the version-1 fixtures), checksums
+// re-signed, go through load and run. Each stage's pass count is printed, so mutants that all stop
+// at the first check show. Every mutant must end in a result or a typed CleaveError; a crash ends
+// this process, which is the failure.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readModel } from '../../src/model/reader';
-import { ModelError } from '../../src/model/errors';
-import { buildReport } from '../../src/inspect';
 import { compileGraph } from '../../src/compile/program';
-import { crc32 } from '../../src/compile/crc32';
 import { readModelFile } from '../../src/model/reader';
-import { Session } from '../../src/session';
-import { CleaveError } from '../../src/errors';
-import { MUTATIONS, mutate, prng } from './mutate';
+import { MUTATIONS, PROGRAM_MUTATIONS, mutate, mutateProgram, prng } from './mutate';
+import { addCounts, formatCounts, fuzzModelMutant, fuzzProgramMutant, kernelsFor, newCounts, settle } from './stages';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-const mutants = arg('mutants', 20000);
+const modelMutants = arg('mutants', 1000);
+const programMutants = arg('program-mutants', 10000);
 const seed = arg('seed', Date.now() % 1e9);
-const root = path.resolve(__dirname, '..', '..', '..', 'models');  // dist/test/fuzz -> the repository's models/
-const files = [root, path.join(root, 'extra')].flatMap((dir) =>
-  fs.readdirSync(dir).map((m) => path.join(dir, m, 'model.tflite')).filter((f) => fs.existsSync(f)));
+// Run from dist/test/fuzz: the repository root is three levels up.
+const fixtures = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'programs');
+const modelsRoot = path.resolve(__dirname, '..', '..', '..', 'models');
+const models = [modelsRoot, path.join(modelsRoot, 'extra')].flatMap((dir) =>
+  fs.readdirSync(dir).map((name) => ({ name, file: path.join(dir, name, 'model.tflite') })).filter((m) => fs.existsSync(m.file)));
+const started = Date.now();
 
-let failures = 0;
-for (const file of files) {
-  const original = fs.readFileSync(file);
-  const rand = prng(seed);
-  const counts = { parsed: 0, rejected: 0 };
-  for (let i = 0; i < mutants; i++) {
-    const kind = MUTATIONS[i % MUTATIONS.length]!;
-    const bytes = mutate(original, kind, rand);
-    try {
-      buildReport(readModel(bytes, `${file}#${i}`));
-      counts.parsed++;
-    } catch (err) {
-      if (err instanceof ModelError) counts.rejected++;
-      else {
-        failures++;
-        console.error(`UNTYPED ERROR ${file} mutant ${i} (${kind}, seed ${seed}): ${(err as Error).stack}`);
-      }
+async function main(): Promise<void> {
+  const modelTotal = newCounts();
+  for (const model of models) {
+    const original = fs.readFileSync(model.file);
+    const rand = prng(seed);
+    const counts = newCounts();
+    for (let i = 0; i < modelMutants; i++) {
+      const kind = MUTATIONS[i % MUTATIONS.length]!;
+      if (i % 50 === 0) await settle();
+      fuzzModelMutant(mutate(original, kind, rand), `${model.name} mutant ${i} (${kind}, seed ${seed})`, counts, { kernels: kernelsFor(i, MUTATIONS.length) });
     }
+    console.log(`${model.name} model: ${formatCounts(counts)}`);
+    addCounts(modelTotal, counts);
   }
-  console.log(`${path.basename(path.dirname(file))}: ${mutants} mutants, ${counts.parsed} parsed, ${counts.rejected} rejected`);
-}
-for (const file of files) {
-  const program = compileGraph(readModelFile(file)).bytes;
-  const rand = prng(seed);
-  const counts = { ran: 0, rejected: 0 };
-  for (let i = 0; i < mutants / 4; i++) {
-    const kind = MUTATIONS[i % MUTATIONS.length]!;
-    const bytes = mutate(program, kind, rand);
-    if (bytes.length >= 16) new DataView(bytes.buffer, bytes.byteOffset).setUint32(12, crc32(bytes.subarray(16)), true);
-    let session: Session;
-    try {
-      session = Session.fromBytes(bytes, `${file}.cprog#${i}`, { threads: 1, kernels: i % 2 ? 'reference' : 'auto' });
-    } catch (err) {
-      if (err instanceof CleaveError) counts.rejected++;
-      else {
-        failures++;
-        console.error(`UNTYPED ERROR ${file} program mutant ${i} (${kind}, seed ${seed}): ${(err as Error).stack}`);
-      }
-      continue;
+
+  const programs: [string, Uint8Array][] = [
+    ...models.map((m): [string, Uint8Array] => [m.name, compileGraph(readModelFile(m.file)).bytes]),
+    ...fs.readdirSync(fixtures).filter((f) => f.endsWith('.cprog')).sort().map((f): [string, Uint8Array] => [f, fs.readFileSync(path.join(fixtures, f))]),
+  ];
+  const programTotal = newCounts();
+  for (const [name, original] of programs) {
+    const rand = prng(seed);
+    const counts = newCounts();
+    for (let i = 0; i < programMutants; i++) {
+      const kind = PROGRAM_MUTATIONS[i % PROGRAM_MUTATIONS.length]!;
+      if (i % 50 === 0) await settle();
+      fuzzProgramMutant(mutateProgram(original, kind, rand), `${name} Program mutant ${i} (${kind}, seed ${seed})`, counts, { kernels: kernelsFor(i, PROGRAM_MUTATIONS.length) });
     }
-    session.runSync(session.inputs.map((x) => new Uint8Array(x.byteLength)));
-    session.dispose();
-    counts.ran++;
+    console.log(`${name} Program: ${formatCounts(counts, ['load', 'run'])}`);
+    addCounts(programTotal, counts);
   }
-  console.log(`${path.basename(path.dirname(file))} Program: ${mutants / 4} mutants, ${counts.ran} ran, ${counts.rejected} rejected`);
+
+  for (const failure of [...modelTotal.untyped, ...programTotal.untyped]) console.error(`UNTYPED ERROR ${failure}`);
+  console.log(`models: ${formatCounts(modelTotal)}`);
+  console.log(`Programs: ${formatCounts(programTotal, ['load', 'run'])}`);
+  console.log(`seed ${seed}, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  process.exitCode = modelTotal.untyped.length + programTotal.untyped.length ? 1 : 0;
 }
-console.log(`seed ${seed}: ${failures} untyped failures`);
-process.exitCode = failures ? 1 : 0;
+
+void main();
