@@ -67,7 +67,6 @@ const TS_ERROR_CODES = {
   BAD_INDEX: { class: 'input', meaning: 'model: a tensor, buffer or operator index points outside its table' },
   BAD_MODEL: { class: 'input', meaning: 'a model is malformed, or has a tensor type a command cannot handle' },
   BAD_PLAN: { class: 'input', meaning: 'a split plan is not valid JSON, names a file outside its directory, or disagrees with its Programs' },
-  BAD_PROGRAM: { class: 'input', meaning: "a Program's tensor table or I/O lists are malformed (checked before the native loader)" },
   BAD_SHAPE: { class: 'input', meaning: 'model: a tensor shape is negative, too large or inconsistent with its op' },
   BAD_TENSOR: { class: 'input', meaning: "a tensor given to a codec does not match its description (dtype, shape, bytes, scale, zero point)" },
   BOARD_AMBIGUOUS: { class: 'input', meaning: "two board descriptors match this machine equally: make one's detect rules more specific" },

@@ -265,9 +265,10 @@ export function isProgram(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && String.fromCharCode(...bytes.subarray(0, 4)) === PROGRAM_MAGIC;
 }
 
+/** A Program refused before the native loader sees it, with the codes the native loader uses. */
 export class ProgramError extends CleaveError {
-  constructor(source: string, message: string) {
-    super('BAD_PROGRAM', `${source}: ${message}`);
+  constructor(source: string, message: string, code: 'PROGRAM_INVALID' | 'PROGRAM_VERSION' | 'PROGRAM_CHECKSUM' = 'PROGRAM_INVALID') {
+    super(code, `${source}: ${message}`);
     this.name = 'ProgramError';
   }
 }
@@ -296,11 +297,11 @@ export function readProgramLayout(bytes: Uint8Array, source: string): ProgramLay
   const u32 = (at: number) => view.getUint32(at, true);
   const hex = (v: number) => `0x${v.toString(16)}`;
   const version = view.getUint16(4, true);
-  if (version !== 1 && version !== 2) fail(`Program format version ${version}.${view.getUint16(6, true)} is not supported (this cleave reads 1.x and ${PROGRAM_VERSION_MAJOR}.x)`);
+  if (version !== 1 && version !== 2) throw new ProgramError(source, `Program format version ${version}.${view.getUint16(6, true)} is not supported (this cleave reads 1.x and ${PROGRAM_VERSION_MAJOR}.x)`, 'PROGRAM_VERSION');
   if (u32(8) !== bytes.length) fail(`header says ${u32(8)} bytes but the Program has ${bytes.length} (truncated or padded)`);
   const checksum = (where: string, stored: number, data: Uint8Array) => {
     const actual = crc32(data);
-    if (stored !== actual) fail(`checksum mismatch${where}: header ${hex(stored)}, contents ${hex(actual)} (damaged Program)`);
+    if (stored !== actual) throw new ProgramError(source, `checksum mismatch${where}: header ${hex(stored)}, contents ${hex(actual)} (damaged Program)`, 'PROGRAM_CHECKSUM');
   };
   const layout = { version, arenaBytes: u32(16), tensorCount: u32(20), opCount: u32(28) };
   if (version === 1) {

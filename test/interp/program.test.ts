@@ -96,10 +96,10 @@ t.test('damaged Programs are refused with what is wrong', async (t) => {
   const good = program('mlperf_tiny_kws');
   const flipped = good.slice();
   flipped[good.length - 100] ^= 0x10;
-  t.throws(() => Session.fromBytes(flipped, 'kws.cprog'), { code: 'BAD_PROGRAM', message: /kws\.cprog: checksum mismatch in section \d+ at byte offset \d+: header 0x[0-9a-f]+, contents 0x[0-9a-f]+ \(damaged Program\)/ });
+  t.throws(() => Session.fromBytes(flipped, 'kws.cprog'), { code: 'PROGRAM_CHECKSUM', message: /kws\.cprog: checksum mismatch in section \d+ at byte offset \d+: header 0x[0-9a-f]+, contents 0x[0-9a-f]+ \(damaged Program\)/ });
   const v1 = fixture('mlperf_tiny_kws.v1.cprog');
   v1[v1.length - 100] ^= 0x10;
-  t.throws(() => Session.fromBytes(v1, 'v1.cprog'), { code: 'BAD_PROGRAM', message: /v1\.cprog: checksum mismatch: header 0x[0-9a-f]+, contents 0x[0-9a-f]+ \(damaged Program\)/ });
+  t.throws(() => Session.fromBytes(v1, 'v1.cprog'), { code: 'PROGRAM_CHECKSUM', message: /v1\.cprog: checksum mismatch: header 0x[0-9a-f]+, contents 0x[0-9a-f]+ \(damaged Program\)/ });
   t.throws(() => Session.fromBytes(good.subarray(0, good.length - 16), 'cut.cprog'), { message: /cut\.cprog: header says \d+ bytes but the Program has \d+ \(truncated or padded\)/ });
   const version = good.slice();
   version[4] = 9;
@@ -115,7 +115,7 @@ t.test('damaged Programs are refused with what is wrong', async (t) => {
     const { sections, tensorCount, arenaBytes } = readProgramLayout(moved, 'moved');
     const firstActivation = Array.from({ length: tensorCount }, (_, i) => sections.tensors.offset + TENSOR_RECORD_BYTES * i).find((at) => moved[at + 2] === 0)!;
     new DataView(moved.buffer).setUint32(firstActivation + 20, arenaBytes, true);
-    t.throws(() => Session.fromBytes(signProgram(moved), 'moved.cprog'), { code: 'BAD_PROGRAM', message: /moved\.cprog: invalid Program: tensor \d+ \[\d+, \+\d+\) lies outside the \d+-byte arena/ }, `format ${f.version}`);
+    t.throws(() => Session.fromBytes(signProgram(moved), 'moved.cprog'), { code: 'PROGRAM_INVALID', message: /moved\.cprog: invalid Program: tensor \d+ \[\d+, \+\d+\) lies outside the \d+-byte arena/ }, `format ${f.version}`);
   }
 });
 
@@ -143,7 +143,7 @@ t.test('a shape whose element count overflows is refused, naming the tensor; the
       const r = loadAndRunInChild(bytes);
       t.equal(r.signal, null, `format ${f.version} [${dims}]: no signal`);
       t.equal(r.status, 0, `format ${f.version} [${dims}]: child exits 0`);
-      t.match(r.report, { code: 'BAD_PROGRAM', message: /edited\.cprog: invalid Program: tensor 0: shape spans more than 2147483647 elements by dimension 2/ }, `format ${f.version} [${dims}]`);
+      t.match(r.report, { code: 'PROGRAM_INVALID', message: /edited\.cprog: invalid Program: tensor 0: shape spans more than 2147483647 elements by dimension 2/ }, `format ${f.version} [${dims}]`);
     }
   }
 });
@@ -158,10 +158,10 @@ t.test('an arena that is not the extent of its tensors is refused', async (t) =>
       const r = loadAndRunInChild(edited(original, { header: { 16: bad } }));
       t.equal(r.signal, null, `format ${f.version} arena ${bad}: no signal`);
       t.equal(r.status, 0, `format ${f.version} arena ${bad}: child exits 0`);
-      t.match(r.report, { code: 'BAD_PROGRAM', message: bad === 0x7ffffff0 ? /arena is 2147483632 bytes but its tensors end at byte \d+ \(expected \d+\)/ : new RegExp(`arena of ${bad} bytes is not a multiple of 16 up to 2147483632`) }, `format ${f.version} arena ${bad}`);
+      t.match(r.report, { code: 'PROGRAM_INVALID', message: bad === 0x7ffffff0 ? /arena is 2147483632 bytes but its tensors end at byte \d+ \(expected \d+\)/ : new RegExp(`arena of ${bad} bytes is not a multiple of 16 up to 2147483632`) }, `format ${f.version} arena ${bad}`);
     }
-    t.throws(() => Session.fromBytes(edited(original, { header: { 16: arena + 16 } }), 'big.cprog'), { code: 'BAD_PROGRAM', message: new RegExp(`big\\.cprog: invalid Program: arena is ${arena + 16} bytes but its tensors end at byte ${arena} \\(expected ${arena}\\)`) });
-    t.throws(() => Session.fromBytes(edited(original, { header: { 16: arena - 16 } }), 'small.cprog'), { code: 'BAD_PROGRAM', message: /small\.cprog: invalid Program: tensor 1 \[\d+, \+64\) lies outside the \d+-byte arena/ });
+    t.throws(() => Session.fromBytes(edited(original, { header: { 16: arena + 16 } }), 'big.cprog'), { code: 'PROGRAM_INVALID', message: new RegExp(`big\\.cprog: invalid Program: arena is ${arena + 16} bytes but its tensors end at byte ${arena} \\(expected ${arena}\\)`) });
+    t.throws(() => Session.fromBytes(edited(original, { header: { 16: arena - 16 } }), 'small.cprog'), { code: 'PROGRAM_INVALID', message: /small\.cprog: invalid Program: tensor 1 \[\d+, \+64\) lies outside the \d+-byte arena/ });
   }
 });
 
@@ -169,7 +169,7 @@ t.test('reserved words must be 0; a Program must write its outputs', async (t) =
   for (const f of formats) {
     const where = `format ${f.version}`;
     const original = f.helloWorld();
-    const refused = (bytes: Uint8Array, message: RegExp, what: string) => t.throws(() => Session.fromBytes(signProgram(bytes), 'edited.cprog'), { code: 'BAD_PROGRAM', message }, `${where}: ${what}`);
+    const refused = (bytes: Uint8Array, message: RegExp, what: string) => t.throws(() => Session.fromBytes(signProgram(bytes), 'edited.cprog'), { code: 'PROGRAM_INVALID', message }, `${where}: ${what}`);
     const header = new Uint8Array(original);
     header[56] = 1;
     refused(header, /reserved header byte at offset 56 is 1, not 0/, 'header word 56');
