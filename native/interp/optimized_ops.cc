@@ -14,7 +14,8 @@ namespace {
 constexpr int32_t kConvRowsPerTask = 64;
 
 // Multiply-accumulates below which an op runs on one thread (measured on 2-core x86: waking a
-// worker costs tens of microseconds, which small layers never win back).
+// worker costs tens of microseconds, which small layers never win back; re-measured from 0.15M to
+// 2.4M MACs for issue 14, two threads won nowhere below it: docs/benchmarks.md).
 constexpr int64_t kMinParallelMacs = int64_t(1) << 21;
 
 int64_t Elements(const kernels::Shape& s) { return int64_t(s.dims[0]) * s.dims[1] * s.dims[2] * s.dims[3]; }
