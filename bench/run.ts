@@ -125,8 +125,10 @@ export interface ModelRow {
   iterations: number;
   macs: number;
   gmacPerSec: number;
-  /** gmacPerSec / (peakGmacPerCore * threads); null without a ceiling. */
+  /** gmacPerSec / (ceilingGmacPerCore * threads): against the best ceiling of this CPU; null without one. */
   shareOfPeak: number | null;
+  /** gmacPerSec / (peakGmacPerCore * threads): against the AVX2 (x86) or NEON (arm64) loop. */
+  shareOfBasePeak: number | null;
   /** The scalar reference kernels, one thread, interpreter time, same input, same run. */
   scalarMedianUs: number;
   scalarIterations: number;
@@ -148,12 +150,14 @@ export interface MicroRow {
   cleaveInterpUs: number;
   cleaveGmacPerSec: number;
   cleaveShareOfPeak: number | null;
+  cleaveShareOfBasePeak: number | null;
   iterations: number;
   /** onnxruntime-node: wall time of `await session.run(feeds)`, µs; null when ORT could not run it. */
   ortUs: number | null;
   ortP90Us: number | null;
   ortGmacPerSec: number | null;
   ortShareOfPeak: number | null;
+  ortShareOfBasePeak: number | null;
   ortIterations: number | null;
   /** cleaveUs / ortUs: below 1, cleave is faster. */
   ratio: number | null;
@@ -172,8 +176,11 @@ export interface BenchResult {
   peakLoop: string;
   peakSamples: number[];
   peakError?: string;
-  /** AVX-512 VNNI ceiling (vpdpbusd) where the CPU has it: what ORT's MLAS can use; else null. */
+  /** AVX-512 VNNI ceiling (vpdpbusd) where the CPU has it; else null. */
   peakVnniGmacPerCore: number | null;
+  /** The best of the two ceilings, which every shareOfPeak divides by, and its loop. */
+  ceilingGmacPerCore: number | null;
+  ceilingLoop: string;
   cpu: string;
   cpuFeatures: Record<string, unknown>;
   cores: number;
@@ -245,7 +252,7 @@ class Bench {
     this.budget = o.quick ? BUDGETS.quick : BUDGETS.full;
     this.result = {
       schemaVersion: SCHEMA_VERSION,
-      peakGmacPerCore: null, peakLoop: 'none', peakSamples: [], peakVnniGmacPerCore: null,
+      peakGmacPerCore: null, peakLoop: 'none', peakSamples: [], peakVnniGmacPerCore: null, ceilingGmacPerCore: null, ceilingLoop: 'none',
       cpu: cpuName(), cpuFeatures: { ...binding.cpuFeatures() }, cores: os.availableParallelism(),
       loadAverage: os.loadavg().map((v) => round(v)), node: process.version,
       date: new Date().toISOString(), quick: o.quick, command,
@@ -260,8 +267,32 @@ class Bench {
   }
 
   private share(gmacPerSec: number, threads: number): number | null {
+    const peak = this.result.ceilingGmacPerCore;
+    return peak ? round(gmacPerSec / (peak * threads), 4) : null;
+  }
+
+  private baseShare(gmacPerSec: number, threads: number): number | null {
     const peak = this.result.peakGmacPerCore;
     return peak ? round(gmacPerSec / (peak * threads), 4) : null;
+  }
+
+  /** The best ceiling from the samples so far, and every share against it. */
+  private updateCeiling(): void {
+    const r = this.result;
+    const vnniIsBest = r.peakVnniGmacPerCore !== null && r.peakVnniGmacPerCore > (r.peakGmacPerCore ?? 0);
+    r.ceilingGmacPerCore = vnniIsBest ? r.peakVnniGmacPerCore : r.peakGmacPerCore;
+    r.ceilingLoop = vnniIsBest ? 'avx512-vpdpbusd' : r.peakLoop;
+    for (const m of r.models) {
+      if (!('medianUs' in m)) continue;
+      m.shareOfPeak = this.share(m.gmacPerSec, m.threads);
+      m.shareOfBasePeak = this.baseShare(m.gmacPerSec, m.threads);
+    }
+    for (const m of r.micro) {
+      m.cleaveShareOfPeak = this.share(m.cleaveGmacPerSec, m.threads);
+      m.cleaveShareOfBasePeak = this.baseShare(m.cleaveGmacPerSec, m.threads);
+      m.ortShareOfPeak = m.ortGmacPerSec === null ? null : this.share(m.ortGmacPerSec, m.threads);
+      m.ortShareOfBasePeak = m.ortGmacPerSec === null ? null : this.baseShare(m.ortGmacPerSec, m.threads);
+    }
   }
 
   measurePeak(): void {
@@ -283,6 +314,7 @@ class Bench {
       const vnni = peak.measurePeakGmac(Math.min(this.o.peakMs, 100), 'avx512-vpdpbusd');
       r.peakVnniGmacPerCore = vnni > 0 ? round(vnni, 1) : null;
     }
+    this.updateCeiling();
   }
 
   /** A second ceiling sample at the end (full runs): the better one counts (the machine is shared). */
@@ -293,11 +325,7 @@ class Bench {
     r.peakSamples.push(round(v, 1));
     if (v > r.peakGmacPerCore) {
       r.peakGmacPerCore = round(v, 1);
-      for (const m of r.models) if ('medianUs' in m) m.shareOfPeak = this.share(m.gmacPerSec, m.threads);
-      for (const m of r.micro) {
-        m.cleaveShareOfPeak = this.share(m.cleaveGmacPerSec, m.threads);
-        m.ortShareOfPeak = m.ortGmacPerSec === null ? null : this.share(m.ortGmacPerSec, m.threads);
-      }
+      this.updateCeiling();
     }
   }
 
@@ -349,6 +377,7 @@ class Bench {
           wallMedianUs: round(quantile(t.wall, 0.5)), wallP90Us: round(quantile(t.wall, 0.9)),
           iterations: t.interp.length,
           macs, gmacPerSec: round(gmacPerSec, 3), shareOfPeak: this.share(gmacPerSec, threads),
+          shareOfBasePeak: this.baseShare(gmacPerSec, threads),
           scalarMedianUs: round(scalarMedianUs), scalarIterations: scalar.interp.length,
           speedupOverScalar: round(scalarMedianUs / medianUs, 1),
           matchesReference: sameBytes(first, refOutputs), outputSha256: sha256(first),
@@ -390,8 +419,9 @@ class Bench {
         row = {
           name: c.name, threads, kernels: s.kernels, macs: c.macs,
           cleaveUs: round(cleaveUs), cleaveP90Us: round(quantile(t.wall, 0.9)), cleaveInterpUs: round(quantile(t.interp, 0.5)),
-          cleaveGmacPerSec: round(gmac, 3), cleaveShareOfPeak: this.share(gmac, threads), iterations: t.wall.length,
-          ortUs: null, ortP90Us: null, ortGmacPerSec: null, ortShareOfPeak: null, ortIterations: null, ratio: null,
+          cleaveGmacPerSec: round(gmac, 3), cleaveShareOfPeak: this.share(gmac, threads),
+          cleaveShareOfBasePeak: this.baseShare(gmac, threads), iterations: t.wall.length,
+          ortUs: null, ortP90Us: null, ortGmacPerSec: null, ortShareOfPeak: null, ortShareOfBasePeak: null, ortIterations: null, ratio: null,
           outputSha256: sha256(outputs), matchesReference: sameBytes(outputs, refOutputs), maxDiffLsb: null,
         };
         if (!row.matchesReference) this.result.errors.push(`${c.name}: ${threads} thread(s) ${s.kernels} differs from the reference kernels`);
@@ -421,7 +451,7 @@ class Bench {
       const gmac = c.macs / ortUs / 1e3;
       Object.assign(row, {
         ortUs: round(ortUs), ortP90Us: round(quantile(t.wall, 0.9)), ortGmacPerSec: round(gmac, 3),
-        ortShareOfPeak: this.share(gmac, threads), ortIterations: t.wall.length,
+        ortShareOfPeak: this.share(gmac, threads), ortShareOfBasePeak: this.baseShare(gmac, threads), ortIterations: t.wall.length,
         ratio: round(row.cleaveUs / ortUs, 3), maxDiffLsb: maxDiff,
       });
     } catch (err) {
@@ -490,19 +520,20 @@ function printHeader(r: BenchResult): void {
   const peak = r.peakGmacPerCore === null ? `unavailable (${r.peakError})` : `${fmt(r.peakGmacPerCore, 1)} GMAC/s per core (${r.peakLoop})`;
   process.stdout.write(`cleave bench${r.quick ? ' --quick' : ''}: ${r.cpu}, ${r.cores} core(s), node ${r.node}, load ${r.loadAverage.join(' ')}\n`);
   process.stdout.write(`int8 MAC ceiling: ${peak}\n`);
-  if (r.peakVnniGmacPerCore) process.stdout.write(`  (AVX-512 VNNI vpdpbusd ceiling, which peers may use: ${fmt(r.peakVnniGmacPerCore, 1)} GMAC/s per core)\n`);
+  if (r.peakVnniGmacPerCore) process.stdout.write(`AVX-512 VNNI ceiling: ${fmt(r.peakVnniGmacPerCore, 1)} GMAC/s per core (avx512-vpdpbusd)\n`);
+  if (r.ceilingGmacPerCore !== null) process.stdout.write(`% peak: against ${r.ceilingLoop}; % base: against ${r.peakLoop}\n`);
 }
 
 const MODEL_COLS: [string, number][] = [
   ['model', -24], ['thr', 3], ['kernels', -8], ['median µs', 10], ['p90 µs', 10], ['wall µs', 10], ['MMAC', 8],
-  ['GMAC/s', 7], ['% peak', 7], ['scalar µs', 11], ['x scalar', 8], ['= ref', 5],
+  ['GMAC/s', 7], ['% peak', 7], ['% base', 7], ['scalar µs', 11], ['x scalar', 8], ['= ref', 5],
 ];
 function printModelHeader(): void {
   process.stdout.write(row(MODEL_COLS));
 }
 function printModelRow(m: ModelRow): void {
   const v = [m.model, String(m.threads), m.kernels, us(m.medianUs), us(m.p90Us), us(m.wallMedianUs), fmt(m.macs / 1e6, 2),
-    fmt(m.gmacPerSec, 1), pct(m.shareOfPeak), us(m.scalarMedianUs), fmt(m.speedupOverScalar, 1), m.matchesReference ? 'yes' : 'NO'];
+    fmt(m.gmacPerSec, 1), pct(m.shareOfPeak), pct(m.shareOfBasePeak), us(m.scalarMedianUs), fmt(m.speedupOverScalar, 1), m.matchesReference ? 'yes' : 'NO'];
   process.stdout.write(row(MODEL_COLS.map(([, w], i) => [v[i]!, w])));
 }
 
@@ -519,14 +550,14 @@ function printCallOverhead(c: CallOverhead): void {
 
 const MICRO_COLS: [string, number][] = [
   ['microbenchmark', -22], ['thr', 3], ['cleave µs', 10], ['interp µs', 10], ['ORT µs', 10], ['ratio', 6],
-  ['cleave %pk', 10], ['ORT %pk', 8], ['= ref', 5], ['Δ LSB', 5],
+  ['cleave %pk', 10], ['%base', 6], ['ORT %pk', 8], ['%base', 6], ['= ref', 5], ['Δ LSB', 5],
 ];
 function printMicroHeader(): void {
   process.stdout.write(row(MICRO_COLS));
 }
 function printMicroRow(m: MicroRow): void {
   const v = [m.name, String(m.threads), us(m.cleaveUs), us(m.cleaveInterpUs), us(m.ortUs), fmt(m.ratio, 2),
-    pct(m.cleaveShareOfPeak), pct(m.ortShareOfPeak), m.matchesReference ? 'yes' : 'NO', m.maxDiffLsb === null ? '-' : String(m.maxDiffLsb)];
+    pct(m.cleaveShareOfPeak), pct(m.cleaveShareOfBasePeak), pct(m.ortShareOfPeak), pct(m.ortShareOfBasePeak), m.matchesReference ? 'yes' : 'NO', m.maxDiffLsb === null ? '-' : String(m.maxDiffLsb)];
   process.stdout.write(row(MICRO_COLS.map(([, w], i) => [v[i]!, w])));
 }
 

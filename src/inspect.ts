@@ -5,6 +5,7 @@ import { type Graph, type Tensor, isConstant } from './model/graph';
 import { readModelFile } from './model/reader';
 import { compileGraph } from './compile/program';
 import { CleaveError } from './errors';
+import { Session } from './session';
 
 export interface TensorReport {
   index: number;
@@ -29,6 +30,11 @@ export interface OpReport {
   options: Record<string, unknown>;
   macs: number;
   weightBytes: number;
+  /**
+   * What runs the op on this machine with `kernels: 'auto'`: "reference", or "<set>:<implementation>"
+   * (e.g. "avx2:im2col+gemm-s16", "avx2:depthwise-3x3"); null when the model cannot be loaded.
+   */
+  kernel: string | null;
 }
 
 export interface InspectReport {
@@ -59,6 +65,7 @@ export function tensorReport(t: Tensor): TensorReport {
 
 export function buildReport(graph: Graph): InspectReport {
   const tensor = (i: number) => tensorReport(graph.tensors[i]!);
+  const kernels = opKernels(graph);
   return {
     model: graph.source,
     schemaVersion: graph.schemaVersion,
@@ -77,6 +84,7 @@ export function buildReport(graph: Graph): InspectReport {
       options: op.options,
       macs: opMacs(graph, op),
       weightBytes: opWeightBytes(graph, op),
+      kernel: kernels?.[op.index] ?? null,
     })),
     totals: summarize(graph),
     arena: plannedArena(graph),
@@ -90,6 +98,24 @@ function plannedArena(graph: Graph): InspectReport['arena'] {
   } catch (err) {
     if (err instanceof CleaveError) return { error: err.message };
     throw err;
+  }
+}
+
+// The kernel each op runs on, as the loaded model chose it (per layer, from shapes and weights): one
+// profiled run on zero inputs. Null when the model cannot be compiled or loaded.
+function opKernels(graph: Graph): string[] | null {
+  let session: Session | undefined;
+  try {
+    session = Session.fromBytes(compileGraph(graph).bytes, graph.source, { kernels: 'auto', threads: 1 });
+    const zeros = graph.inputs.map((i) => new Uint8Array(graph.tensors[i]!.byteLength));
+    const kernels: string[] = [];
+    for (const p of session.runSync(zeros, { profile: true }).profile ?? []) kernels[p.op] = p.kernel;
+    return kernels;
+  } catch (err) {
+    if (err instanceof CleaveError) return null;
+    throw err;
+  } finally {
+    session?.dispose();
   }
 }
 

@@ -50,7 +50,7 @@ export interface OpProfile {
   op: number;
   /** The op's name, e.g. "CONV_2D". */
   name: string;
-  /** The kernel that ran it: "reference" or an optimized set's name. */
+  /** The kernel that ran it: "reference", or "<set>:<implementation>" for an optimized op (e.g. "avx2:im2col+gemm-u8s8", "avx2:depthwise-3x3"). */
   kernel: string;
   micros: number;
 }

@@ -14,7 +14,8 @@ namespace {
 constexpr int32_t kConvRowsPerTask = 64;
 
 // Multiply-accumulates below which an op runs on one thread (measured on 2-core x86: waking a
-// worker costs tens of microseconds, which small layers never win back).
+// worker costs tens of microseconds, which small layers never win back; re-measured from 0.15M to
+// 2.4M MACs for issue 14, two threads won nowhere below it: docs/benchmarks.md).
 constexpr int64_t kMinParallelMacs = int64_t(1) << 21;
 
 int64_t Elements(const kernels::Shape& s) { return int64_t(s.dims[0]) * s.dims[1] * s.dims[2] * s.dims[3]; }
@@ -25,6 +26,16 @@ void* AlignedAlloc(size_t size, size_t* total) {
   return std::aligned_alloc(64, rounded > 0 ? rounded : 64);
 }
 
+// A 1x1 stride-1 unpadded conv reads its input itself as the matrix; any other needs im2col rows.
+bool ConvReadsInputDirectly(const kernels::ConvParams& c, const kernels::Shape& filter, const kernels::Shape& in,
+                            const kernels::Shape& out) {
+  return filter.dims[1] == 1 && filter.dims[2] == 1 && c.stride_h == 1 && c.stride_w == 1 && c.pad_top == 0 &&
+         c.pad_left == 0 && out.dims[1] == in.dims[1] && out.dims[2] == in.dims[2];
+}
+
+std::string KernelName(const kernels::OptimizedKernels* set, const char* prefix, const char* variant, const char* fallback) {
+  return std::string(set->name) + ":" + prefix + (variant ? variant : fallback);
+}
 
 }  // namespace
 
@@ -42,30 +53,46 @@ OptimizedOps::OptimizedOps(const Program& program, const Interpreter& interprete
       const kernels::Shape& f = program.tensor(op.inputs[1]).shape;
       const int32_t n = f.dims[0], k = f.dims[1] * f.dims[2] * f.dims[3];
       prepared.packed = AlignedAlloc(kernels->gemm_packed_size(n, k), &packed_bytes_);
-      kernels->pack_gemm_b(constant(op.inputs[1]), bias(op.inputs[2]), array(p[10]), array(p[11]), true, n, k, p[6], prepared.packed);
+      kernels->pack_gemm_b(constant(op.inputs[1]), bias(op.inputs[2]), array(p[10]), array(p[11]), true,
+                           int32_t(Elements(program.tensor(op.outputs[0]).shape) / n), n, k, p[6], prepared.packed);
       prepared.kind = Kind::kGemmConv;
       prepared.parallel = Elements(program.tensor(op.outputs[0]).shape) * k >= kMinParallelMacs;
+      const bool direct = ConvReadsInputDirectly(ConvParamsFrom(p), f, program.tensor(op.inputs[0]).shape,
+                                                 program.tensor(op.outputs[0]).shape);
+      prepared.kernel = KernelName(kernels, direct ? "" : "im2col+",
+                                   kernels->gemm_variant ? kernels->gemm_variant(prepared.packed) : nullptr, "gemm");
     } else if (op.opcode == kDepthwiseConv2D) {
       const kernels::Shape& f = program.tensor(op.inputs[1]).shape;
       prepared.packed = AlignedAlloc(kernels->depthwise_packed_size(f.dims[1], f.dims[2], f.dims[3]), &packed_bytes_);
       kernels->pack_depthwise(constant(op.inputs[1]), bias(op.inputs[2]), array(p[10]), array(p[11]), f.dims[1], f.dims[2], f.dims[3], prepared.packed);
       prepared.kind = Kind::kDepthwise;
       prepared.parallel = Elements(program.tensor(op.outputs[0]).shape) * f.dims[1] * f.dims[2] >= kMinParallelMacs;
+      const kernels::ConvParams c = ConvParamsFrom(p);
+      prepared.kernel = KernelName(kernels, "",
+                                   kernels->depthwise_variant
+                                       ? kernels->depthwise_variant(f.dims[1], f.dims[2], c.dilation_h, c.dilation_w, p[12])
+                                       : nullptr,
+                                   "depthwise");
     } else if (op.opcode == kAdd && kernels->add_int8) {
       const TensorInfo& a = program.tensor(op.inputs[0]);
       const TensorInfo& b = program.tensor(op.inputs[1]);
       const TensorInfo& out = program.tensor(op.outputs[0]);
       const bool same_shape = std::memcmp(a.shape.dims, out.shape.dims, sizeof(out.shape.dims)) == 0 &&
                               std::memcmp(b.shape.dims, out.shape.dims, sizeof(out.shape.dims)) == 0;
-      if (out.dtype == DType::kInt8 && same_shape) prepared.kind = Kind::kAdd;
+      if (out.dtype == DType::kInt8 && same_shape) {
+        prepared.kind = Kind::kAdd;
+        prepared.kernel = KernelName(kernels, "", nullptr, "add");
+      }
     } else if (op.opcode == kFullyConnected) {
       const int32_t n = p[10], k = p[9];
       // A nonzero filter zero point (per-tensor only) is outside the matrix-product form here.
       if (p[1] != 0 && !p[5]) continue;
       prepared.packed = AlignedAlloc(kernels->gemm_packed_size(n, k), &packed_bytes_);
-      kernels->pack_gemm_b(constant(op.inputs[1]), bias(op.inputs[2]), array(p[6]), array(p[7]), p[5] != 0, n, k, p[0], prepared.packed);
+      kernels->pack_gemm_b(constant(op.inputs[1]), bias(op.inputs[2]), array(p[6]), array(p[7]), p[5] != 0, p[8], n, k, p[0],
+                           prepared.packed);
       prepared.kind = Kind::kFullyConnected;
       prepared.parallel = int64_t(p[8]) * n * k >= kMinParallelMacs;
+      prepared.kernel = KernelName(kernels, "", kernels->gemm_variant ? kernels->gemm_variant(prepared.packed) : nullptr, "gemm");
     }
   }
 }
@@ -86,10 +113,10 @@ const char* OptimizedOps::Run(uint32_t op_index, Interpreter& interpreter) {
   const Prepared& prepared = ops_[op_index];
   const OpView& op = program_.op(op_index);
   switch (prepared.kind) {
-    case Kind::kGemmConv: RunConv(op, prepared, interpreter); return kernels_->name;
-    case Kind::kDepthwise: RunDepthwise(op, prepared, interpreter); return kernels_->name;
-    case Kind::kFullyConnected: RunFullyConnected(op, prepared, interpreter); return kernels_->name;
-    case Kind::kAdd: RunAdd(op, interpreter); return kernels_->name;
+    case Kind::kGemmConv: RunConv(op, prepared, interpreter); return prepared.kernel.c_str();
+    case Kind::kDepthwise: RunDepthwise(op, prepared, interpreter); return prepared.kernel.c_str();
+    case Kind::kFullyConnected: RunFullyConnected(op, prepared, interpreter); return prepared.kernel.c_str();
+    case Kind::kAdd: RunAdd(op, interpreter); return prepared.kernel.c_str();
     case Kind::kReference: return nullptr;
   }
   return nullptr;
@@ -122,9 +149,7 @@ void OptimizedOps::RunConv(const OpView& op, const Prepared& prepared, Interpret
   g.c = reinterpret_cast<int8_t*>(interpreter.TensorData(op.outputs[0]));
   g.ldc = out_c;
 
-  // A 1x1 stride-1 unpadded conv reads the input itself as the matrix.
-  const bool direct = kh == 1 && kw == 1 && c.stride_h == 1 && c.stride_w == 1 && c.pad_top == 0 && c.pad_left == 0 &&
-                      out_h == in_h && out_w == in_w;
+  const bool direct = ConvReadsInputDirectly(c, f, in.shape, out.shape);
   const int32_t tasks = (rows + kConvRowsPerTask - 1) / kConvRowsPerTask;
   // Padding taps hold the input zero point: (zp + input_offset) * w = 0, as the reference's
   // skipped taps contribute nothing.

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "interp/interpreter.h"
@@ -36,6 +37,9 @@ class OptimizedOps : public OpAccelerator {
     void* packed = nullptr;
     // Small ops run on the calling thread: waking workers costs more than they would save.
     bool parallel = false;
+    // What runs the op, as the OpObserver reports it: "<set>:<implementation>", e.g.
+    // "avx2:im2col+gemm-u8s8".
+    std::string kernel;
   };
 
   // Runs fn(task) for every task, on the pool when the op is worth it.

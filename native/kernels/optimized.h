@@ -49,9 +49,10 @@ struct OptimizedKernels {
   // Rows of A are processed in groups of this many; threads split work at group boundaries.
   int32_t gemm_row_block;
   size_t (*gemm_packed_size)(int32_t n, int32_t k);
-  // Implementations may copy the output stage (multipliers, shifts) into the blob in their own form.
+  // Implementations may copy the output stage (multipliers, shifts) into the blob in their own form,
+  // and choose among forms of the product by its shape: `m` is the rows of A per call.
   void (*pack_gemm_b)(const int8_t* b, const int32_t* bias, const int32_t* multiplier, const int32_t* shift,
-                      bool per_channel, int32_t n, int32_t k, int32_t input_offset, void* packed);
+                      bool per_channel, int32_t m, int32_t n, int32_t k, int32_t input_offset, void* packed);
   // Rows [m_begin, m_end) of C.
   void (*gemm)(const GemmArgs& args, int32_t m_begin, int32_t m_end);
   // Depthwise convolution, any depth multiplier; `channels` counts output channels.
@@ -63,6 +64,12 @@ struct OptimizedKernels {
   // ADD of two int8 tensors of the same shape (no broadcasting), elements [0, count); null when the
   // set has none (the reference kernel runs).
   void (*add_int8)(const AddParams& p, int64_t count, const int8_t* input1, const int8_t* input2, int8_t* output);
+  // Which implementation runs, for reports (e.g. "gemm-u8s8", "depthwise-3x3"): of a matrix product
+  // from its packed blob, of a depthwise convolution from its shape. Null when the set has one form
+  // ("gemm", "depthwise").
+  const char* (*gemm_variant)(const void* packed);
+  const char* (*depthwise_variant)(int32_t kernel_h, int32_t kernel_w, int32_t dilation_h, int32_t dilation_w,
+                                   int32_t depth_multiplier);
 };
 
 // Each implementation, or null where this build's architecture has none. Sessions choose among

@@ -55,6 +55,10 @@ t.test('npm run bench -- --quick --json FILE', { skip: buildError ?? false }, as
   // Top level.
   t.ok(isNumber(j.peakGmacPerCore) && j.peakGmacPerCore > 0, `peakGmacPerCore is a positive number (${j.peakGmacPerCore}; ${j.peakError ?? ''})`);
   t.type(j.peakLoop, 'string');
+  // shareOfPeak divides by the best ceiling this CPU has (vpdpbusd where present), the base share by the AVX2/NEON loop.
+  const ceiling = j.ceilingGmacPerCore as number;
+  t.equal(ceiling, Math.max(j.peakGmacPerCore as number, (j.peakVnniGmacPerCore as number | null) ?? 0), 'the ceiling is the best loop');
+  t.equal(j.ceilingLoop, j.peakVnniGmacPerCore !== null && (j.peakVnniGmacPerCore as number) > (j.peakGmacPerCore as number) ? 'avx512-vpdpbusd' : j.peakLoop);
   t.type(j.cpu, 'string');
   t.ok(!Number.isNaN(Date.parse(j.date as string)), 'date is an ISO date');
   t.equal(j.quick, true);
@@ -70,6 +74,8 @@ t.test('npm run bench -- --quick --json FILE', { skip: buildError ?? false }, as
     }
     t.ok((m.p90Us as number) >= (m.medianUs as number), `${m.model}/${m.threads}: p90 >= median`);
     t.ok(isNumber(m.shareOfPeak), `${m.model}/${m.threads}: shareOfPeak is a number`);
+    t.ok(Math.abs((m.shareOfPeak as number) * ceiling - (m.shareOfBasePeak as number) * (j.peakGmacPerCore as number)) <= 1e-3 * (m.gmacPerSec as number) + 1e-3,
+      `${m.model}/${m.threads}: both shares describe the same speed`);
     t.type(m.kernels, 'string');
     t.equal(m.matchesReference, true, `${m.model}/${m.threads}: same bytes as the reference kernels`);
     models.set(m.model as string, [...(models.get(m.model as string) ?? []), m]);

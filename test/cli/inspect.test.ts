@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { cleave } from '../lib/cli';
 import { shippedModels } from '../lib/models';
+import { binding } from '../../src/native';
 
 const models = shippedModels();
 const byName = (n: string) => models.find((m) => m.name === n)!;
@@ -24,6 +25,26 @@ for (const m of models) {
     );
   });
 }
+
+t.test('inspect --json names the kernel each op runs on here', async (t) => {
+  const json = cleave(['inspect', '--json', byName('mlperf_tiny_vww').file]);
+  t.equal(json.status, 0, json.stderr);
+  const ops: { op: string; kernel: string | null; inputs: { shape: number[] }[] }[] = JSON.parse(json.stdout).ops;
+  const features = binding.cpuFeatures();
+  const set = features.avx512vnni ? 'avx512-vnni' : features.avx2 ? 'avx2' : features.dotprod ? 'neon-dotprod' : features.neon ? 'neon' : null;
+  const of = (op: string) => ops.filter((o) => o.op === op).map((o) => o.kernel);
+  if (set === null) {
+    t.ok(ops.every((o) => o.kernel === 'reference'), 'no optimized set: every op on the reference kernels');
+    return;
+  }
+  t.ok(of('DEPTHWISE_CONV_2D').every((k) => k === `${set}:depthwise-3x3`), `depthwise: ${[...new Set(of('DEPTHWISE_CONV_2D'))]}`);
+  // The pointwise convs (1x1, stride 1) read their input as the matrix: no im2col; on x86 the
+  // form of the product follows the set (vpdpbusd everywhere; AVX2's s16 for these many-row layers).
+  const pointwise = ops.filter((o) => o.op === 'CONV_2D' && o.inputs[1]!.shape[1] === 1 && o.inputs[1]!.shape[2] === 1).map((o) => o.kernel);
+  const form = set === 'avx512-vnni' ? 'gemm-u8s8' : set === 'avx2' ? 'gemm-s16' : 'gemm';
+  t.ok(pointwise.length > 0 && pointwise.every((k) => k === `${set}:${form}`), `pointwise: ${[...new Set(pointwise)]}`);
+  t.ok(of('RESHAPE').every((k) => k === 'reference'), 'ops without an optimized form run the reference');
+});
 
 // MobileNetV1 (alpha 0.25, 96x96): MACs = output elements x taps per output, layer by layer.
 // conv: OH*OW*Cout*KH*KW*Cin; depthwise: OH*OW*C*KH*KW; fully connected / 1x1 head: Cin*Cout.

@@ -6,7 +6,7 @@ import { Session, type SessionOptions } from '../../src/session';
 import { compileGraph } from '../../src/compile/program';
 import { binding } from '../../src/native';
 import { differentialCases } from '../lib/differential-cases';
-import { convGraph } from '../lib/synthetic';
+import { convGraph, fullyConnectedGraph } from '../lib/synthetic';
 
 const features = binding.cpuFeatures();
 const optimizedSets = [
@@ -44,4 +44,30 @@ t.test('optimized paths equal the reference', async (t) => {
       }
     }
   }
+});
+
+t.test('each layer names the form of its matrix product: u8s8 where exact and faster, s16 otherwise', async (t) => {
+  const kernelOf = async (graph: ReturnType<typeof fullyConnectedGraph>, kernels: (typeof optimizedSets)[number]) => {
+    const s = Session.fromBytes(compileGraph(graph).bytes, graph.source, { kernels, threads: 1 });
+    const { profile } = await s.profile(new Uint8Array(graph.tensors[graph.inputs[0]!]!.byteLength));
+    s.dispose();
+    return profile[0]!.kernel;
+  };
+  const oneRow = fullyConnectedGraph({ batches: 1, inputs: 64, outputs: 10, symmetricWeights: true });
+  const oneRowWithMinus128 = fullyConnectedGraph({ batches: 1, inputs: 64, outputs: 10, weightFill: -128 });
+  const manyRows = fullyConnectedGraph({ batches: 64, inputs: 64, outputs: 10, symmetricWeights: true });
+  const conv = convGraph({ height: 9, width: 9, inChannels: 8, outChannels: 8, kernel: 3, symmetricWeights: true });
+  if (features.avx2) {
+    // AVX2's u8s8 needs weights in [-127, 127] and pays only where weights stream more than they multiply.
+    t.equal(await kernelOf(oneRow, 'avx2'), 'avx2:gemm-u8s8');
+    t.equal(await kernelOf(oneRowWithMinus128, 'avx2'), 'avx2:gemm-s16');
+    t.equal(await kernelOf(manyRows, 'avx2'), 'avx2:gemm-s16');
+    t.equal(await kernelOf(conv, 'avx2'), 'avx2:im2col+gemm-s16');
+  }
+  if (features.avx512vnni) {
+    // vpdpbusd is exact for any weight and does four products per lane: every layer takes it.
+    for (const g of [oneRow, oneRowWithMinus128, manyRows]) t.equal(await kernelOf(g, 'avx512-vnni'), 'avx512-vnni:gemm-u8s8');
+    t.equal(await kernelOf(conv, 'avx512-vnni'), 'avx512-vnni:im2col+gemm-u8s8');
+  }
+  if (!features.avx2 && !features.avx512vnni) t.pass('no x86 kernel set on this CPU');
 });

@@ -44,9 +44,14 @@ t.test('profile: every op once, in order, with its kernel; times sum to within t
     t.equal(hex(p.outputs), hex(plain), `${kernels}: profiling changes no byte`);
     t.same(p.profile.map((e) => e.op), Array.from({ length: graph.ops.length }, (_, i) => i), `${kernels}: every op, in order`);
     t.same(p.profile.map((e) => e.name), graph.ops.map((o) => o.opcode), `${kernels}: op names`);
-    const expectKernel = kernels === 'reference' ? ['reference'] : ['reference', s.kernels];
-    t.ok(p.profile.every((e) => expectKernel.includes(e.kernel) && e.micros >= 0), `${kernels}: kernels named`);
-    if (kernels === 'auto' && s.kernels !== 'reference') t.ok(p.profile.some((e) => e.kernel === s.kernels), 'optimized ops say so');
+    // Optimized ops name the set and the implementation: "avx2:gemm-u8s8", "avx2:depthwise-3x3".
+    const named = (k: string) => k === 'reference' || (kernels === 'auto' && k.startsWith(`${s.kernels}:`));
+    t.ok(p.profile.every((e) => named(e.kernel) && e.micros >= 0), `${kernels}: kernels named`);
+    if (kernels === 'auto' && s.kernels !== 'reference') {
+      const of = (op: string) => new Set(p.profile.filter((e) => e.name === op).map((e) => e.kernel.slice(s.kernels.length + 1)));
+      t.ok([...of('CONV_2D')].every((k) => /^(im2col\+)?gemm(-u8s8|-s16)?$/.test(k)), `convs: ${[...of('CONV_2D')]}`);
+      t.ok([...of('DEPTHWISE_CONV_2D')].every((k) => /^depthwise(-3x3)?$/.test(k)), `depthwise: ${[...of('DEPTHWISE_CONV_2D')]}`);
+    }
     const sum = p.profile.reduce((n, e) => n + e.micros, 0);
     t.ok(sum <= p.micros && sum > 0.5 * p.micros, `${kernels}: ops sum to ${sum.toFixed(1)} µs of the run's ${p.micros.toFixed(1)} µs`);
     t.equal((await s.runDetailed(image(4))).profile, undefined, 'off unless asked');

@@ -40,14 +40,16 @@ export function differentialCases(): DifferentialCase[] {
       activation: pick(['NONE', 'RELU', 'RELU6']),
       inputZeroPoint: pick([-128, -3, 0, 127]),
       outputScale: pick([0.01, 0.08, 0.5]),
+      // Every other case without -128 weights: the form AVX2's u8s8 matrix product takes.
+      symmetricWeights: i % 2 === 0,
       seed: i + 1,
     };
     const reach = (k: number) => (k - 1) * spec.dilation! + 1;
     if (spec.padding === 'VALID' && (spec.height < reach(spec.kernel) || spec.width < reach(spec.kernelW!))) continue;
     cases.push({ label: `random #${i} ${JSON.stringify(spec)}`, graph: convGraph(spec), inputs: inputsFor(spec.height * spec.width * spec.inChannels, 100 + i) });
   }
-  // extreme weights (all -128, all 127) with extreme inputs
-  for (const weightFill of [-128, 127]) {
+  // extreme weights (all -128, all 127, alternating -127/127) with extreme inputs
+  for (const weightFill of [-128, 127, -127]) {
     for (const depthwise of [false, true]) {
       const spec: ConvSpec = { height: 6, width: 7, inChannels: 37, outChannels: 13, kernel: 3, depthwise, weightFill, inputZeroPoint: 127, outputScale: 8 };
       cases.push({ label: `weights ${weightFill}, ${depthwise ? 'depthwise' : 'conv'}`, graph: convGraph(spec), inputs: inputsFor(6 * 7 * 37, 5) });
@@ -56,16 +58,20 @@ export function differentialCases(): DifferentialCase[] {
   // layers large enough to be split over threads (2M+ multiply-accumulates)
   for (const spec of [
     { height: 28, width: 30, inChannels: 32, outChannels: 33, kernel: 3, seed: 7 },
+    { height: 28, width: 30, inChannels: 32, outChannels: 33, kernel: 3, symmetricWeights: true, seed: 7 },
     { height: 20, width: 20, inChannels: 64, outChannels: 64, kernel: 1, seed: 8 },
+    { height: 20, width: 20, inChannels: 64, outChannels: 64, kernel: 1, symmetricWeights: true, seed: 8 },
     { height: 64, width: 66, inChannels: 64, outChannels: 64, kernel: 3, depthwise: true, seed: 9 },
   ] as ConvSpec[]) {
     cases.push({ label: `threaded ${JSON.stringify(spec)}`, graph: convGraph(spec), inputs: inputsFor(spec.height * spec.width * spec.inChannels, 11) });
   }
-  cases.push({
-    label: 'threaded fc 256x512->64',
-    graph: fullyConnectedGraph({ batches: 256, inputs: 512, outputs: 64, perChannel: true }),
-    inputs: inputsFor(256 * 512, 12),
-  });
+  for (const symmetricWeights of [false, true]) {
+    cases.push({
+      label: `threaded fc 256x512->64 symmetricWeights=${symmetricWeights}`,
+      graph: fullyConnectedGraph({ batches: 256, inputs: 512, outputs: 64, perChannel: true, symmetricWeights }),
+      inputs: inputsFor(256 * 512, 12),
+    });
+  }
   // ADD of same-shape tensors: lengths off the vector width, scale ratios both ways, activations
   for (const [i, shape] of [[1, 1], [3, 5], [1, 4, 4, 9], [2, 8, 8, 16], [1, 32, 32, 16]].entries()) {
     const spec = {
@@ -81,10 +87,14 @@ export function differentialCases(): DifferentialCase[] {
   const shapes = [[1, 1, 1], [1, 7, 3], [1, 64, 10], [3, 33, 17], [5, 256, 40], [9, 100, 8], [1, 1024, 12]] as const;
   for (const [batches, inputs, outputs] of shapes) {
     for (const perChannel of [false, true]) {
-      for (const weightFill of [undefined, -128, 127]) {
+      for (const weights of ['random', 'symmetric', -128, 127, -127] as const) {
+        const weightFill = typeof weights === 'number' ? weights : undefined;
         cases.push({
-          label: `fc ${batches}x${inputs}->${outputs} perChannel=${perChannel} weights=${weightFill ?? 'random'}`,
-          graph: fullyConnectedGraph({ batches, inputs, outputs, perChannel, weightFill, inputZeroPoint: weightFill === undefined ? 7 : 127 }),
+          label: `fc ${batches}x${inputs}->${outputs} perChannel=${perChannel} weights=${weights}`,
+          graph: fullyConnectedGraph({
+            batches, inputs, outputs, perChannel, weightFill, symmetricWeights: weights === 'symmetric',
+            inputZeroPoint: weightFill === undefined ? 7 : 127,
+          }),
           inputs: inputsFor(batches * inputs, batches * 1000 + inputs),
         });
       }

@@ -30,12 +30,15 @@ export interface ConvSpec {
   outputScale?: number;
   /** Weight bytes: random by default, or all one value (e.g. -128, 127) to probe saturation. */
   weightFill?: number;
+  /** Random weights in [-127, 127] (TFLite's int8 weight range), not [-128, 127]. */
+  symmetricWeights?: boolean;
   seed?: number;
 }
 
-
-function weights(n: number, seed: number, fill?: number): Uint8Array {
-  return fill === undefined ? randomBytes(n, seed) : new Uint8Array(n).fill(fill & 255);
+function weights(n: number, seed: number, fill?: number, symmetric = false): Uint8Array {
+  if (fill !== undefined) return new Uint8Array(n).fill(fill & 255);
+  const b = randomBytes(n, seed);
+  return symmetric ? b.map((x) => (x === 0x80 ? 0x81 : x)) : b;
 }
 
 function outSize(size: number, kernel: number, stride: number, dilation: number, padding: 'SAME' | 'VALID'): number {
@@ -61,7 +64,7 @@ export function convGraph(spec: ConvSpec): Graph {
   const filterShape = depthwise ? [1, kh, kw, cout] : [cout, kh, kw, cin];
   const tensors = [
     quantizedTensor(0, [1, h, w, cin], 'int8', [inScale], [spec.inputZeroPoint ?? -3], null),
-    quantizedTensor(1, filterShape, 'int8', filterScales, filterScales.map(() => 0), weights(filterShape.reduce((a, b) => a * b, 1), seed, spec.weightFill)),
+    quantizedTensor(1, filterShape, 'int8', filterScales, filterScales.map(() => 0), weights(filterShape.reduce((a, b) => a * b, 1), seed, spec.weightFill, spec.symmetricWeights)),
     quantizedTensor(2, [cout], 'int32', filterScales.map((s) => Math.fround(s * inScale)), filterScales.map(() => 0), new Uint8Array(bias.buffer)),
     quantizedTensor(3, [1, oh, ow, cout], 'int8', [Math.fround(spec.outputScale ?? 0.08)], [5], null),
   ];
@@ -81,6 +84,8 @@ export interface FullyConnectedSpec {
   perChannel?: boolean;
   inputZeroPoint?: number;
   weightFill?: number;
+  /** Random weights in [-127, 127], not [-128, 127]. */
+  symmetricWeights?: boolean;
   seed?: number;
 }
 
@@ -93,7 +98,7 @@ export function fullyConnectedGraph(spec: FullyConnectedSpec): Graph {
   const bias = new Int32Array(n).map(() => Math.floor(rand() * 4000) - 2000);
   const tensors = [
     quantizedTensor(0, [batches, k], 'int8', [Math.fround(0.05)], [spec.inputZeroPoint ?? 7], null),
-    quantizedTensor(1, [n, k], 'int8', scales, scales.map(() => 0), weights(n * k, seed, spec.weightFill)),
+    quantizedTensor(1, [n, k], 'int8', scales, scales.map(() => 0), weights(n * k, seed, spec.weightFill, spec.symmetricWeights)),
     quantizedTensor(2, [n], 'int32', [Math.fround(0.0001)], [0], new Uint8Array(bias.buffer)),
     quantizedTensor(3, [batches, n], 'int8', [Math.fround(0.3)], [-2], null),
   ];

@@ -51,7 +51,7 @@ size_t GemmPackedSize(int32_t n, int32_t k) {
 }
 
 void PackGemmB(const int8_t* b, const int32_t* bias, const int32_t* /*multiplier*/, const int32_t* /*shift*/,
-               bool /*per_channel*/, int32_t n, int32_t k, int32_t input_offset, void* packed) {
+               bool /*per_channel*/, int32_t /*m*/, int32_t n, int32_t k, int32_t input_offset, void* packed) {
   PackedHeader* h = static_cast<PackedHeader*>(packed);
   std::memset(h, 0, sizeof(*h));
   h->input_offset = input_offset;
@@ -189,7 +189,7 @@ void Depthwise(const DepthwiseArgs& d, int32_t batch, int32_t oy_begin, int32_t 
 
 namespace {
 const OptimizedKernels kNeon = {
-    "neon", 4, arm::GemmPackedSize, arm::PackGemmB, arm::Gemm, arm::DepthwisePackedSize, arm::PackDepthwise, arm::Depthwise, nullptr,
+    "neon", 4, arm::GemmPackedSize, arm::PackGemmB, arm::Gemm, arm::DepthwisePackedSize, arm::PackDepthwise, arm::Depthwise, nullptr, nullptr, nullptr,
 };
 }  // namespace
 

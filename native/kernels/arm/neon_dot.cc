@@ -30,7 +30,7 @@ size_t GemmPackedSize(int32_t n, int32_t k) {
 }
 
 void PackGemmB(const int8_t* b, const int32_t* bias, const int32_t* /*multiplier*/, const int32_t* /*shift*/,
-               bool /*per_channel*/, int32_t n, int32_t k, int32_t input_offset, void* packed) {
+               bool /*per_channel*/, int32_t /*m*/, int32_t n, int32_t k, int32_t input_offset, void* packed) {
   int8_t* w = static_cast<int8_t*>(packed);
   const int32_t pk = PaddedK(k);
   for (int32_t nb = 0; nb < BlocksOf(n); ++nb)
@@ -95,7 +95,7 @@ void Gemm(const GemmArgs& g, int32_t m_begin, int32_t m_end) {
 }
 
 const OptimizedKernels kNeonDot = {
-    "neon-dotprod", kRows, GemmPackedSize, PackGemmB, Gemm, arm::DepthwisePackedSize, arm::PackDepthwise, arm::Depthwise, nullptr,
+    "neon-dotprod", kRows, GemmPackedSize, PackGemmB, Gemm, arm::DepthwisePackedSize, arm::PackDepthwise, arm::Depthwise, nullptr, nullptr, nullptr,
 };
 
 }  // namespace
