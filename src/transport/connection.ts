@@ -1,0 +1,170 @@
+// What every transport gives the pipeline: a connection that sends frames and delivers frames, with
+// backpressure (send() says when to wait for 'drain', pause() stops reading) and errors that name the
+// peer. A connection over a byte stream (TCP, TLS, a serial port) is a FrameConnection over a Duplex
+// with a Framing; a message transport (MQTT, later) implements the same interface with readFrame().
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { CleaveError } from '../errors';
+import { cobsFrameBytes, CobsFrameParser } from '../wire/cobs';
+import { type Frame, frameBytes } from '../wire/frame';
+import { StreamFrameParser } from '../wire/stream-parser';
+
+export interface ConnectionEvents {
+  frame: [Frame];
+  /** A frame dropped by a framing that can resynchronize (serial); the connection carries on. */
+  dropped: [CleaveError];
+  /** A fatal error; 'close' follows. */
+  error: [CleaveError];
+  close: [];
+  drain: [];
+}
+
+export interface Connection extends EventEmitter<ConnectionEvents> {
+  /** "tcp:HOST:PORT", "tls:HOST:PORT", "serial:PATH": named in every error. */
+  readonly peer: string;
+  readonly closed: boolean;
+  /** Queues a frame; false when the transport's buffer is full: wait for 'drain' before sending more. */
+  send(frame: Frame): boolean;
+  /** Stops reading (the peer's writes back up into its own buffers), until resume(). */
+  pause(): void;
+  resume(): void;
+  /** Frames as an async iterator; ends on close, throws the fatal error if there was one. */
+  frames(): AsyncIterableIterator<Frame>;
+  /** Flushes what was sent, then closes. */
+  close(): Promise<void>;
+  /** Closes at once; pending writes are lost. */
+  destroy(error?: CleaveError): void;
+}
+
+/** How frames become bytes on a stream and back. */
+export interface Framing {
+  encode(frame: Frame): Buffer;
+  /** Frames completed by `chunk`; throws when the stream cannot continue. */
+  decode(chunk: Uint8Array): { frames: Frame[]; dropped: CleaveError[] };
+}
+
+/** Length-delimited frames on a reliable byte stream (TCP, TLS): the first bad frame is fatal. */
+export function streamFraming(maxPayload: number, peer: string): Framing {
+  const parser = new StreamFrameParser(maxPayload, peer);
+  return { encode: frameBytes, decode: (chunk) => ({ frames: parser.push(chunk), dropped: [] }) };
+}
+
+/** COBS packets between zero bytes on a lossy line (serial): bad packets are dropped, not fatal. */
+export function cobsFraming(maxPayload: number, peer: string): Framing {
+  const parser = new CobsFrameParser(maxPayload, peer);
+  return { encode: cobsFrameBytes, decode: (chunk) => parser.push(chunk) };
+}
+
+export class FrameConnection extends EventEmitter<ConnectionEvents> implements Connection {
+  private failed: CleaveError | null = null;
+  private ended = false;
+
+  constructor(
+    private readonly stream: Duplex,
+    private readonly framing: Framing,
+    readonly peer: string,
+  ) {
+    super();
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('drain', () => this.emit('drain'));
+    // TLS alerts after the handshake (a client certificate refused) are as final as a refused handshake.
+    stream.on('error', (err: NodeJS.ErrnoException) => this.fail(new CleaveError(/SSL|CERT/.test(err.code ?? '') ? 'WIRE_TLS' : 'WIRE_LINK', `${peer}: ${describeError(err)}`)));
+    stream.on('close', () => this.onClose());
+    stream.on('end', () => stream.end());
+  }
+
+  /** True once nothing more can be sent (closing, closed, or failed). */
+  get closed(): boolean {
+    return this.ended || this.stream.destroyed || this.stream.writableEnded;
+  }
+
+  send(frame: Frame): boolean {
+    if (this.closed) throw new CleaveError('WIRE_CLOSED', `${this.peer}: connection is closed`);
+    return this.stream.write(this.framing.encode(frame));
+  }
+
+  pause(): void {
+    this.stream.pause();
+  }
+
+  resume(): void {
+    this.stream.resume();
+  }
+
+  close(): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    if (this.stream.destroyed) return new Promise((resolve) => this.once('close', resolve));
+    return new Promise((resolve) => {
+      this.once('close', resolve);
+      this.stream.end();
+      // A peer that never answers the FIN must not hold the close forever.
+      setTimeout(() => this.stream.destroy(), 2000).unref();
+    });
+  }
+
+  destroy(error?: CleaveError): void {
+    if (error) this.fail(error);
+    else this.stream.destroy();
+  }
+
+  async *frames(): AsyncIterableIterator<Frame> {
+    const queue: Frame[] = [];
+    let wake: (() => void) | null = null;
+    const onFrame = (f: Frame) => {
+      queue.push(f);
+      wake?.();
+    };
+    const onEnd = () => wake?.();
+    this.on('frame', onFrame);
+    this.on('close', onEnd);
+    try {
+      for (;;) {
+        const next = queue.shift();
+        if (next) {
+          yield next;
+          continue;
+        }
+        if (this.failed) throw this.failed;
+        if (this.ended) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+      }
+    } finally {
+      this.off('frame', onFrame);
+      this.off('close', onEnd);
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    let decoded;
+    try {
+      decoded = this.framing.decode(chunk);
+    } catch (err) {
+      this.fail(err as CleaveError);
+      return;
+    }
+    for (const e of decoded.dropped) this.emit('dropped', e);
+    for (const f of decoded.frames) {
+      if (this.ended) return;
+      this.emit('frame', f);
+    }
+  }
+
+  private fail(error: CleaveError): void {
+    if (this.failed || this.ended) return;
+    this.failed = error;
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    this.stream.destroy();
+  }
+
+  private onClose(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.emit('close');
+  }
+}
+
+/** An OS error as a person reads it: the errno name and Node's text. */
+export function describeError(err: NodeJS.ErrnoException): string {
+  return err.code && !err.message.includes(err.code) ? `${err.code}: ${err.message}` : err.message;
+}
