@@ -6,7 +6,8 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { CleaveError } from '../errors';
 import { cobsFrameBytes, CobsFrameParser } from '../wire/cobs';
-import { type Frame, frameBytes } from '../wire/frame';
+import { FLAG_FATAL, type Frame, frameBytes, FrameType } from '../wire/frame';
+import { encodeError } from '../wire/messages';
 import { StreamFrameParser } from '../wire/stream-parser';
 
 export interface ConnectionEvents {
@@ -95,10 +96,14 @@ export class FrameConnection extends EventEmitter<ConnectionEvents> implements C
     if (this.ended) return Promise.resolve();
     if (this.stream.destroyed) return new Promise((resolve) => this.once('close', resolve));
     return new Promise((resolve) => {
-      this.once('close', resolve);
-      this.stream.end();
       // A peer that never answers the FIN must not hold the close forever.
-      setTimeout(() => this.stream.destroy(), 2000).unref();
+      const timer = setTimeout(() => this.stream.destroy(), 2000);
+      this.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.stream.resume(); // a paused stream would never read the peer's FIN
+      this.stream.end();
     });
   }
 
@@ -140,7 +145,10 @@ export class FrameConnection extends EventEmitter<ConnectionEvents> implements C
     try {
       decoded = this.framing.decode(chunk);
     } catch (err) {
-      this.fail(err as CleaveError);
+      // The peer learns why before the connection closes: a fatal error frame, then FIN.
+      const e = err as CleaveError;
+      this.stream.end(this.framing.encode({ type: FrameType.Error, flags: FLAG_FATAL, stream: 0, seq: 0, payload: encodeError({ code: e.code, message: e.message }) }));
+      this.fail(e);
       return;
     }
     for (const e of decoded.dropped) this.emit('dropped', e);
@@ -154,7 +162,8 @@ export class FrameConnection extends EventEmitter<ConnectionEvents> implements C
     if (this.failed || this.ended) return;
     this.failed = error;
     if (this.listenerCount('error') > 0) this.emit('error', error);
-    this.stream.destroy();
+    if (this.stream.writableEnded) setTimeout(() => this.stream.destroy(), 2000).unref();
+    else this.stream.destroy();
   }
 
   private onClose(): void {
