@@ -167,7 +167,8 @@ export class RemoteLink {
         };
         const onClose = () => {
           done();
-          reject(new CleaveError('WIRE_CLOSED', `${this.peer}: closed the connection during hello`));
+          const why = this.options.tls ? ' (as a TLS server does when it refuses the client certificate)' : '';
+          reject(new CleaveError('WIRE_CLOSED', `${this.peer}: closed the connection during hello${why}`));
         };
         conn.on('frame', onFrame);
         conn.on('error', onError);
