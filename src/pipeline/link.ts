@@ -50,7 +50,7 @@ interface Pending {
 }
 
 /** Codes the peer or the TLS layer uses to refuse us; reconnecting will not change its mind. */
-const FINAL_CODES = new Set(['WIRE_AUTH', 'WIRE_PROGRAM_MISMATCH', 'WIRE_VERSION', 'WIRE_TLS', 'WIRE_EXPECTED_HELLO']);
+const FINAL_CODES = new Set(['WIRE_AUTH', 'WIRE_PROGRAM_MISMATCH', 'WIRE_VERSION', 'WIRE_TLS']);
 
 const frameSize = (payload: Uint8Array) => HEADER_BYTES + payload.byteLength + TRAILER_BYTES;
 
@@ -230,6 +230,10 @@ export class RemoteLink {
     if (f.type === FrameType.Error) {
       const e = decodeError(f.payload, this.peer);
       const error = new CleaveError(e.code, `${this.peer}: ${e.message}`);
+      if (e.code === 'WIRE_EXPECTED_HELLO') {
+        conn.destroy(); // the server does not know us (it restarted, on a line): reconnect and say hello again
+        return;
+      }
       if (f.flags & FLAG_FATAL) {
         this.failAll(error);
         conn.destroy();

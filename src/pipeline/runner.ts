@@ -90,7 +90,9 @@ export class Pipeline {
       if (!Number.isInteger(segment) || !plan.segments[segment]) {
         throw new CleaveError('BAD_ARGUMENT', `remote for segment ${key}: ${planPath} has segments 0..${plan.segments.length - 1}`);
       }
-      remotes.set(segment, typeof where === 'string' ? parseEndpoint(where, `remote for segment ${segment}`) : where);
+      const endpoint = typeof where === 'string' ? parseEndpoint(where, `remote for segment ${segment}`) : where;
+      if (endpoint.kind === 'serial' && options.tls) throw new CleaveError('BAD_ARGUMENT', `remote for segment ${segment}: TLS runs over TCP, not over serial:${endpoint.path}`);
+      remotes.set(segment, endpoint);
     }
     const stages: (LocalStage | RemoteStage)[] = [];
     const pipeline = new Pipeline(plan, stages, codec, options.codecOptions ?? {});

@@ -152,7 +152,8 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
     }
     this.connections.add(conn);
     let greeted = false;
-    const helloTimer = setTimeout(() => {
+    // A line (serial) waits for whoever comes; a socket that never says hello is closed.
+    const helloTimer = conn.persistent ? undefined : setTimeout(() => {
       if (!greeted) this.refuse(conn, 0, { code: 'WIRE_HELLO_TIMEOUT', message: `${this.address}: no hello from ${conn.peer} within ${this.options.helloTimeoutMs ?? 10000} ms` });
     }, this.options.helloTimeoutMs ?? 10000);
     conn.on('close', () => {
@@ -164,7 +165,8 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
     conn.on('dropped', (err) => this.emit('log', `dropped a frame: ${err.message}`));
     conn.on('drain', () => this.resumeIfFree(conn));
     conn.on('frame', (frame) => {
-      if (!greeted) {
+      // On a line a new peer (or the same one, restarted) may say hello again at any time.
+      if (!greeted || (conn.persistent && frame.type === FrameType.Hello)) {
         if (frame.type !== FrameType.Hello) {
           this.refuse(conn, frame.stream, { code: 'WIRE_EXPECTED_HELLO', message: `${this.address}: ${conn.peer} sent a ${FrameType[frame.type]} frame before its hello` });
           return;
@@ -187,7 +189,8 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
           this.trySend(conn, { ...frame, type: FrameType.Pong });
           return;
         case FrameType.Goodbye:
-          void conn.close();
+          if (conn.persistent) greeted = false; // the line stays, for the next peer's hello
+          else void conn.close();
           return;
         default:
           this.refuse(conn, frame.stream, { code: 'WIRE_UNEXPECTED_FRAME', message: `${this.address}: ${conn.peer} sent an unexpected ${FrameType[frame.type]} frame` });
@@ -231,9 +234,10 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
     return true;
   }
 
+  /** Sends a final error; closes the connection unless it is a line that outlives its peers. */
   private refuse(conn: Connection, stream: number, error: WireError): void {
     this.trySend(conn, { type: FrameType.Error, flags: FLAG_FATAL, stream, seq: 0, payload: encodeError(error) });
-    void conn.close();
+    if (!conn.persistent) void conn.close();
   }
 
   private trySend(conn: Connection, frame: Frame): void {
@@ -295,8 +299,7 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
       if (wires.length !== specs.length) {
         throw new CleaveError('BAD_INPUT', `segment ${this.planSegment.index} takes ${specs.length} tensor(s), request #${frame.seq} from ${peer} carries ${wires.length}`);
       }
-      const maxBytes = Math.max(...specs.map((s) => s.byteLength));
-      const inputs = wires.map((w, i) => decode(w, { maxBytes, expect: { dtype: specs[i]!.dtype as WireDType, shape: specs[i]!.shape } }));
+      const inputs = wires.map((w, i) => decode(w, { maxBytes: specs[i]!.byteLength, expect: { dtype: specs[i]!.dtype as WireDType, shape: specs[i]!.shape } }));
       const run = await this.session.runDetailed(inputs.map((t) => t.data));
       const requested = inputs[0]?.codec.name ?? 'raw';
       const tensors = run.outputs.map((data, i) => {

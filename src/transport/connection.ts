@@ -24,6 +24,11 @@ export interface Connection extends EventEmitter<ConnectionEvents> {
   /** "tcp:HOST:PORT", "tls:HOST:PORT", "serial:PATH": named in every error. */
   readonly peer: string;
   readonly closed: boolean;
+  /**
+   * A line rather than a session (serial): it stays open from one peer to the next, so refusing a
+   * peer does not close it and a new hello may come at any time.
+   */
+  readonly persistent: boolean;
   /** Queues a frame; false when the transport's buffer is full: wait for 'drain' before sending more. */
   send(frame: Frame): boolean;
   /** Stops reading (the peer's writes back up into its own buffers), until resume(). */
@@ -56,14 +61,33 @@ export function cobsFraming(maxPayload: number, peer: string): Framing {
   return { encode: cobsFrameBytes, decode: (chunk) => parser.push(chunk) };
 }
 
+/**
+ * How a stream is ended and torn down. Sockets end with a FIN and are destroyed; a serial port must be
+ * closed through its own close() (destroying the stream would leave the device open and locked).
+ */
+export interface StreamEnds {
+  /** Flushes what was written (and `last`), then closes; 'close' follows. */
+  end(stream: Duplex, last?: Buffer): void;
+  /** Closes at once; 'close' follows. */
+  destroy(stream: Duplex): void;
+}
+
+const SOCKET_ENDS: StreamEnds = {
+  end: (stream, last) => stream.end(last),
+  destroy: (stream) => stream.destroy(),
+};
+
 export class FrameConnection extends EventEmitter<ConnectionEvents> implements Connection {
   private failed: CleaveError | null = null;
   private ended = false;
+  private ending = false;
 
   constructor(
     private readonly stream: Duplex,
     private readonly framing: Framing,
     readonly peer: string,
+    readonly persistent = false,
+    private readonly ends: StreamEnds = SOCKET_ENDS,
   ) {
     super();
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -76,7 +100,7 @@ export class FrameConnection extends EventEmitter<ConnectionEvents> implements C
 
   /** True once nothing more can be sent (closing, closed, or failed). */
   get closed(): boolean {
-    return this.ended || this.stream.destroyed || this.stream.writableEnded;
+    return this.ended || this.ending || this.stream.destroyed || this.stream.writableEnded;
   }
 
   send(frame: Frame): boolean {
@@ -94,22 +118,23 @@ export class FrameConnection extends EventEmitter<ConnectionEvents> implements C
 
   close(): Promise<void> {
     if (this.ended) return Promise.resolve();
-    if (this.stream.destroyed) return new Promise((resolve) => this.once('close', resolve));
+    if (this.ending || this.stream.destroyed) return new Promise((resolve) => this.once('close', resolve));
+    this.ending = true;
     return new Promise((resolve) => {
       // A peer that never answers the FIN must not hold the close forever.
-      const timer = setTimeout(() => this.stream.destroy(), 2000);
+      const timer = setTimeout(() => this.ends.destroy(this.stream), 2000);
       this.once('close', () => {
         clearTimeout(timer);
         resolve();
       });
       this.stream.resume(); // a paused stream would never read the peer's FIN
-      this.stream.end();
+      this.ends.end(this.stream);
     });
   }
 
   destroy(error?: CleaveError): void {
     if (error) this.fail(error);
-    else this.stream.destroy();
+    else this.teardown();
   }
 
   async *frames(): AsyncIterableIterator<Frame> {
@@ -147,7 +172,8 @@ export class FrameConnection extends EventEmitter<ConnectionEvents> implements C
     } catch (err) {
       // The peer learns why before the connection closes: a fatal error frame, then FIN.
       const e = err as CleaveError;
-      this.stream.end(this.framing.encode({ type: FrameType.Error, flags: FLAG_FATAL, stream: 0, seq: 0, payload: encodeError({ code: e.code, message: e.message }) }));
+      this.ending = true;
+      this.ends.end(this.stream, this.framing.encode({ type: FrameType.Error, flags: FLAG_FATAL, stream: 0, seq: 0, payload: encodeError({ code: e.code, message: e.message }) }));
       this.fail(e);
       return;
     }
@@ -162,8 +188,13 @@ export class FrameConnection extends EventEmitter<ConnectionEvents> implements C
     if (this.failed || this.ended) return;
     this.failed = error;
     if (this.listenerCount('error') > 0) this.emit('error', error);
-    if (this.stream.writableEnded) setTimeout(() => this.stream.destroy(), 2000).unref();
-    else this.stream.destroy();
+    if (this.ending) setTimeout(() => this.teardown(), 2000).unref();
+    else this.teardown();
+  }
+
+  private teardown(): void {
+    this.ending = true;
+    this.ends.destroy(this.stream);
   }
 
   private onClose(): void {

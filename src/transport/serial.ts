@@ -14,7 +14,17 @@ export interface SerialAddress {
 export async function connectSerial(address: SerialAddress, options: { maxPayload: number }): Promise<Connection> {
   const link = await SerialLink.open({ path: address.path, baudRate: address.baudRate });
   const peer = `serial:${address.path}`;
-  return new FrameConnection(link.port, cobsFraming(options.maxPayload, peer), peer);
+  const port = link.port;
+  const close = () => {
+    if (port.isOpen && !port.closing) port.close();
+  };
+  return new FrameConnection(port, cobsFraming(options.maxPayload, peer), peer, true, {
+    end: (_stream, last) => {
+      if (last) port.write(last);
+      port.drain(close);
+    },
+    destroy: close,
+  });
 }
 
 class SerialListener extends EventEmitter<ListenerEvents> implements Listener {

@@ -65,15 +65,21 @@ t.test('garbage and flipped bytes on a serial line: resynchronized, retried, nev
   const toServer = relay(b, a, { garbageAt: [2, 5, 9], flipAt: [7, 12] });
   const toClient = relay(a, b, { garbageAt: [3], flipAt: [2, 6] });
 
-  const server = await SegmentServer.start({ planPath: plan, segment: 1, serial: { path: serverEnd, baudRate: 115200 }, session: { threads: 1 } });
+  const server = await SegmentServer.start({ planPath: plan, segment: 1, serial: { path: serverEnd, baudRate: 115200 }, token: 'line', session: { threads: 1 } });
   const logs: string[] = [];
   server.on('log', (l) => logs.push(l));
   t.match(server.statusLine(), new RegExp(`on serial:${serverEnd}@115200,`));
 
-  const p = await pipeline(plan, { remotes: { 1: `serial:${clientEnd}@115200` }, window: 2, codec: 'raw', timeoutMs: 400, retries: 8, session: { threads: 1 } });
+  const p = await pipeline(plan, { remotes: { 1: `serial:${clientEnd}@115200` }, token: 'line', window: 2, codec: 'raw', timeoutMs: 400, retries: 8, session: { threads: 1 } });
   const order = [...cases, ...cases];
   const results = await Promise.all(order.map((c) => p.run(c.input)));
   await p.close();
+
+  // The line outlives its peers: a wrong token is refused without closing it, and the next peer is served.
+  await t.rejects(pipeline(plan, { remotes: { 1: `serial:${clientEnd}` }, token: 'x', timeoutMs: 400 }), { code: 'WIRE_AUTH', message: new RegExp(`^serial:${clientEnd} refused: .*token refused`) });
+  const again = await pipeline(plan, { remotes: { 1: `serial:${clientEnd}` }, token: 'line', codec: 'lossless', timeoutMs: 400, retries: 8, session: { threads: 1 } });
+  t.same(bytesOf((await again.run(cases[0]!.input)).outputs[0]!), cases[0]!.expected, 'a second peer on the same line');
+  await again.close();
   await server.close();
 
   t.same(results.map((r) => bytesOf(r.outputs[0]!).toString('hex')), order.map((c) => c.expected.toString('hex')), 'every output byte-identical, in order');
