@@ -58,6 +58,8 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
   /** Connections paused because the server is at its in-flight limit. */
   private readonly paused = new Set<Connection>();
   private inFlight = 0;
+  private peakInFlight = 0;
+  private peakWaiting = 0;
   private closing: Promise<number> | null = null;
   private idle: (() => void) | null = null;
   private listener!: Listener;
@@ -114,6 +116,14 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
 
   get inputs(): TensorSpec[] {
     return this.session.inputs;
+  }
+
+  /**
+   * Requests answered, and the most ever worked on at once (never above the limit) or received but
+   * waiting (bounded by what one read of the socket held when the limit was reached).
+   */
+  stats(): { served: number; peakInFlight: number; peakWaiting: number } {
+    return { served: this.served, peakInFlight: this.peakInFlight, peakWaiting: this.peakWaiting };
   }
 
   /** The one line `cleave serve` prints on start. */
@@ -180,6 +190,7 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
           if (this.closing) return; // answered after the reconnect it will make once we say goodbye
           if (this.inFlight >= this.options.maxInFlight!) {
             this.waiting.push({ conn, frame });
+            this.peakWaiting = Math.max(this.peakWaiting, this.waiting.length);
             this.pause(conn);
           } else {
             this.start(conn, frame);
@@ -258,6 +269,7 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
 
   private start(conn: Connection, frame: Frame): void {
     this.inFlight++;
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
     const key = `${frame.stream}:${frame.seq}`;
     let answer = this.answers.get(key);
     if (!answer) {

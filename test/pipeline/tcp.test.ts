@@ -8,8 +8,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pipeline } from '../../src/pipeline/runner';
 import { SegmentServer } from '../../src/pipeline/serve';
-import { FLAG_FATAL, frameBytes, FrameType, HEADER_BYTES } from '../../src/wire/frame';
-import { decodeError } from '../../src/wire/messages';
+import { FLAG_FATAL, type Frame, frameBytes, FrameType, HEADER_BYTES } from '../../src/wire/frame';
+import { encode } from '../../src/codec';
+import { connectTcp } from '../../src/transport/tcp';
+import { decodeError, decodeReply, encodeHello, encodeTensors } from '../../src/wire/messages';
 import { StreamFrameParser } from '../../src/wire/stream-parser';
 import { bytesOf, personDetectCases, splitPersonDetect } from '../lib/pipeline';
 
@@ -97,6 +99,28 @@ t.test('a frame announcing 4 GiB is refused from its header, without allocating'
     code: 'WIRE_FRAME_TOO_LARGE',
     message: `tcp:127.0.0.1:${localPort}: frame announces a 4294967295-byte payload, the limit is 16777216 bytes`,
   });
+});
+
+t.test('backpressure: a burst is worked on a few at a time and the rest left unread in the socket', async (t) => {
+  const { plan, cases } = await ready;
+  const { server } = await serve(plan, { maxInFlight: 2 });
+  t.teardown(() => server.close());
+  const conn = await connectTcp({ host: '127.0.0.1', port: server.port! }, { maxPayload: 1 << 20 });
+  const replies: Frame[] = [];
+  conn.on('frame', (f) => replies.push(f));
+  conn.send({ type: FrameType.Hello, flags: 0, stream: 7, seq: 0, payload: encodeHello({ version: 1, segment: 1, programSha256: Buffer.from(server.programSha256, 'hex'), token: '' }) });
+  const [spec] = server.inputs;
+  const request = encodeTensors([encode('raw', { data: cases[0]!.input, dtype: 'int8', shape: spec!.shape, scale: spec!.scale, zeroPoint: spec!.zeroPoint })]);
+  const count = 300; // 2.8 MB sent at once, far more than the socket buffers hold
+  for (let seq = 1; seq <= count; seq++) conn.send({ type: FrameType.Request, flags: 0, stream: 7, seq, payload: request });
+  while (replies.length < count + 1) await new Promise((r) => setTimeout(r, 10));
+  await conn.close();
+  t.equal(replies[0]!.type, FrameType.HelloAck);
+  t.same(replies.slice(1).map((f) => f.type === FrameType.Reply && decodeReply(f.payload, 'p').tensors.length === 1), Array(count).fill(true), 'every request answered');
+  const stats = server.stats();
+  t.equal(stats.served, count);
+  t.ok(stats.peakInFlight <= 2, `at most 2 in flight (peak ${stats.peakInFlight})`);
+  t.ok(stats.peakWaiting <= 16, `received but waiting bounded by one read, not the burst (peak ${stats.peakWaiting} of ${count})`);
 });
 
 t.test('graceful shutdown finishes the requests received; the rest fail naming the peer', async (t) => {
