@@ -10,7 +10,7 @@ import { pipeline } from '../../src/pipeline/runner';
 import { SegmentServer } from '../../src/pipeline/serve';
 import { FLAG_FATAL, type Frame, frameBytes, FrameType, HEADER_BYTES } from '../../src/wire/frame';
 import { encode } from '../../src/codec';
-import { connectTcp } from '../../src/transport/tcp';
+import { connectTcp, listenTcp } from '../../src/transport/tcp';
 import { decodeError, decodeReply, encodeHello, encodeTensors } from '../../src/wire/messages';
 import { StreamFrameParser } from '../../src/wire/stream-parser';
 import { bytesOf, personDetectCases, splitPersonDetect } from '../lib/pipeline';
@@ -141,4 +141,18 @@ t.test('graceful shutdown finishes the requests received; the rest fail naming t
   });
   const firstFailure = settled.findIndex((s) => s.status === 'rejected');
   t.ok(firstFailure < 0 || settled.slice(firstFailure).every((s) => s.status === 'rejected'), 'the completed inputs are the first ones sent');
+});
+
+t.test('a connection\'s frames() iterates in order until the peer closes', async (t) => {
+  const listener = await listenTcp({ host: '127.0.0.1', port: 0 }, { maxPayload: 1024 });
+  t.teardown(() => listener.close());
+  const received = new Promise<number[]>((resolve) => listener.once('connection', async (conn) => {
+    const seqs: number[] = [];
+    for await (const f of conn.frames()) seqs.push(f.seq);
+    resolve(seqs);
+  }));
+  const conn = await connectTcp({ host: '127.0.0.1', port: listener.port }, { maxPayload: 1024 });
+  for (let seq = 1; seq <= 5; seq++) conn.send({ type: FrameType.Ping, flags: 0, stream: 0, seq, payload: Buffer.alloc(seq * 100) });
+  await conn.close();
+  t.same(await received, [1, 2, 3, 4, 5]);
 });
