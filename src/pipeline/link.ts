@@ -66,6 +66,8 @@ export class RemoteLink {
   private readonly slotWaiters: (() => void)[] = [];
   /** Set once the link cannot work again (refused, gone, closed): every request fails with it. */
   private failure: CleaveError | null = null;
+  /** What last went wrong on the link (a timeout, a broken connection), for the error of a request that gives up. */
+  private lastFault = 'none';
 
   constructor(
     private readonly endpoint: Endpoint,
@@ -196,7 +198,7 @@ export class RemoteLink {
   private attach(conn: Connection): void {
     this.conn = conn;
     conn.on('frame', (f) => this.onFrame(conn, f));
-    conn.on('error', () => undefined); // 'close' follows and carries the consequences
+    conn.on('error', (e) => (this.lastFault = e.message)); // 'close' follows and carries the consequences
     conn.on('close', () => this.onClose(conn));
     for (const p of [...this.pending.values()].sort((a, b) => a.seq - b.seq)) this.transmit(p);
   }
@@ -205,6 +207,11 @@ export class RemoteLink {
     const conn = this.conn;
     if (!conn || conn.closed) return; // sent again once reconnected
     if (p.timer) clearTimeout(p.timer);
+    // Bounded even when every send breaks the connection (and so never reaches a timeout).
+    if (p.attempts > this.options.retries) {
+      this.settle(p, new CleaveError('WIRE_RETRIES_EXHAUSTED', `${this.peer}: request #${p.seq} unanswered after ${p.attempts} attempts (last fault: ${this.lastFault})`));
+      return;
+    }
     p.attempts++;
     if (p.attempts === 1) p.firstSentAt = performance.now();
     p.bytesSent += frameSize(p.payload);
@@ -215,27 +222,24 @@ export class RemoteLink {
   private onTimeout(p: Pending): void {
     p.timer = null;
     if (!this.pending.has(p.seq)) return;
-    if (p.attempts > this.options.retries) {
-      this.settle(p, new CleaveError('WIRE_TIMEOUT', `${this.peer}: request #${p.seq} unanswered after ${p.attempts} attempts of ${this.options.timeoutMs} ms`));
-      return;
-    }
+    this.lastFault = `request #${p.seq}: no answer within ${this.options.timeoutMs} ms`;
     this.transmit(p);
   }
 
   private onFrame(conn: Connection, f: Frame): void {
     if (f.type === FrameType.Goodbye) {
+      this.lastFault = `${this.peer} said goodbye`;
       conn.destroy(); // the server drains; we reconnect (see onClose) and resend what it did not answer
       return;
     }
     if (f.type === FrameType.Error) {
       const e = decodeError(f.payload, this.peer);
       const error = new CleaveError(e.code, `${this.peer}: ${e.message}`);
-      if (e.code === 'WIRE_EXPECTED_HELLO') {
-        conn.destroy(); // the server does not know us (it restarted, on a line): reconnect and say hello again
-        return;
-      }
       if (f.flags & FLAG_FATAL) {
-        this.failAll(error);
+        // The connection is over. A refusal ends the link; anything else (a frame damaged on the way,
+        // a server that restarted and no longer knows us) is mended by reconnecting (see onClose).
+        if (FINAL_CODES.has(e.code)) this.failAll(error);
+        this.lastFault = error.message;
         conn.destroy();
         return;
       }
