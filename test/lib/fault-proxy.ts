@@ -20,11 +20,11 @@ export interface FaultProxy {
   close: () => Promise<void>;
 }
 
-export async function faultProxy(target: number, f: Faults): Promise<FaultProxy> {
+export async function faultProxy(target: number, f: Faults, targetHost = '127.0.0.1'): Promise<FaultProxy> {
   let faults = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
-    const upstream = net.connect(target, '127.0.0.1');
+    const upstream = net.connect(target, targetHost);
     for (const s of [client, upstream]) {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));

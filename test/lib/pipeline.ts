@@ -51,9 +51,13 @@ export interface ServedChild {
   exited: Promise<number | null>;
 }
 
-/** Starts `cleave serve ARGS --listen 127.0.0.1:PORT` and waits for its status line. */
-export function serveChild(args: string[], port = 0): Promise<ServedChild> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'cleave'), 'serve', ...args, '--listen', `127.0.0.1:${port}`], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `cleave serve ARGS --listen HOST:PORT` and waits for its status line; `prefix` runs it through
+ * another command (`ip netns exec NS`).
+ */
+export function serveChild(args: string[], port = 0, host = '127.0.0.1', prefix: string[] = []): Promise<ServedChild> {
+  const command = [...prefix, process.execPath, path.join(repoRoot, 'bin', 'cleave'), 'serve', ...args, '--listen', `${host}:${port}`];
+  const child = spawn(command[0]!, command.slice(1), { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -62,7 +66,7 @@ export function serveChild(args: string[], port = 0): Promise<ServedChild> {
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /^serving .* on tcp:\/\/127\.0\.0\.1:(\d+),.*$/m.exec(out);
+      const m = /^serving .* on tcp:\/\/[\d.]+:(\d+),.*$/m.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve({ child, port: Number(m[1]), status: m[0], stdout: () => out, stderr: () => err, exited });
