@@ -131,7 +131,12 @@ export class RemoteLink {
       if (this.failure) throw this.failure;
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(reconnectMaxDelayMs, reconnectDelayMs * 2 ** (attempt - 1))));
       try {
-        this.attach(await this.handshake());
+        const conn = await this.handshake();
+        if (this.failure) {
+          conn.destroy(); // closed while we were connecting
+          throw this.failure;
+        }
+        this.attach(conn);
         return;
       } catch (err) {
         lastError = err as CleaveError;
