@@ -9,13 +9,14 @@ import { type CodecName, codecInfo } from '../codec';
 import { formatTable } from '../cli/table';
 import type { SessionOptions, TensorData } from '../session';
 import { type AuthOptions, positiveInt, readClientTls, readToken } from './cli-options';
-import { pipeline, type PipelineResult } from './runner';
+import { pipeline, type PipelineOptions, type PipelineResult } from './runner';
 
 export interface RemoteRunOptions extends AuthOptions {
   remote: string[];
   codec?: string;
   window?: string;
   timeout?: string;
+  fallback?: string;
   repeat: string;
   output?: string;
   json?: boolean;
@@ -34,7 +35,8 @@ export function addRemoteOptions(command: Command): Command {
     .option('--tls-key <file>', 'with --remote: its private key (PEM)')
     .option('--codec <codec>', 'with --remote: raw | lossless | ts | tabq | ts+tabq', 'lossless')
     .option('--window <n>', 'with --remote: requests in flight per link', '4')
-    .option('--timeout <ms>', 'with --remote: per request attempt', '10000');
+    .option('--timeout <ms>', 'with --remote: per request attempt', '10000')
+    .option('--fallback <mode>', 'with --remote: "local" runs a segment here while its peer is gone; "none" fails those requests', 'none');
 }
 
 /** "1=127.0.0.1:7000" -> [1, "127.0.0.1:7000"]. */
@@ -60,6 +62,7 @@ export async function runRemote(model: string, inputs: Uint8Array[], opts: Remot
   const p = await pipeline(model, {
     remotes: Object.fromEntries(opts.remote.map(parseRemote)),
     window, codec, token: readToken(opts), tls: readClientTls(opts), timeoutMs: positiveInt(opts.timeout, '--timeout'),
+    fallback: opts.fallback as PipelineOptions['fallback'],
     session: { threads: positiveInt(opts.threads, '--threads'), kernels: opts.kernels },
   });
   let results: PipelineResult[];
@@ -75,10 +78,10 @@ export async function runRemote(model: string, inputs: Uint8Array[], opts: Remot
   const sum = (r: PipelineResult, f: (s: PipelineResult['stages'][number]) => number | undefined) => r.stages.reduce((n, s) => n + (f(s) ?? 0), 0);
   const series: [string, (r: PipelineResult) => number][] = [
     ['end-to-end', (r) => r.endToEndMs],
-    ['local compute', (r) => sum(r, (s) => (s.where === 'local' ? s.computeMs : 0))],
+    ['local compute', (r) => sum(r, (s) => (s.where.startsWith('local') ? s.computeMs : 0))],
     ['encode', (r) => sum(r, (s) => s.encodeMs)],
     ['send + remote + receive', (r) => sum(r, (s) => s.wireMs)],
-    ['remote compute', (r) => sum(r, (s) => (s.where === 'local' ? 0 : s.computeMs))],
+    ['remote compute', (r) => sum(r, (s) => (s.where.startsWith('local') ? 0 : s.computeMs))],
     ['decode', (r) => sum(r, (s) => s.decodeMs)],
   ];
   const summary = series.map(([name, f]) => {

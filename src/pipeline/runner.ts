@@ -28,6 +28,12 @@ export interface PipelineOptions {
   /** Connection attempts in a row before a peer counts as gone (default 6), first backoff (default 50 ms, doubling to 1 s). */
   reconnectAttempts?: number;
   reconnectDelayMs?: number;
+  /**
+   * "local": when a peer stays gone (unreachable, or a request out of retries), run its segment here
+   * (this process has the plan's Programs) instead of failing. Refusals (token, certificate, Program
+   * hash) still fail: they are not outages.
+   */
+  fallback?: 'none' | 'local';
   session?: SessionOptions;
 }
 
@@ -66,7 +72,12 @@ interface RemoteStage {
   link: RemoteLink;
   inputs: TensorSpec[];
   outputs: TensorSpec[];
+  /** With fallback "local": the segment's Program and, once the peer has failed, a Session on it. */
+  program?: { bytes: Uint8Array; file: string; session?: Session };
 }
+
+/** Link failures that mean the peer is gone, not that it refused us. */
+const OUTAGES = new Set(['WIRE_UNREACHABLE', 'WIRE_RETRIES_EXHAUSTED']);
 
 export class Pipeline {
   private last: Promise<unknown> = Promise.resolve();
@@ -77,6 +88,7 @@ export class Pipeline {
     private readonly stages: (LocalStage | RemoteStage)[],
     private readonly codec: CodecName,
     private readonly codecOptions: CodecOptions,
+    private readonly sessionOptions: SessionOptions = {},
   ) {}
 
   static async open(planPath: string, options: PipelineOptions = {}): Promise<Pipeline> {
@@ -95,7 +107,10 @@ export class Pipeline {
       remotes.set(segment, endpoint);
     }
     const stages: (LocalStage | RemoteStage)[] = [];
-    const pipeline = new Pipeline(plan, stages, codec, options.codecOptions ?? {});
+    if (options.fallback !== undefined && options.fallback !== 'none' && options.fallback !== 'local') {
+      throw new CleaveError('BAD_ARGUMENT', `fallback must be "none" or "local", got ${JSON.stringify(options.fallback)}`);
+    }
+    const pipeline = new Pipeline(plan, stages, codec, options.codecOptions ?? {}, options.session);
     try {
       for (const seg of plan.segments) {
         const { file, bytes } = await readSegmentProgram(planPath, seg);
@@ -111,10 +126,16 @@ export class Pipeline {
           timeoutMs: options.timeoutMs ?? 10_000, retries: options.retries ?? 3,
           reconnectAttempts: options.reconnectAttempts ?? 6, reconnectDelayMs: options.reconnectDelayMs ?? 50, reconnectMaxDelayMs: 1000,
         });
-        stages.push({ kind: 'remote', link, inputs: tables.inputs.map(spec), outputs: tables.outputs.map(spec) });
+        stages.push({
+          kind: 'remote', link, inputs: tables.inputs.map(spec), outputs: tables.outputs.map(spec),
+          ...(options.fallback === 'local' ? { program: { bytes, file } } : {}),
+        });
       }
       // Connect every link now, so that a refused token or a wrong Program is reported before any input.
-      await Promise.all(stages.map((s) => (s.kind === 'remote' ? s.link.open() : undefined)));
+      // With fallback "local", a peer that is down from the start is an outage like any other.
+      await Promise.all(stages.map((s) => s.kind === 'remote' && s.link.open().catch((err: CleaveError) => {
+        if (!s.program || !OUTAGES.has(err.code)) throw err;
+      })));
     } catch (err) {
       await pipeline.close();
       throw err;
@@ -147,7 +168,11 @@ export class Pipeline {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.stages.map((s) => (s.kind === 'remote' ? s.link.close() : s.session.dispose())));
+    await Promise.all(this.stages.map((s) => {
+      if (s.kind === 'local') return s.session.dispose();
+      s.program?.session?.dispose();
+      return s.link.close();
+    }));
   }
 
   private async process(list: TensorData[]): Promise<PipelineResult> {
@@ -163,7 +188,10 @@ export class Pipeline {
         outputs = r.outputs;
         stages.push({ segment: i, where: 'local', computeMs: r.micros / 1000 });
       } else {
-        const r = await this.remote(stage, inputs);
+        const r = await this.remote(stage, inputs).catch((err: CleaveError) => {
+          if (!stage.program || !OUTAGES.has(err.code)) throw err;
+          return this.fallBack(stage, stage.program, inputs);
+        });
         outputs = r.outputs;
         stages.push({ segment: i, ...r.timing });
       }
@@ -176,6 +204,13 @@ export class Pipeline {
       bytesSent: stages.reduce((n, s) => n + (s.bytesSent ?? 0), 0),
       bytesReceived: stages.reduce((n, s) => n + (s.bytesReceived ?? 0), 0),
     };
+  }
+
+  /** Runs a remote stage's segment here, its peer being gone. */
+  private async fallBack(stage: RemoteStage, program: NonNullable<RemoteStage['program']>, inputs: TensorData[]): Promise<{ outputs: TensorData[]; timing: Omit<StageTiming, 'segment'> }> {
+    program.session ??= Session.fromBytes(program.bytes, program.file, this.sessionOptions);
+    const r = await program.session.runDetailed(inputs);
+    return { outputs: r.outputs, timing: { where: `local (fallback for ${stage.link.peer})`, computeMs: r.micros / 1000 } };
   }
 
   private async remote(stage: RemoteStage, inputs: TensorData[]): Promise<{ outputs: TensorData[]; timing: Omit<StageTiming, 'segment'> }> {

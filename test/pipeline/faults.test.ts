@@ -57,3 +57,24 @@ t.test('server killed and gone: unfinished requests fail naming the peer, finish
     if (s.status === 'fulfilled') t.equal(bytesOf(s.value.outputs[0]!).toString('hex'), order[i]!.expected.toString('hex'), `input ${i} completed correctly`);
   });
 });
+
+t.test('server killed and gone with fallback "local": every request completes here, byte-identical', async (t) => {
+  const { plan, cases } = await ready;
+  const server = await serveChild([plan, '--segment', '1', '--threads', '1']);
+  t.teardown(() => server.child.kill('SIGKILL'));
+  const p = await pipeline(plan, { remotes: { 1: `127.0.0.1:${server.port}` }, window: 3, reconnectAttempts: 3, reconnectDelayMs: 20, fallback: 'local', session: { threads: 1 } });
+  const order = Array.from({ length: 20 }, (_, i) => cases[i % cases.length]!);
+  const runs = order.map((c) => p.run(c.input));
+  await runs[2];
+  server.child.kill('SIGKILL');
+  const results = await Promise.all(runs);
+  t.same(results.map((r) => bytesOf(r.outputs[0]!).toString('hex')), order.map((c) => c.expected.toString('hex')), 'all 20 byte-identical, in order');
+  const where = results.map((r) => r.stages[1]!.where);
+  t.equal(where[0], `tcp:127.0.0.1:${server.port}`);
+  t.equal(where.at(-1), `local (fallback for tcp:127.0.0.1:${server.port})`);
+  // A pipeline opened while the peer is down falls back from the first input.
+  const late = await pipeline(plan, { remotes: { 1: `127.0.0.1:${server.port}` }, reconnectAttempts: 2, reconnectDelayMs: 10, fallback: 'local', session: { threads: 1 } });
+  t.same(bytesOf((await late.run(cases[0]!.input)).outputs[0]!), cases[0]!.expected);
+  await late.close();
+  await p.close();
+});
