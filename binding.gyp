@@ -31,13 +31,19 @@
       "sources": [
         "native/addon/addon.cc",
         "native/addon/codec_glue.cc",
-        "native/addon/cpu_features.cc",
+        "native/addon/completion_port.cc",
+        "native/addon/errors.cc",
+        "native/addon/model.cc",
         "native/addon/session.cc",
-        "native/addon/session_core.cc",
-        "native/bench/peak.cc",
         "native/common/crc32.cc",
+        "native/host/context_worker.cc",
+        "native/host/cpu_features.cc",
+        "native/host/execution_context.cc",
+        "native/host/loaded_model.cc",
         "native/host/status_format.cc",
         "native/interp/interpreter.cc",
+        "native/interp/op_eval.cc",
+        "native/interp/op_registrations.cc",
         "native/interp/op_validate.cc",
         "native/interp/optimized_ops.cc",
         "native/interp/program.cc",
@@ -46,6 +52,12 @@
         "<!@(node -p \"require('fs').readdirSync('native/kernels').filter(f => f.endsWith('.cc')).map(f => 'native/kernels/' + f).join(' ')\")",
         "<!@(node -p \"require('fs').readdirSync('native/codec').filter(f => f.endsWith('.cc')).map(f => 'native/codec/' + f).join(' ')\")"
       ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"]
+    },
+    {
+      "target_name": "cleave_bench",
+      "sources": ["native/bench/bench_addon.cc", "native/bench/peak.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"]
     }

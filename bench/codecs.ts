@@ -1,4 +1,4 @@
-// Wire codecs on the golden activations (../shared/models): size against raw int8 and against
+// Wire codecs on the golden activations (models/): size against raw int8 and against
 // Node's zlib deflate at levels 1 and 6 on the same bytes, and encode/decode throughput through the
 // addon (one thread, N-API call and result Buffer included). docs/codecs.md quotes its output.
 //   node dist/bench/codecs.js [--cases natural|edge|all] [--ms 40] [--list FILE]
@@ -21,7 +21,7 @@ interface Activation {
 const CNNS = ['mlperf_tiny_vww', 'mlperf_tiny_ic', 'tflm_person_detect', 'mlperf_tiny_kws'];
 
 function activations(which: string): Activation[] {
-  const root = path.join(packageRoot, '..', 'shared', 'models');
+  const root = path.join(packageRoot, 'models');
   const out: Activation[] = [];
   for (const model of CNNS) {
     for (const caseName of fs.readdirSync(path.join(root, model)).sort()) {

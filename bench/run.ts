@@ -12,7 +12,10 @@ import { readModel } from '../src/model/reader';
 import { binding } from '../src/native';
 import { packageRoot } from '../src/paths';
 import { Session, type TensorData } from '../src/session';
-import { encodeModel } from './onnx';
+import { loadBenchBinding, type BenchBinding } from './native';
+import { measureCallOverhead, type CallOverhead } from './overhead';
+import { loadOrt, ortOverhead, ortSession, type OrtModule } from './ort';
+import { msSince, nowNs, quantile, round, timeAsync, timeSync, type Budget, type Samples } from './timing';
 import { microCases, type MicroCase } from './micro';
 import { prng } from '../test/fuzz/mutate';
 
@@ -36,7 +39,7 @@ interface Options {
 const USAGE = `usage: npm run bench -- [options]
   --quick            far fewer iterations (CI smoke run, well under a minute)
   --json FILE        write the results there (default: bench/results/<date>.json)
-  --models DIR       shipped models root (default: ../shared/models beside the package; env CLEAVE_MODELS)
+  --models DIR       shipped models root (default: the package's models/; env CLEAVE_MODELS)
   --only NAME[,..]   only models and microbenchmarks whose name contains one of these
   --threads LIST     thread counts, comma separated (default: 1,2)
   --no-ort           do not load onnxruntime-node (micro rows then say why)
@@ -50,7 +53,7 @@ class UsageError extends Error {}
 export function parseArgs(argv: string[]): Options {
   const o: Options = {
     quick: false, json: null,
-    modelsDir: process.env.CLEAVE_MODELS ?? path.resolve(packageRoot, '..', 'shared', 'models'),
+    modelsDir: process.env.CLEAVE_MODELS ?? path.join(packageRoot, 'models'),
     only: [], threads: [1, 2], ort: true, models: true, micro: true, peakMs: 200,
   };
   const value = (i: number, flag: string): string => {
@@ -89,18 +92,6 @@ export function parseArgs(argv: string[]): Options {
   return o;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Timing
-
-/** How long one configuration is timed: warm-up first, then at least minIters and minMs. */
-interface Budget {
-  warmupIters: number;
-  warmupMs: number;
-  minIters: number;
-  minMs: number;
-  maxIters: number;
-}
-
 const BUDGETS = {
   full: {
     fast: { warmupIters: 10, warmupMs: 200, minIters: 50, minMs: 2000, maxIters: 200_000 },
@@ -111,52 +102,6 @@ const BUDGETS = {
     scalar: { warmupIters: 1, warmupMs: 0, minIters: 2, minMs: 0, maxIters: 2 },
   },
 } satisfies Record<string, Record<string, Budget>>;
-
-interface Samples {
-  /** Interpreter time per run (µs), as the native session reports it; empty for ORT. */
-  interp: number[];
-  /** Wall time of the whole JS call per run (µs). */
-  wall: number[];
-}
-
-const nowNs = (): bigint => process.hrtime.bigint();
-const msSince = (t: bigint): number => Number(nowNs() - t) / 1e6;
-
-function timeSync(run: () => number, b: Budget): Samples {
-  const w = nowNs();
-  for (let k = 0; k < b.warmupIters || msSince(w) < b.warmupMs; k++) run();
-  const s: Samples = { interp: [], wall: [] };
-  const t0 = nowNs();
-  while (s.wall.length < b.maxIters && (s.wall.length < b.minIters || msSince(t0) < b.minMs)) {
-    const a = nowNs();
-    const micros = run();
-    s.wall.push(Number(nowNs() - a) / 1e3);
-    s.interp.push(micros);
-  }
-  return s;
-}
-
-async function timeAsync(run: () => Promise<unknown>, b: Budget): Promise<Samples> {
-  const w = nowNs();
-  for (let k = 0; k < b.warmupIters || msSince(w) < b.warmupMs; k++) await run();
-  const s: Samples = { interp: [], wall: [] };
-  const t0 = nowNs();
-  while (s.wall.length < b.maxIters && (s.wall.length < b.minIters || msSince(t0) < b.minMs)) {
-    const a = nowNs();
-    await run();
-    s.wall.push(Number(nowNs() - a) / 1e3);
-  }
-  return s;
-}
-
-/** The q-quantile by the nearest-rank method (q = 0.5: median, 0.9: p90). */
-export function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
-const round = (v: number, digits = 2): number => (Number.isFinite(v) ? Number(v.toFixed(digits)) : v);
 
 function sha256(outputs: readonly ArrayBufferView[]): string {
   const h = createHash('sha256');
@@ -240,6 +185,8 @@ export interface BenchResult {
   budgets: Record<string, Budget>;
   ort: { version: string | null; error: string | null };
   ortCallOverheadUs: number | null;
+  /** cleave's run() and runSync() beside ORT's run(), in one process (bench/overhead.ts); null when not measured. */
+  callOverhead: CallOverhead | null;
   models: (ModelRow | { model: string; error: string })[];
   micro: MicroRow[];
   errors: string[];
@@ -257,49 +204,6 @@ function cpuName(): string {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-// ---------------------------------------------------------------------------------------------
-// onnxruntime-node
-
-type OrtModule = typeof Ort;
-
-function loadOrt(enabled: boolean): { ort: OrtModule | null; version: string | null; error: string | null } {
-  if (!enabled) return { ort: null, version: null, error: 'disabled by --no-ort' };
-  // CLEAVE_BENCH_ORT names another module to load instead (tests use it to simulate a broken install).
-  const id = process.env.CLEAVE_BENCH_ORT ?? 'onnxruntime-node';
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const ort = require(id) as OrtModule;
-    const version = (ort.env?.versions as Record<string, string> | undefined)?.node ?? null;
-    return { ort, version, error: null };
-  } catch (err) {
-    return { ort: null, version: null, error: `cannot load ${id}: ${errorText(err).split('\n')[0]}` };
-  }
-}
-
-async function ortSession(ort: OrtModule, bytes: Uint8Array, threads: number): Promise<Ort.InferenceSession> {
-  return ort.InferenceSession.create(bytes, {
-    intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential',
-  });
-}
-
-/** Wall time of one ORT call on a one-byte Identity model: its per-call overhead from JS. */
-async function ortOverhead(ort: OrtModule, budget: Budget): Promise<number> {
-  const bytes = encodeModel({
-    name: 'identity',
-    nodes: [{ opType: 'Identity', inputs: ['x'], outputs: ['y'] }],
-    initializers: [],
-    inputs: [{ name: 'x', type: 'uint8', dims: [1] }],
-    outputs: [{ name: 'y', type: 'uint8', dims: [1] }],
-  });
-  const s = await ortSession(ort, bytes, 1);
-  const feeds = { x: new ort.Tensor('uint8', new Uint8Array(1), [1]) };
-  try {
-    return quantile((await timeAsync(() => s.run(feeds), budget)).wall, 0.5);
-  } finally {
-    await s.release();
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -335,6 +239,7 @@ function sameBytes(a: readonly ArrayBufferView[], b: readonly ArrayBufferView[])
 class Bench {
   readonly result: BenchResult;
   private readonly budget: { fast: Budget; scalar: Budget };
+  private peak: BenchBinding | null = null;
 
   constructor(private readonly o: Options, command: string) {
     this.budget = o.quick ? BUDGETS.quick : BUDGETS.full;
@@ -345,7 +250,7 @@ class Bench {
       loadAverage: os.loadavg().map((v) => round(v)), node: process.version,
       date: new Date().toISOString(), quick: o.quick, command,
       budgets: { ...this.budget },
-      ort: { version: null, error: null }, ortCallOverheadUs: null,
+      ort: { version: null, error: null }, ortCallOverheadUs: null, callOverhead: null,
       models: [], micro: [], errors: [],
     };
   }
@@ -361,18 +266,21 @@ class Bench {
 
   measurePeak(): void {
     const r = this.result;
-    if (typeof binding.measurePeakGmac !== 'function') {
-      r.peakError = 'this build of the addon has no measurePeakGmac (native/bench/peak.cc): rebuild it with `npm run build`';
+    const loaded = loadBenchBinding();
+    if (!loaded.binding) {
+      r.peakError = loaded.error!;
       r.errors.push(`ceiling: ${r.peakError}`);
       return;
     }
-    r.peakLoop = binding.peakLoop;
-    const v = binding.measurePeakGmac(this.o.peakMs);
+    const peak = loaded.binding;
+    this.peak = peak;
+    r.peakLoop = peak.peakLoop;
+    const v = peak.measurePeakGmac(this.o.peakMs);
     r.peakSamples.push(round(v, 1));
     if (v > 0) r.peakGmacPerCore = round(v, 1);
     else r.peakError = `no int8 SIMD ceiling loop for this CPU (${process.arch})`;
     if (binding.cpuFeatures().arch === 'x64') {
-      const vnni = binding.measurePeakGmac(Math.min(this.o.peakMs, 100), 'avx512-vpdpbusd');
+      const vnni = peak.measurePeakGmac(Math.min(this.o.peakMs, 100), 'avx512-vpdpbusd');
       r.peakVnniGmacPerCore = vnni > 0 ? round(vnni, 1) : null;
     }
   }
@@ -380,8 +288,8 @@ class Bench {
   /** A second ceiling sample at the end (full runs): the better one counts (the machine is shared). */
   remeasurePeak(): void {
     const r = this.result;
-    if (r.peakGmacPerCore === null) return;
-    const v = binding.measurePeakGmac(this.o.peakMs);
+    if (r.peakGmacPerCore === null || !this.peak) return;
+    const v = this.peak.measurePeakGmac(this.o.peakMs);
     r.peakSamples.push(round(v, 1));
     if (v > r.peakGmacPerCore) {
       r.peakGmacPerCore = round(v, 1);
@@ -523,6 +431,14 @@ class Bench {
     }
   }
 
+  async runCallOverhead(ort: OrtModule | null): Promise<void> {
+    const hello = shippedModels(this.o.modelsDir).find((m) => m.name === 'tflm_hello_world');
+    if (!hello) return;
+    const c = await measureCallOverhead(compileGraph(readModel(fs.readFileSync(hello.file), hello.file)).bytes, ort, this.budget.fast);
+    this.result.callOverhead = c;
+    printCallOverhead(c);
+  }
+
   async run(): Promise<BenchResult> {
     const r = this.result;
     this.measurePeak();
@@ -543,6 +459,7 @@ class Bench {
         }
       }
       const ort = r.ort.error === null ? loaded.ort : null;
+      await this.runCallOverhead(ort);
       process.stdout.write(`\nmicrobenchmarks (wall time per call, both runtimes; ratio = cleave / ORT, below 1 = cleave faster)\n`);
       if (r.ort.error) process.stdout.write(`onnxruntime-node: ${r.ort.error}\n`);
       else process.stdout.write(`onnxruntime-node ${r.ort.version}: per-call overhead ${fmt(r.ortCallOverheadUs!, 1)} µs (1-byte Identity)\n`);
@@ -587,6 +504,17 @@ function printModelRow(m: ModelRow): void {
   const v = [m.model, String(m.threads), m.kernels, us(m.medianUs), us(m.p90Us), us(m.wallMedianUs), fmt(m.macs / 1e6, 2),
     fmt(m.gmacPerSec, 1), pct(m.shareOfPeak), us(m.scalarMedianUs), fmt(m.speedupOverScalar, 1), m.matchesReference ? 'yes' : 'NO'];
   process.stdout.write(row(MODEL_COLS.map(([, w], i) => [v[i]!, w])));
+}
+
+function printCallOverhead(c: CallOverhead): void {
+  process.stdout.write(`\ncall overhead (wall time per call in one process: cleave on ${c.model}, ORT on a 1-byte Identity)\n`);
+  const cols: [string, number][] = [['call', -40], ['µs', 8], ['x ORT', 6]];
+  process.stdout.write(row(cols));
+  const line = (name: string, v: number | null, ratio: number | null) => process.stdout.write(row([[name, -40], [us(v), 8], [fmt(ratio, 2), 6]]));
+  line('cleave await run()', c.runUs, c.runToOrt);
+  line('cleave await run() on the worker thread', c.runOnWorkerUs, c.runOnWorkerToOrt);
+  line('cleave runSync()', c.runSyncUs, c.ortRunUs ? round(c.runSyncUs / c.ortRunUs, 3) : null);
+  line('onnxruntime-node await run()', c.ortRunUs, c.ortRunUs ? 1 : null);
 }
 
 const MICRO_COLS: [string, number][] = [

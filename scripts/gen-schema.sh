@@ -4,7 +4,7 @@
 # attributes are stripped from a build-time copy; nothing else is changed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-schema=${1:-$here/../shared/schema/schema.fbs}
+schema=${1:-$here/schema/schema.fbs}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 sed -e 's/REDUCE_WINDOW = 205 (deprecated)/REDUCE_WINDOW = 205/' \

@@ -14,46 +14,77 @@ export interface CpuFeatures {
   dotprod: boolean;
 }
 
+export interface NativeOpTiming {
+  /** Op index in the Program. */
+  op: number;
+  /** The op's name ("CONV_2D", ...). */
+  name: string;
+  /** The kernel that ran it: "reference" or an optimized set's name. */
+  kernel: string;
+  /** Steady-clock time of the op, in nanoseconds. */
+  nanos: number;
+}
+
 export interface NativeRunResult {
   outputs: Buffer[];
   /** Time spent in the interpreter (not counting copies), in nanoseconds. */
   nanos: number;
   /** With dumping on: bytes of each tensor by its source-model index, copied right after its op. */
   dumps?: Record<string, Buffer>;
+  /** With profiling on: every op in execution order. */
+  profile?: NativeOpTiming[];
 }
 
-export interface NativeSessionOptions {
-  /** Threads for intra-op parallelism, counting the calling thread. */
+export interface NativeModelOptions {
+  /** Threads an op may use, counting the calling thread; capped by the process-wide pool. */
   threads?: number;
   /** "auto", "reference", or an optimized set: "avx512-vnni", "avx2", "neon", "neon-dotprod". */
   kernels?: string;
+  /** Runs of a session whose previous run took less than this many µs execute on the calling thread when nothing is queued. */
+  inlineMicros?: number;
 }
 
-/** A validated Program with its arena; one run at a time (a second concurrent run throws "busy"). */
-export interface NativeSession {
+/**
+ * A validated Program with its weights unpacked and packed once (native/host/loaded_model.h),
+ * shared by every session it creates. Errors carry `code` (a StatusCodeName).
+ */
+export interface NativeModel {
   readonly arenaBytes: number;
   /** The kernel set in use: "reference" or an optimized set's name. */
   readonly kernels: string;
   readonly threads: number;
-  run(inputs: ArrayBufferView[], dump: boolean): Promise<NativeRunResult>;
-  runSync(inputs: ArrayBufferView[], dump: boolean): NativeRunResult;
-  resetState(): void;
+  /** Bytes held once for all sessions: Program, unpacked int4 and packed weights. */
+  readonly sharedBytes: number;
+  /** Sessions (execution contexts) alive on this model. */
+  readonly sessions: number;
+  createSession(): NativeSession;
+}
+
+/**
+ * One execution context (arena, recurrent state) on a NativeModel, with its own worker thread. Calls
+ * are ordered: run and the state calls queue behind earlier ones; runSync throws BUSY while any are
+ * queued. Inputs are copied when run() is called.
+ */
+export interface NativeSession {
+  /** Calls queued and not yet settled. */
+  readonly pending: number;
+  /** Bytes of recurrent state (exportState's length). */
+  readonly stateBytes: number;
+  run(inputs: ArrayBufferView[], dump: boolean, profile: boolean): Promise<NativeRunResult>;
+  runSync(inputs: ArrayBufferView[], dump: boolean, profile: boolean): NativeRunResult;
+  resetState(): Promise<void>;
+  exportState(): Promise<Buffer>;
+  importState(state: Uint8Array): Promise<void>;
   dispose(): void;
 }
 
 export interface NativeBinding {
   version: string;
   cpuFeatures(): CpuFeatures;
-  /** Throws "invalid Program: ..." when the bytes fail validation. */
-  NativeSession: new (program: Uint8Array, options?: NativeSessionOptions) => NativeSession;
-  /**
-   * The int8 MAC ceiling of one core in GMAC/s: a register-only SIMD multiply-accumulate loop run for
-   * about `milliseconds` (best of ~5 ms windows); 0 where this CPU lacks the loop. `loop` defaults to
-   * `peakLoop`; "avx512-vpdpbusd" measures the AVX-512 VNNI ceiling peers may use (native/bench/peak.cc).
-   */
-  measurePeakGmac(milliseconds: number, loop?: 'avx2-vpmaddubsw' | 'avx512-vpdpbusd' | 'neon-sdot' | 'neon-smlal'): number;
-  /** The ceiling loop matching cleave's kernels here: "avx2-vpmaddubsw", "neon-sdot", "neon-smlal" or "none". */
-  readonly peakLoop: string;
+  /** Validates and packs on the calling thread. */
+  NativeModel: new (program: Uint8Array, options?: NativeModelOptions) => NativeModel;
+  /** Validates and packs on a worker thread. */
+  loadModel(program: Uint8Array, options?: NativeModelOptions): Promise<NativeModel>;
   /** Wire codecs (native/codec, native/addon/codec_glue.cc), typed in src/codec/binding.ts. */
   codecEncode: import('./codec/binding').NativeCodecEncode;
   codecDecode: import('./codec/binding').NativeCodecDecode;

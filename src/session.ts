@@ -1,14 +1,17 @@
-// The JS API of the interpreter: load a model or Program, describe its inputs and outputs, run it.
-// Arguments are validated here with messages that name the input; the native session does the work
-// on a worker thread (run) or inline (runSync).
+// The JS API of the interpreter: load a model or Program once (a Model: weights unpacked and packed
+// once), create sessions on it (each its own arena, recurrent state and worker thread), run them.
+// Arguments are validated here with messages that name the input; the native side does the work on
+// the session's worker thread (run) or inline (runSync), and its errors arrive with their codes.
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
-import { CleaveError } from './errors';
-import { compileGraph, isProgram, readProgramTables, ProgramError } from './compile/program';
+import { CleaveError, fromNative } from './errors';
+import { compileGraph, isProgram, readProgramTables } from './compile/program';
 import type { ProgramTensor } from './compile/program';
+import { compileOffThread } from './compile-client';
+import { meterRuns, type EnergyWindow } from './energy-window';
 import { isTflite, readModel } from './model/reader';
 import type { EnergyMeter, EnergyReading } from '../hal';
-import { binding, type NativeRunResult, type NativeSession } from './native';
+import { binding, type NativeModel, type NativeModelOptions, type NativeRunResult, type NativeSession } from './native';
 
 export type TensorData = Int8Array | Uint8Array | Int16Array | Int32Array | Float32Array;
 
@@ -32,10 +35,24 @@ export interface SessionOptions {
    */
   kernels?: 'auto' | 'reference' | 'avx512-vnni' | 'avx2' | 'neon' | 'neon-dotprod';
   /**
-   * An energy meter from the HAL (e.g. `openBestEnergyMeter(board)`): each run then carries the
-   * joules it took, with the meter's name and whether they were measured or estimated.
+   * `run()` executes on the calling thread, when nothing is queued, if the session's previous run
+   * took less than this many microseconds (default 10; 0: always on the session's worker thread).
+   * Handing a run to a thread and back costs about that much, so for such runs the event loop is
+   * blocked for less time than the hand-off would have cost it. The promise still settles from the
+   * event loop, never synchronously, and calls keep their order.
    */
-  energyMeter?: EnergyMeter;
+  inlineRunMicros?: number;
+}
+
+/** One op of a profiled run (`session.profile()`), in execution order. */
+export interface OpProfile {
+  /** Op index in the Program. */
+  op: number;
+  /** The op's name, e.g. "CONV_2D". */
+  name: string;
+  /** The kernel that ran it: "reference" or an optimized set's name. */
+  kernel: string;
+  micros: number;
 }
 
 export interface RunDetails {
@@ -44,8 +61,15 @@ export interface RunDetails {
   micros: number;
   /** With `dump: true`: every non-constant tensor by its .tflite index (see `cleave run --dump-tensors`). */
   dumps?: Map<number, Uint8Array>;
-  /** With an energy meter: the energy of this run (meter name, measured or estimated). */
+  /** With `profile: true`: each op's time and kernel; their sum is at most `micros`. */
+  profile?: OpProfile[];
+  /** Set by runners that meter each run themselves (a plan's stages); sessions meter windows (`measureEnergy`). */
   energy?: EnergyReading;
+}
+
+export interface RunOptions {
+  dump?: boolean;
+  profile?: boolean;
 }
 
 const ARRAY_TYPES: Record<string, new (buffer: ArrayBuffer, byteOffset: number, length: number) => TensorData> = {
@@ -67,60 +91,143 @@ export function typedView(buf: Buffer, dtype: string): TensorData {
   return new Ctor(aligned.buffer as ArrayBuffer, aligned.byteOffset, aligned.byteLength / bytes);
 }
 
-export class Session {
+function inputError(source: string, err: unknown): never {
+  throw fromNative(err, source);
+}
+
+/** Refuses bytes that are neither a Program nor a .tflite model; true for a Program. */
+function isProgramOrModel(bytes: Uint8Array, source: string): boolean {
+  if (isProgram(bytes)) return true;
+  if (isTflite(bytes)) return false;
+  throw new CleaveError('NOT_A_MODEL', `${source}: neither a cleave Program (magic "CLVP") nor a TFLite model (identifier "TFL3")`);
+}
+
+const DEFAULT_INLINE_RUN_MICROS = 10;
+
+function nativeOptions(options: SessionOptions): NativeModelOptions {
+  const threads = options.threads ?? os.availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
+    throw new CleaveError('BAD_ARGUMENT', `threads must be an integer from 1 to 256, got ${options.threads}`);
+  }
+  const inlineMicros = options.inlineRunMicros ?? DEFAULT_INLINE_RUN_MICROS;
+  if (!(inlineMicros >= 0 && inlineMicros <= 1e6)) {
+    throw new CleaveError('BAD_ARGUMENT', `inlineRunMicros must be a number from 0 to 1000000, got ${options.inlineRunMicros}`);
+  }
+  return { threads, kernels: options.kernels ?? 'auto', inlineMicros };
+}
+
+/**
+ * A loaded model: the validated Program with its weights unpacked and packed once. Any number of
+ * sessions share it (`createSession()`), each with its own arena and state, so N requests in flight
+ * or N segments in one process neither copy weights nor start more threads (one process-wide pool).
+ */
+export class Model {
   readonly inputs: TensorSpec[];
   readonly outputs: TensorSpec[];
-  private native: NativeSession | null;
-  private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(
-    native: NativeSession,
-    inputs: TensorSpec[],
-    outputs: TensorSpec[],
-    readonly source: string,
-    private readonly energyMeter?: EnergyMeter,
-  ) {
-    this.native = native;
-    this.inputs = inputs;
-    this.outputs = outputs;
+  private constructor(private readonly native: NativeModel, tables: ReturnType<typeof readProgramTables>, readonly source: string) {
+    const byId = (id: number) => spec(tables.tensors[id]!);
+    this.inputs = tables.inputs.map(byId);
+    this.outputs = tables.outputs.map(byId);
   }
 
-  /** Creates a session from Program bytes or .tflite bytes (compiled on the fly). */
-  static fromBytes(bytes: Uint8Array, source = '<buffer>', options: SessionOptions = {}): Session {
-    const threads = options.threads ?? os.availableParallelism();
-    if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
-      throw new CleaveError('BAD_ARGUMENT', `threads must be an integer from 1 to 256, got ${options.threads}`);
-    }
-    if (!isProgram(bytes) && !isTflite(bytes)) {
-      throw new CleaveError('NOT_A_MODEL', `${source}: neither a cleave Program (magic "CLVP") nor a TFLite model (identifier "TFL3")`);
-    }
-    const program = isProgram(bytes) ? bytes : compileGraph(readModel(bytes, source)).bytes;
+  /** From Program bytes or .tflite bytes, compiled, validated and packed on the calling thread. */
+  static fromBytes(bytes: Uint8Array, source = '<buffer>', options: SessionOptions = {}): Model {
+    const native = nativeOptions(options);
+    const program = isProgramOrModel(bytes, source) ? bytes : compileGraph(readModel(bytes, source)).bytes;
     const tables = readProgramTables(program, source);
-    let native: NativeSession;
     try {
-      native = new binding.NativeSession(program, { threads, kernels: options.kernels ?? 'auto' });
+      return new Model(new binding.NativeModel(program, native), tables, source);
     } catch (err) {
-      if (err instanceof CleaveError) throw err;
-      const message = (err as Error).message;
-      if (message.startsWith('kernel set')) throw new CleaveError('BAD_ARGUMENT', `${source}: ${message}`);
-      throw new ProgramError(source, message);
+      return inputError(source, err);
     }
-    const byId = (id: number) => spec(tables.tensors[id]!);
-    return new Session(native, tables.inputs.map(byId), tables.outputs.map(byId), source, options.energyMeter);
+  }
+
+  /** As fromBytes, with the compile on a worker thread and the packing on a native one. */
+  static async fromBytesAsync(bytes: Uint8Array, source = '<buffer>', options: SessionOptions = {}): Promise<Model> {
+    const native = nativeOptions(options);
+    const program = isProgramOrModel(bytes, source) ? bytes : await compileOffThread(bytes, source);
+    const tables = readProgramTables(program, source);
+    const loaded = await binding.loadModel(program, native).catch((err: unknown) => inputError(source, err));
+    return new Model(loaded, tables, source);
+  }
+
+  /** A new session (arena, recurrent state, worker thread) sharing this model's weights. */
+  createSession(): Session {
+    return new Session(this, this.native.createSession());
   }
 
   /** The kernel set in use: "reference", "avx512-vnni", "avx2", "neon" or "neon-dotprod". */
   get kernels(): string {
-    return this.live().kernels;
+    return this.native.kernels;
+  }
+
+  /** Threads an op may use (the request, capped by the process-wide pool). */
+  get threads(): number {
+    return this.native.threads;
+  }
+
+  /** Bytes of one session's activation arena. */
+  get arenaBytes(): number {
+    return this.native.arenaBytes;
+  }
+
+  /** Bytes held once for all sessions: the Program, unpacked int4 and packed weights. */
+  get sharedBytes(): number {
+    return this.native.sharedBytes;
+  }
+
+  /** Sessions alive on this model. */
+  get sessions(): number {
+    return this.native.sessions;
+  }
+}
+
+/**
+ * One execution context of a Model. Calls are ordered: `run`, `resetState`, `importState`,
+ * `exportState` and `dispose` take effect in the order they were made, each after the runs made
+ * before it; `runSync` runs at once and throws BUSY while earlier calls are still queued. Inputs
+ * are copied when `run` is called.
+ */
+export class Session {
+  readonly inputs: TensorSpec[];
+  readonly outputs: TensorSpec[];
+  readonly source: string;
+  private native: NativeSession | null;
+
+  /** Made by `Model.createSession()`. */
+  constructor(readonly model: Model, native: NativeSession) {
+    this.native = native;
+    this.inputs = model.inputs;
+    this.outputs = model.outputs;
+    this.source = model.source;
+  }
+
+  /** A session on its own Model, from Program bytes or .tflite bytes (compiled on the fly). */
+  static fromBytes(bytes: Uint8Array, source = '<buffer>', options: SessionOptions = {}): Session {
+    return Model.fromBytes(bytes, source, options).createSession();
+  }
+
+  /** The kernel set in use: "reference", "avx512-vnni", "avx2", "neon" or "neon-dotprod". */
+  get kernels(): string {
+    this.live();
+    return this.model.kernels;
   }
 
   get threads(): number {
-    return this.live().threads;
+    this.live();
+    return this.model.threads;
   }
 
   /** Bytes of the activation arena (one allocation for the session's lifetime). */
   get arenaBytes(): number {
-    return this.live().arenaBytes;
+    this.live();
+    return this.model.arenaBytes;
+  }
+
+  /** Bytes of recurrent state (SVDF memory): the length of `exportState()`. */
+  get stateBytes(): number {
+    return this.live().stateBytes;
   }
 
   private live(): NativeSession {
@@ -151,53 +258,79 @@ export class Session {
   private toDetails(r: NativeRunResult): RunDetails {
     const details: RunDetails = { outputs: r.outputs.map((b, i) => typedView(b, this.outputs[i]!.dtype)), micros: r.nanos / 1000 };
     if (r.dumps) details.dumps = new Map(Object.entries(r.dumps).map(([k, v]) => [Number(k), v]));
+    if (r.profile) details.profile = r.profile.map((p) => ({ op: p.op, name: p.name, kernel: p.kernel, micros: p.nanos / 1000 }));
     return details;
   }
 
-  /** Runs on a worker thread; calls are queued so each sees the previous one's state. */
-  async run(inputs: TensorData | TensorData[]): Promise<TensorData[]> {
-    return (await this.runDetailed(inputs)).outputs;
+  /** Runs on the session's worker thread, after every call made before it. */
+  run(inputs: TensorData | TensorData[]): Promise<TensorData[]> {
+    return this.runDetailed(inputs).then((d) => d.outputs);
   }
 
-  runDetailed(inputs: TensorData | TensorData[], options: { dump?: boolean } = {}): Promise<RunDetails> {
-    const checked = this.checkInputs(inputs);
-    // Runs requested before dispose() still complete: they hold the native session themselves.
+  runDetailed(inputs: TensorData | TensorData[], options: RunOptions = {}): Promise<RunDetails> {
+    try {
+      const native = this.live();
+      return native.run(this.checkInputs(inputs), options.dump ?? false, options.profile ?? false).then(
+        (r) => this.toDetails(r),
+        (err: unknown) => inputError(this.source, err),
+      );
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** One run with each op timed (steady clock) and the kernel that ran it named. */
+  profile(inputs: TensorData | TensorData[]): Promise<RunDetails & { profile: OpProfile[] }> {
+    return this.runDetailed(inputs, { profile: true }) as Promise<RunDetails & { profile: OpProfile[] }>;
+  }
+
+  /** Runs on the calling thread, blocking the event loop; BUSY while queued calls have not finished. */
+  runSync(inputs: TensorData | TensorData[], options: RunOptions = {}): RunDetails {
     const native = this.live();
-    const meter = this.energyMeter;
-    const next = this.queue.then(async () => {
-      if (!meter) return this.toDetails(await native.run(checked, options.dump ?? false));
-      await meter.start();
-      const result = await native.run(checked, options.dump ?? false).catch(async (err: unknown) => {
-        await meter.stop().catch(() => undefined);
-        throw err;
-      });
-      return { ...this.toDetails(result), energy: await meter.stop() };
-    });
-    this.queue = next.catch(() => undefined);
-    return next;
+    const checked = this.checkInputs(inputs);
+    try {
+      return this.toDetails(native.runSync(checked, options.dump ?? false, options.profile ?? false));
+    } catch (err) {
+      return inputError(this.source, err);
+    }
   }
 
-  /** Runs on the calling thread; blocks the event loop for the duration of the inference. */
-  runSync(inputs: TensorData | TensorData[], options: { dump?: boolean } = {}): RunDetails {
-    return this.toDetails(this.live().runSync(this.checkInputs(inputs), options.dump ?? false));
+  /**
+   * Energy per inference: one meter window around `runs` runs, divided by `runs`, so the meter's own
+   * cost of starting and stopping is spread instead of counted in every inference.
+   */
+  async measureEnergy(inputs: TensorData | TensorData[], meter: EnergyMeter, runs: number): Promise<EnergyWindow> {
+    this.checkInputs(inputs);
+    return meterRuns(meter, runs, () => this.run(inputs));
   }
 
-  /** Zeroes recurrent state (SVDF memory), as a freshly loaded session has it. */
-  resetState(): void {
-    this.live().resetState();
+  /** Zeroes recurrent state (SVDF memory), as a fresh session has it, after the calls made before. */
+  resetState(): Promise<void> {
+    return this.live().resetState();
   }
 
-  /** Frees the session once runs already requested have finished; later calls throw DISPOSED. */
+  /** Recurrent state (every variable tensor, in tensor order) as it is after the calls made before. */
+  exportState(): Promise<Uint8Array> {
+    return this.live().exportState();
+  }
+
+  /** Replaces recurrent state with bytes from `exportState()` of a session on the same model (BAD_INPUT otherwise). */
+  importState(state: Uint8Array): Promise<void> {
+    if (!(state instanceof Uint8Array)) return Promise.reject(new CleaveError('BAD_INPUT', `${this.source}: state must be a Uint8Array`));
+    return this.live().importState(state).catch((err: unknown) => inputError(this.source, err));
+  }
+
+  /** Frees the session once calls already made have finished; later calls throw DISPOSED. */
   dispose(): void {
     const native = this.native;
     this.native = null;
-    if (native) void this.queue.then(() => native.dispose());
+    native?.dispose();
   }
 }
 
-/** Loads a .tflite model or a compiled Program from a path or from bytes. */
-export async function load(source: string | Uint8Array, options: SessionOptions = {}): Promise<Session> {
-  if (typeof source !== 'string') return Session.fromBytes(source, '<buffer>', options);
+/** Loads a .tflite model or a compiled Program once, for any number of sessions. */
+export async function loadModel(source: string | Uint8Array, options: SessionOptions = {}): Promise<Model> {
+  if (typeof source !== 'string') return Model.fromBytesAsync(source, '<buffer>', options);
   let bytes: Uint8Array;
   try {
     bytes = await fsp.readFile(source);
@@ -205,5 +338,13 @@ export async function load(source: string | Uint8Array, options: SessionOptions 
     const e = err as NodeJS.ErrnoException;
     throw new CleaveError('FILE_NOT_FOUND', `${source}: cannot read: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
   }
-  return Session.fromBytes(bytes, source, options);
+  return Model.fromBytesAsync(bytes, source, options);
+}
+
+/**
+ * Loads a .tflite model or a compiled Program from a path or from bytes, as one session. The
+ * compile runs on a worker thread and the weight packing on a native one: the event loop stays free.
+ */
+export async function load(source: string | Uint8Array, options: SessionOptions = {}): Promise<Session> {
+  return (await loadModel(source, options)).createSession();
 }

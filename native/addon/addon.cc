@@ -2,10 +2,11 @@
 // between JS values and plain C++ structs; no arithmetic happens here.
 #include <napi.h>
 
+#include "addon/addon_data.h"
 #include "addon/codec_glue.h"
-#include "addon/cpu_features.h"
+#include "addon/model.h"
 #include "addon/session.h"
-#include "bench/peak.h"
+#include "host/cpu_features.h"
 
 namespace {
 
@@ -22,10 +23,16 @@ Napi::Value CpuFeaturesJs(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new cleave::AddonData();
+  env.SetInstanceData(data);
+  data->completions.reset(new cleave::CompletionPort(env));
+  Napi::Function model_class = cleave::ModelWrap::Define(env);
+  data->model_class = Napi::Persistent(model_class);
+  data->session_class = Napi::Persistent(cleave::SessionWrap::Define(env));
   exports.Set("version", Napi::String::New(env, "0.1.0"));
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeaturesJs, "cpuFeatures"));
-  exports.Set("NativeSession", cleave::SessionWrap::Define(env));
-  RegisterPeak(env, exports);
+  exports.Set("NativeModel", model_class);
+  exports.Set("loadModel", Napi::Function::New(env, cleave::ModelWrap::LoadAsync, "loadModel"));
   RegisterCodecs(env, exports);
   return exports;
 }

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "codec/codec.h"
+#include "common/status.h"
+#include "host/status_format.h"
 
 namespace cleave {
 
@@ -32,9 +34,11 @@ Napi::Value ThrowType(Napi::Env env, const std::string& message) {
   return env.Undefined();
 }
 
-Napi::Value ThrowCodec(Napi::Env env, const codec::Result& r) {
-  Napi::Error e = Napi::Error::New(env, r.message);
-  e.Set("code", Napi::String::New(env, std::string("CODEC_") + codec::StatusName(r.status)));
+// The codec's Status as a JS Error: `code` is its StatusCodeName (CleaveError's code in
+// TypeScript), the message its formatted template after `context`.
+Napi::Value ThrowStatus(Napi::Env env, const Status& status, const std::string& context = "") {
+  Napi::Error e = Napi::Error::New(env, context + FormatStatus(status));
+  e.Set("code", Napi::String::New(env, StatusCodeName(status.code)));
   e.ThrowAsJavaScriptException();
   return env.Undefined();
 }
@@ -147,13 +151,14 @@ Napi::Value CodecEncode(const Napi::CallbackInfo& info) {
   if (!ReadMeta(info[2], &meta, &err) || !ReadOptions(info[3], &options, &err)) return ThrowType(env, "codecEncode: " + err);
 
   uint64_t elements;
-  codec::Result r = codec::CheckMeta(id, meta, &elements);
-  if (!r.ok()) return ThrowCodec(env, r);
+  Status st = codec::CheckMeta(id, meta, &elements);
+  if (!st.ok()) return ThrowStatus(env, st);
   std::vector<uint8_t> out(codec::MaxEncodedSize(id, meta));
   std::vector<uint8_t> workspace(codec::EncodeWorkspaceSize(id, meta));
-  r = codec::Encode(id, meta, data, size, options, workspace.data(), workspace.size(), out.data(), out.size());
-  if (!r.ok()) return ThrowCodec(env, r);
-  return Napi::Buffer<uint8_t>::Copy(env, out.data(), r.size);
+  size_t encoded_bytes = 0;
+  st = codec::Encode(id, meta, data, size, options, workspace.data(), workspace.size(), out.data(), out.size(), &encoded_bytes);
+  if (!st.ok()) return ThrowStatus(env, st);
+  return Napi::Buffer<uint8_t>::Copy(env, out.data(), encoded_bytes);
 }
 
 // codecDecode(payload, maxBytes) -> {data, meta, codec}
@@ -169,21 +174,21 @@ Napi::Value CodecDecode(const Napi::CallbackInfo& info) {
 
   codec::DecodeInfo header;
   size_t bytes = 0;
-  codec::Result r = codec::ReadHeader(in, size, &header, &bytes);
-  if (!r.ok()) return ThrowCodec(env, r);
+  const Status header_status = codec::ReadHeader(in, size, &header, &bytes);
+  if (!header_status.ok()) return ThrowStatus(env, header_status);
   // A header can claim any size (a run token stands for up to 2^31 bytes): refuse before allocating.
   if (static_cast<uint64_t>(bytes) > static_cast<uint64_t>(max_bytes)) {
-    Napi::Error e = Napi::Error::New(env, "the header claims a tensor of " + std::to_string(bytes) + " bytes, more than the " +
-                                              std::to_string(max_bytes) + " allowed");
-    e.Set("code", Napi::String::New(env, "CODEC_TOO_LARGE"));
-    e.ThrowAsJavaScriptException();
-    return env.Undefined();
+    return ThrowStatus(env, Status::Error(StatusCode::kCodecTooLarge, "the header claims a tensor of {a} bytes, more than the {b} allowed")
+                                .A(static_cast<int64_t>(bytes))
+                                .B(max_bytes));
   }
   Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::New(env, bytes);
   std::vector<uint8_t> workspace(codec::DecodeWorkspaceSize(header.codec, header.meta));
   codec::DecodeInfo d;
-  r = codec::Decode(in, size, workspace.data(), workspace.size(), data.Data(), bytes, &d);
-  if (!r.ok()) return ThrowCodec(env, r);
+  size_t decoded_bytes = 0;
+  const Status st = codec::Decode(in, size, workspace.data(), workspace.size(), data.Data(), bytes, &d, &decoded_bytes);
+  // The header is valid here, so the message can name the codec whose payload is wrong.
+  if (!st.ok()) return ThrowStatus(env, st, std::string(codec::CodecName(header.codec)) + ": ");
 
   Napi::Object meta = Napi::Object::New(env);
   meta.Set("dtype", DTypeToName(d.meta.dtype));

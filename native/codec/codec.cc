@@ -1,7 +1,5 @@
 #include "codec/codec.h"
 
-#include <cstdarg>
-#include <cstdio>
 #include <cstring>
 
 #include "common/crc32.h"
@@ -38,59 +36,43 @@ uint32_t FloatBits(float f) {
   return u;
 }
 
-// Shared by encode (caller's meta) and decode (header's meta).
-bool CheckMetaFields(CodecId codec, const TensorMeta& m, uint64_t* elements, Result* r, Status status) {
+// Shared by encode (caller's meta, kCodecInvalidArgument) and decode (header's meta,
+// kCodecBadHeader, with the byte offset of the field).
+Status CheckMetaFields(CodecId codec, const TensorMeta& m, StatusCode code, uint64_t* elements) {
   const int32_t esize = DTypeBytes(m.dtype);
-  if (esize == 0) {
-    Fail(*r, status, "unknown dtype %u", static_cast<unsigned>(m.dtype));
-    return false;
-  }
+  if (esize == 0) return Status::Error(code, "unknown dtype {a} (byte {offset})").A(static_cast<int>(m.dtype)).Offset(kOffDType);
   if (IsLossy(codec) && m.dtype != DType::kInt8) {
-    Fail(*r, status, "codec %s takes int8 tensors only", CodecName(codec));
-    return false;
+    return Status::Error(code, "a lossy codec takes int8 tensors only, not dtype {a} (byte {offset})")
+        .A(static_cast<int>(m.dtype))
+        .Offset(kOffDType);
   }
-  if (m.rank > kMaxRank) {
-    Fail(*r, status, "rank %u (at most %d)", m.rank, kMaxRank);
-    return false;
-  }
+  if (m.rank > kMaxRank) return Status::Error(code, "rank {a} (at most {b}) (byte {offset})").A(m.rank).B(kMaxRank).Offset(kOffRank);
   uint64_t n = 1;
   for (int i = 0; i < kMaxRank; ++i) {
+    const size_t at = kOffDims + 4 * static_cast<size_t>(i);
     if (i >= m.rank) {
       if (m.dims[i] != 0) {
-        Fail(*r, status, "dimension %d is %u beyond rank %u (must be 0)", i, static_cast<unsigned>(m.dims[i]), m.rank);
-        return false;
+        return Status::Error(code, "dimension {a} is {b} beyond rank {c} (must be 0) (byte {offset})").A(i).B(m.dims[i]).C(m.rank).Offset(at);
       }
       continue;
     }
-    if (m.dims[i] > kMaxTensorBytes) {
-      Fail(*r, status, "dimension %d is %u (too large)", i, static_cast<unsigned>(m.dims[i]));
-      return false;
-    }
+    if (m.dims[i] > kMaxTensorBytes) return Status::Error(code, "dimension {a} is {b} (too large) (byte {offset})").A(i).B(m.dims[i]).Offset(at);
     n *= m.dims[i];
     if (n * static_cast<uint64_t>(esize) > kMaxTensorBytes) {
-      Fail(*r, status, "tensor larger than %llu bytes", static_cast<unsigned long long>(kMaxTensorBytes));
-      return false;
+      return Status::Error(code, "tensor larger than {a} bytes (byte {offset})").A(static_cast<int64_t>(kMaxTensorBytes)).Offset(at);
     }
   }
   const uint32_t sb = FloatBits(m.scale);
-  if ((sb >> 31) != 0 && sb != 0x80000000u) {
-    Fail(*r, status, "scale is negative");
-    return false;
-  }
-  if (((sb >> 23) & 0xff) == 0xff) {
-    Fail(*r, status, "scale is not finite");
-    return false;
-  }
+  if ((sb >> 31) != 0 && sb != 0x80000000u) return Status::Error(code, "scale is negative (byte {offset})").Offset(kOffScale);
+  if (((sb >> 23) & 0xff) == 0xff) return Status::Error(code, "scale is not finite (byte {offset})").Offset(kOffScale);
   if (m.dtype == DType::kInt8 && (m.zero_point < -128 || m.zero_point > 127)) {
-    Fail(*r, status, "zero point %d outside int8", static_cast<int>(m.zero_point));
-    return false;
+    return Status::Error(code, "zero point {a} outside int8 (byte {offset})").A(m.zero_point).Offset(kOffZeroPoint);
   }
   if (m.dtype == DType::kUInt8 && (m.zero_point < 0 || m.zero_point > 255)) {
-    Fail(*r, status, "zero point %d outside uint8", static_cast<int>(m.zero_point));
-    return false;
+    return Status::Error(code, "zero point {a} outside uint8 (byte {offset})").A(m.zero_point).Offset(kOffZeroPoint);
   }
   *elements = n;
-  return true;
+  return Status::Ok();
 }
 
 void WriteHeader(CodecId codec, const TensorMeta& m, const uint8_t* payload, uint32_t payload_bytes, uint8_t* h) {
@@ -110,36 +92,6 @@ void WriteHeader(CodecId codec, const TensorMeta& m, const uint8_t* payload, uin
 uint64_t RawBytes(const TensorMeta& m, uint64_t n) { return n * static_cast<uint64_t>(DTypeBytes(m.dtype)); }
 
 }  // namespace
-
-Result& Fail(Result& r, Status status, const char* fmt, ...) {
-  r.status = status;
-  r.size = 0;
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(r.message, sizeof(r.message), fmt, ap);
-  va_end(ap);
-  return r;
-}
-
-const char* StatusName(Status s) {
-  switch (s) {
-    case Status::kOk: return "OK";
-    case Status::kInvalidArgument: return "INVALID_ARGUMENT";
-    case Status::kBufferTooSmall: return "BUFFER_TOO_SMALL";
-    case Status::kBadMagic: return "BAD_MAGIC";
-    case Status::kUnsupportedVersion: return "UNSUPPORTED_VERSION";
-    case Status::kUnknownCodec: return "UNKNOWN_CODEC";
-    case Status::kBadHeader: return "BAD_HEADER";
-    case Status::kTruncated: return "TRUNCATED";
-    case Status::kTrailingBytes: return "TRAILING_BYTES";
-    case Status::kHeaderChecksum: return "HEADER_CHECKSUM";
-    case Status::kPayloadChecksum: return "PAYLOAD_CHECKSUM";
-    case Status::kShapeMismatch: return "SHAPE_MISMATCH";
-    case Status::kCorruptPayload: return "CORRUPT_PAYLOAD";
-    case Status::kIndexOutOfRange: return "INDEX_OUT_OF_RANGE";
-  }
-  return "UNKNOWN";
-}
 
 const char* CodecName(CodecId id) {
   const int i = static_cast<int>(id);
@@ -169,13 +121,11 @@ int32_t DTypeBytes(DType t) {
   return 0;
 }
 
-Result CheckMeta(CodecId codec, const TensorMeta& meta, uint64_t* elements) {
-  Result r;
+Status CheckMeta(CodecId codec, const TensorMeta& meta, uint64_t* elements) {
   if (!KnownCodec(static_cast<uint8_t>(codec))) {
-    return Fail(r, Status::kInvalidArgument, "unknown codec id %u", static_cast<unsigned>(codec));
+    return Status::Error(StatusCode::kCodecInvalidArgument, "unknown codec id {a}").A(static_cast<int>(codec));
   }
-  CheckMetaFields(codec, meta, elements, &r, Status::kInvalidArgument);
-  return r;
+  return CheckMetaFields(codec, meta, StatusCode::kCodecInvalidArgument, elements);
 }
 
 size_t MaxEncodedSize(CodecId codec, const TensorMeta& meta) {
@@ -202,30 +152,33 @@ size_t DecodeWorkspaceSize(CodecId codec, const TensorMeta& meta) {
   return static_cast<size_t>(LossyWorkspace(codec, meta, n, true));
 }
 
-Result Encode(CodecId codec, const TensorMeta& meta, const uint8_t* data, size_t size, const Options& options,
-              uint8_t* workspace, size_t workspace_size, uint8_t* out, size_t out_capacity) {
+Status Encode(CodecId codec, const TensorMeta& meta, const uint8_t* data, size_t size, const Options& options,
+              uint8_t* workspace, size_t workspace_size, uint8_t* out, size_t out_capacity, size_t* encoded_bytes) {
+  *encoded_bytes = 0;
   uint64_t n;
-  Result r = CheckMeta(codec, meta, &n);
-  if (!r.ok()) return r;
+  const Status meta_status = CheckMeta(codec, meta, &n);
+  if (!meta_status.ok()) return meta_status;
   const uint64_t bytes = RawBytes(meta, n);
   if (size != bytes) {
-    return Fail(r, Status::kInvalidArgument, "data has %zu bytes, the shape needs %llu", size,
-                static_cast<unsigned long long>(bytes));
+    return Status::Error(StatusCode::kCodecInvalidArgument, "data has {a} bytes, the shape needs {b}")
+        .A(static_cast<int64_t>(size))
+        .B(static_cast<int64_t>(bytes));
   }
   if (codec == CodecId::kTs || codec == CodecId::kTsTabq) {
     if (options.threshold < -1 || options.threshold > 255) {
-      return Fail(r, Status::kInvalidArgument, "threshold %d (0..255, or -1 for automatic)",
-                  static_cast<int>(options.threshold));
+      return Status::Error(StatusCode::kCodecInvalidArgument, "threshold {a} (0..255, or -1 for automatic)").A(options.threshold);
     }
   }
   if (codec == CodecId::kTs && (options.bits < 1 || options.bits > 8)) {
-    return Fail(r, Status::kInvalidArgument, "bits %d (1..8)", static_cast<int>(options.bits));
+    return Status::Error(StatusCode::kCodecInvalidArgument, "bits {a} (1..8)").A(options.bits);
   }
   if ((codec == CodecId::kTabq || codec == CodecId::kTsTabq) && (options.error_budget < 0 || options.error_budget > 127)) {
-    return Fail(r, Status::kInvalidArgument, "error budget %d (0..127)", static_cast<int>(options.error_budget));
+    return Status::Error(StatusCode::kCodecInvalidArgument, "error budget {a} (0..127)").A(options.error_budget);
   }
   if (out_capacity < kHeaderBytes) {
-    return Fail(r, Status::kBufferTooSmall, "output of %zu bytes cannot hold the header", out_capacity);
+    return Status::Error(StatusCode::kCodecBufferTooSmall, "output of {a} bytes cannot hold the {b}-byte header")
+        .A(static_cast<int64_t>(out_capacity))
+        .B(static_cast<int64_t>(kHeaderBytes));
   }
   uint8_t* payload = out + kHeaderBytes;
   const size_t capacity = out_capacity - kHeaderBytes;
@@ -233,7 +186,7 @@ Result Encode(CodecId codec, const TensorMeta& meta, const uint8_t* data, size_t
   switch (codec) {
     case CodecId::kRaw:
       if (capacity < bytes) {
-        return Fail(r, Status::kBufferTooSmall, "raw payload needs %llu bytes", static_cast<unsigned long long>(bytes));
+        return Status::Error(StatusCode::kCodecBufferTooSmall, "raw payload needs {a} bytes").A(static_cast<int64_t>(bytes));
       }
       if (bytes != 0) std::memcpy(payload, data, static_cast<size_t>(bytes));
       payload_bytes = static_cast<size_t>(bytes);
@@ -244,43 +197,52 @@ Result Encode(CodecId codec, const TensorMeta& meta, const uint8_t* data, size_t
       // Row prediction looks one row (the last dimension) back.
       const uint64_t row = meta.rank == 0 ? 0 : static_cast<uint64_t>(meta.dims[meta.rank - 1]) * DTypeBytes(meta.dtype);
       const size_t need = PlanBlock(data, static_cast<size_t>(bytes), hint, static_cast<size_t>(row), &plan);
-      if (capacity < need) return Fail(r, Status::kBufferTooSmall, "lossless payload needs %zu bytes", need);
+      if (capacity < need) {
+        return Status::Error(StatusCode::kCodecBufferTooSmall, "lossless payload needs {a} bytes").A(static_cast<int64_t>(need));
+      }
       payload_bytes = WriteBlock(plan, data, static_cast<size_t>(bytes), payload);
       break;
     }
     default: {
-      r = EncodeLossy(codec, meta, reinterpret_cast<const int8_t*>(data), n, options, workspace, workspace_size, payload, capacity);
-      if (!r.ok()) return r;
-      payload_bytes = r.size;
+      const Status st = EncodeLossy(codec, meta, reinterpret_cast<const int8_t*>(data), n, options, workspace, workspace_size,
+                                    payload, capacity, &payload_bytes);
+      if (!st.ok()) return st;
       break;
     }
   }
   WriteHeader(codec, meta, payload, static_cast<uint32_t>(payload_bytes), out);
-  r.status = Status::kOk;
-  r.size = kHeaderBytes + payload_bytes;
-  return r;
+  *encoded_bytes = kHeaderBytes + payload_bytes;
+  return Status::Ok();
 }
 
-Result ReadHeader(const uint8_t* in, size_t size, DecodeInfo* info, size_t* tensor_bytes) {
-  Result r;
+Status ReadHeader(const uint8_t* in, size_t size, DecodeInfo* info, size_t* tensor_bytes) {
   const size_t magic_bytes = size < 4 ? size : 4;
   if (std::memcmp(in, kMagic, magic_bytes) != 0) {
-    return Fail(r, Status::kBadMagic, "not a cleave wire tensor (bad magic)");
+    return Status::Error(StatusCode::kCodecBadMagic, "not a cleave wire tensor (bad magic)").Offset(0);
   }
   if (size < kHeaderBytes) {
-    return Fail(r, Status::kTruncated, "%zu bytes, shorter than the %zu-byte header", size, kHeaderBytes);
+    return Status::Error(StatusCode::kCodecTruncated, "{a} bytes, shorter than the {b}-byte header")
+        .A(static_cast<int64_t>(size))
+        .B(static_cast<int64_t>(kHeaderBytes));
   }
   const uint32_t want = GetU32(in + kOffHeaderCrc), got = Crc32(in, kOffHeaderCrc);
   if (want != got) {
-    return Fail(r, Status::kHeaderChecksum, "header checksum mismatch: header 0x%08x, computed 0x%08x (damaged header)",
-                static_cast<unsigned>(want), static_cast<unsigned>(got));
+    // CRCs are shown in decimal: a template has numbers, not formats.
+    return Status::Error(StatusCode::kCodecHeaderChecksum, "header checksum mismatch: header says {a}, computed {b} (damaged header)")
+        .A(want)
+        .B(got)
+        .Offset(kOffHeaderCrc);
   }
   const uint8_t id = in[kOffCodec];
-  if (!KnownCodec(id)) return Fail(r, Status::kUnknownCodec, "unknown codec id %u", id);
+  if (!KnownCodec(id)) return Status::Error(StatusCode::kCodecUnknownCodec, "unknown codec id {a} (byte {offset})").A(id).Offset(kOffCodec);
   const CodecId codec = static_cast<CodecId>(id);
   if (in[kOffVersion] != CodecVersion(codec)) {
-    return Fail(r, Status::kUnsupportedVersion, "codec %s version %u is not supported (this build reads version %u)", CodecName(codec),
-                in[kOffVersion], CodecVersion(codec));
+    return Status::Error(StatusCode::kCodecUnsupportedVersion,
+                         "codec id {a} version {b} is not supported (this build reads version {c})")
+        .A(id)
+        .B(in[kOffVersion])
+        .C(CodecVersion(codec))
+        .Offset(kOffVersion);
   }
   TensorMeta m;
   m.dtype = static_cast<DType>(in[kOffDType]);
@@ -290,71 +252,86 @@ Result ReadHeader(const uint8_t* in, size_t size, DecodeInfo* info, size_t* tens
   std::memcpy(&m.scale, &sb, 4);
   m.zero_point = static_cast<int32_t>(GetU32(in + kOffZeroPoint));
   uint64_t n;
-  if (!CheckMetaFields(codec, m, &n, &r, Status::kBadHeader)) return r;
+  const Status fields = CheckMetaFields(codec, m, StatusCode::kCodecBadHeader, &n);
+  if (!fields.ok()) return fields;
   const uint32_t payload_bytes = GetU32(in + kOffPayloadBytes);
   const uint64_t total = kHeaderBytes + static_cast<uint64_t>(payload_bytes);
   if (size < total) {
-    return Fail(r, Status::kTruncated, "header says %llu bytes, only %zu present (truncated)",
-                static_cast<unsigned long long>(total), size);
+    return Status::Error(StatusCode::kCodecTruncated, "header says {a} bytes, only {b} present (truncated)")
+        .A(static_cast<int64_t>(total))
+        .B(static_cast<int64_t>(size));
   }
   if (size > total) {
-    return Fail(r, Status::kTrailingBytes, "header says %llu bytes, %zu present (trailing bytes)",
-                static_cast<unsigned long long>(total), size);
+    return Status::Error(StatusCode::kCodecTrailingBytes, "header says {a} bytes, {b} present (trailing bytes)")
+        .A(static_cast<int64_t>(total))
+        .B(static_cast<int64_t>(size));
   }
   const uint32_t pwant = GetU32(in + kOffPayloadCrc), pgot = Crc32(in + kHeaderBytes, payload_bytes);
   if (pwant != pgot) {
-    return Fail(r, Status::kPayloadChecksum,
-                "payload checksum mismatch: header 0x%08x, computed 0x%08x (damaged payload)",
-                static_cast<unsigned>(pwant), static_cast<unsigned>(pgot));
+    return Status::Error(StatusCode::kCodecPayloadChecksum, "payload checksum mismatch: header says {a}, computed {b} (damaged payload)")
+        .A(pwant)
+        .B(pgot)
+        .Offset(kHeaderBytes);
   }
   info->codec = codec;
   info->version = in[kOffVersion];
   info->meta = m;
   info->payload_bytes = payload_bytes;
   *tensor_bytes = static_cast<size_t>(RawBytes(m, n));
-  return r;
+  return Status::Ok();
 }
 
-Result Decode(const uint8_t* in, size_t size, uint8_t* workspace, size_t workspace_size, uint8_t* out, size_t out_capacity,
-              DecodeInfo* info) {
+Status Decode(const uint8_t* in, size_t size, uint8_t* workspace, size_t workspace_size, uint8_t* out, size_t out_capacity,
+              DecodeInfo* info, size_t* decoded_bytes) {
+  *decoded_bytes = 0;
   size_t bytes = 0;
   DecodeInfo local;
-  Result r = ReadHeader(in, size, &local, &bytes);
-  if (!r.ok()) return r;
+  const Status header = ReadHeader(in, size, &local, &bytes);
+  if (!header.ok()) return header;
   if (out_capacity < bytes) {
-    return Fail(r, Status::kBufferTooSmall, "output of %zu bytes, the tensor has %zu", out_capacity, bytes);
+    return Status::Error(StatusCode::kCodecBufferTooSmall, "output of {a} bytes, the tensor has {b}")
+        .A(static_cast<int64_t>(out_capacity))
+        .B(static_cast<int64_t>(bytes));
   }
   const uint8_t* payload = in + kHeaderBytes;
   const size_t payload_bytes = local.payload_bytes;
   const uint64_t n = bytes / static_cast<size_t>(DTypeBytes(local.meta.dtype));
+  Status st;
   switch (local.codec) {
     case CodecId::kRaw:
       if (payload_bytes != bytes) {
-        Fail(r, Status::kShapeMismatch, "raw payload has %zu bytes, the shape needs %zu", payload_bytes, bytes);
+        st = Status::Error(StatusCode::kCodecShapeMismatch, "raw payload has {a} bytes, the shape needs {b}")
+                 .A(static_cast<int64_t>(payload_bytes))
+                 .B(static_cast<int64_t>(bytes))
+                 .Offset(kHeaderBytes);
         break;
       }
       if (bytes != 0) std::memcpy(out, payload, bytes);
       break;
     case CodecId::kLossless: {
       size_t used = 0;
-      if (!ReadBlock(payload, payload_bytes, out, bytes, &used, &r, "payload")) break;
-      if (used != payload_bytes) Fail(r, Status::kTrailingBytes, "%zu bytes after the entropy block", payload_bytes - used);
+      st = ReadBlock(payload, payload_bytes, out, bytes, kHeaderBytes, &used);
+      if (st.ok() && used != payload_bytes) {
+        st = Status::Error(StatusCode::kCodecTrailingBytes, "{a} bytes after the entropy block (byte {offset})")
+                 .A(static_cast<int64_t>(payload_bytes - used))
+                 .Offset(static_cast<int64_t>(kHeaderBytes + used));
+      }
       break;
     }
     default:
-      r = DecodeLossy(local.codec, local.meta, payload, payload_bytes, workspace, workspace_size,
-                      reinterpret_cast<int8_t*>(out), n, &local);
+      st = DecodeLossy(local.codec, local.meta, payload, payload_bytes, workspace, workspace_size,
+                       reinterpret_cast<int8_t*>(out), n, &local);
       break;
   }
-  if (!r.ok()) {
+  if (!st.ok()) {
     // Nothing half-decoded survives a failure.
     if (bytes != 0) std::memset(out, 0, bytes);
-    return r;
+    return st;
   }
   if (!IsLossy(local.codec)) local.error_bound = 0;
   *info = local;
-  r.size = bytes;
-  return r;
+  *decoded_bytes = bytes;
+  return Status::Ok();
 }
 
 }  // namespace codec

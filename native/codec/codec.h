@@ -14,12 +14,19 @@
 // Plain C++17: no exceptions, no heap, no N-API, so the same code builds for Cortex-M. Callers pass
 // every buffer: MaxEncodedSize() sizes the output of Encode(), EncodeWorkspaceSize() and
 // DecodeWorkspaceSize() the scratch of each direction (0 for raw and lossless). Decode() validates
-// everything before it trusts it and reports failures as a Status with a message; on failure it
-// zeroes its output, so no half-decoded tensor survives. Stack: about 7 KiB, 20 KiB to encode
-// with a lossy codec (docs/codecs.md).
+// everything before it trusts it; on failure it zeroes its output, so no half-decoded tensor
+// survives.
+//
+// Failures are a cleave::Status (native/common/status.h) with a kCodec* code, a static message
+// template and numbers ({offset} is a byte offset in the wire tensor); nothing is formatted here.
+// The host formats it with FormatStatus() (native/host/status_format.h).
+//
+// Stack: about 7 KiB, 20 KiB to encode with a lossy codec (docs/codecs.md).
 #pragma once
 #include <cstddef>
 #include <cstdint>
+
+#include "common/status.h"
 
 namespace cleave {
 namespace codec {
@@ -34,31 +41,6 @@ constexpr int kNumCodecs = 5;
 
 // Same numbering as the Program format's tensor dtypes (native/interp/program.h).
 enum class DType : uint8_t { kInt8 = 1, kUInt8 = 2, kInt16 = 3, kInt32 = 4, kFloat32 = 5, kInt64 = 6, kBool = 7 };
-
-enum class Status : uint8_t {
-  kOk = 0,
-  kInvalidArgument,    // encode: bad meta, options or sizes from the caller
-  kBufferTooSmall,     // output or workspace smaller than MaxEncodedSize()/WorkspaceSize()/tensor bytes
-  kBadMagic,           // not a cleave wire tensor
-  kUnsupportedVersion, // known codec, version this build cannot read
-  kUnknownCodec,       // codec id this build does not know
-  kBadHeader,          // header fields out of range (dtype, rank, dims, scale, zero point)
-  kTruncated,          // fewer bytes than the header (or a payload structure) says
-  kTrailingBytes,      // more bytes than the header says, or unused bytes inside the payload
-  kHeaderChecksum,     // CRC-32 of the header does not match
-  kPayloadChecksum,    // CRC-32 of the payload does not match
-  kShapeMismatch,      // payload sizes that do not match the shape
-  kCorruptPayload,     // payload structure invalid (bad code table, code out of range, ...)
-  kIndexOutOfRange,    // a sparse index outside the tensor or not increasing
-};
-const char* StatusName(Status s);  // "TRUNCATED", "PAYLOAD_CHECKSUM", ...
-
-struct Result {
-  Status status = Status::kOk;
-  size_t size = 0;        // Encode: bytes written; Decode: tensor bytes written
-  char message[192] = {0};
-  bool ok() const { return status == Status::kOk; }
-};
 
 struct TensorMeta {
   DType dtype = DType::kInt8;
@@ -101,7 +83,7 @@ int32_t DTypeBytes(DType t);                  // 0 for an unknown dtype
 
 // Checks `meta` for encoding with `codec` (dtype allowed, ranges, size limit). On success
 // `*elements` is the element count.
-Result CheckMeta(CodecId codec, const TensorMeta& meta, uint64_t* elements);
+Status CheckMeta(CodecId codec, const TensorMeta& meta, uint64_t* elements);
 
 // Upper bound of Encode()'s output for this tensor; 0 when CheckMeta() fails.
 size_t MaxEncodedSize(CodecId codec, const TensorMeta& meta);
@@ -111,16 +93,18 @@ size_t MaxEncodedSize(CodecId codec, const TensorMeta& meta);
 size_t EncodeWorkspaceSize(CodecId codec, const TensorMeta& meta);
 size_t DecodeWorkspaceSize(CodecId codec, const TensorMeta& meta);
 
-Result Encode(CodecId codec, const TensorMeta& meta, const uint8_t* data, size_t size, const Options& options,
-              uint8_t* workspace, size_t workspace_size, uint8_t* out, size_t out_capacity);
+// On success `*encoded_bytes` is the size written to `out`.
+Status Encode(CodecId codec, const TensorMeta& meta, const uint8_t* data, size_t size, const Options& options,
+              uint8_t* workspace, size_t workspace_size, uint8_t* out, size_t out_capacity, size_t* encoded_bytes);
 
 // Validates the header (magic, version, fields, header CRC, total length, payload CRC) without
 // decoding the payload. On success `info` has codec, version, meta and payload_bytes, and
 // `*tensor_bytes` the size Decode() will write.
-Result ReadHeader(const uint8_t* in, size_t size, DecodeInfo* info, size_t* tensor_bytes);
+Status ReadHeader(const uint8_t* in, size_t size, DecodeInfo* info, size_t* tensor_bytes);
 
-Result Decode(const uint8_t* in, size_t size, uint8_t* workspace, size_t workspace_size, uint8_t* out,
-              size_t out_capacity, DecodeInfo* info);
+// On success `*decoded_bytes` is the size of the tensor written to `out`.
+Status Decode(const uint8_t* in, size_t size, uint8_t* workspace, size_t workspace_size, uint8_t* out,
+              size_t out_capacity, DecodeInfo* info, size_t* decoded_bytes);
 
 }  // namespace codec
 }  // namespace cleave

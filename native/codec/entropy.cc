@@ -637,10 +637,11 @@ void BuildTable(const uint8_t* len, uint16_t* table) {
   }
 }
 
-// Decodes n bytes; `tables` holds one table per context. False with r filled on bad input.
+// Decodes n bytes; `tables` holds one table per context. The failure of a bad stream names
+// `block_offset`, where its block starts in the wire tensor.
 template <int K>
-bool DecodeStream(const uint16_t* tables, uint8_t run_byte, size_t distance, const uint8_t* stream, size_t stream_bytes,
-                  uint8_t* out, size_t n, Result* r, const char* what) {
+Status DecodeStream(const uint16_t* tables, uint8_t run_byte, size_t distance, const uint8_t* stream, size_t stream_bytes,
+                    uint8_t* out, size_t n, size_t block_offset) {
   BitReader br(stream, stream_bytes);
   const RowContext ctx{out, distance, run_byte};
   size_t pos = 0;
@@ -650,8 +651,9 @@ bool DecodeStream(const uint16_t* tables, uint8_t run_byte, size_t distance, con
     const uint16_t e = table[br.Peek(kMaxCodeBits)];
     const int l = e & 15;
     if (l == 0) {
-      Fail(*r, Status::kCorruptPayload, "%s: invalid Huffman code at output byte %zu", what, pos);
-      return false;
+      return Status::Error(StatusCode::kCodecCorruptPayload, "entropy block at byte {offset}: invalid Huffman code at output byte {a}")
+          .A(static_cast<int64_t>(pos))
+          .Offset(static_cast<int64_t>(block_offset));
     }
     br.Skip(l);
     const int sym = e >> 4;
@@ -662,9 +664,12 @@ bool DecodeStream(const uint16_t* tables, uint8_t run_byte, size_t distance, con
     const int k = sym - kLiteralSymbols;
     const uint64_t run = (uint64_t{1} << k) | (k > 0 ? br.Take(k) : 0u);
     if (run > n - pos) {
-      Fail(*r, Status::kShapeMismatch, "%s: run of %llu bytes at byte %zu overruns the %zu expected", what,
-           static_cast<unsigned long long>(run), pos, n);
-      return false;
+      return Status::Error(StatusCode::kCodecShapeMismatch,
+                           "entropy block at byte {offset}: run of {a} bytes at output byte {b} overruns the {c} expected")
+          .A(static_cast<int64_t>(run))
+          .B(static_cast<int64_t>(pos))
+          .C(static_cast<int64_t>(n))
+          .Offset(static_cast<int64_t>(block_offset));
     }
     std::memset(out + pos, run_byte, static_cast<size_t>(run));
     pos += static_cast<size_t>(run);
@@ -672,21 +677,21 @@ bool DecodeStream(const uint16_t* tables, uint8_t run_byte, size_t distance, con
   const uint64_t used_bits = br.ConsumedBits();
   const uint64_t have_bits = static_cast<uint64_t>(stream_bytes) * 8;
   if (used_bits > have_bits) {
-    Fail(*r, Status::kTruncated, "%s: Huffman stream ends %llu bits early", what,
-         static_cast<unsigned long long>(used_bits - have_bits));
-    return false;
+    return Status::Error(StatusCode::kCodecTruncated, "entropy block at byte {offset}: Huffman stream ends {a} bits early")
+        .A(static_cast<int64_t>(used_bits - have_bits))
+        .Offset(static_cast<int64_t>(block_offset));
   }
   const uint64_t pad = have_bits - used_bits;
   if (pad >= 8) {
-    Fail(*r, Status::kTrailingBytes, "%s: %llu unused bytes after the Huffman stream", what,
-         static_cast<unsigned long long>(pad / 8));
-    return false;
+    return Status::Error(StatusCode::kCodecTrailingBytes, "entropy block at byte {offset}: {a} unused bytes after the Huffman stream")
+        .A(static_cast<int64_t>(pad / 8))
+        .Offset(static_cast<int64_t>(block_offset));
   }
   if (pad > 0 && (br.Buffered() & ((uint64_t{1} << pad) - 1u)) != 0) {
-    Fail(*r, Status::kCorruptPayload, "%s: Huffman stream padding is not zero", what);
-    return false;
+    return Status::Error(StatusCode::kCodecCorruptPayload, "entropy block at byte {offset}: Huffman stream padding is not zero")
+        .Offset(static_cast<int64_t>(block_offset));
   }
-  return true;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -723,46 +728,44 @@ size_t WriteBlock(const ContextBlockPlan& plan, const uint8_t* data, size_t n, u
   return WriteBlockT(plan, data, n, out);
 }
 
-bool ReadBlock(const uint8_t* in, size_t avail, uint8_t* out, size_t n, size_t* consumed, Result* r, const char* what,
-               uint16_t* context_tables) {
-  if (avail < 1) {
-    Fail(*r, Status::kTruncated, "%s: entropy block missing (0 bytes left)", what);
-    return false;
-  }
+Status ReadBlock(const uint8_t* in, size_t avail, uint8_t* out, size_t n, size_t block_offset, size_t* consumed,
+                 uint16_t* context_tables) {
+  const int64_t at = static_cast<int64_t>(block_offset);
+  if (avail < 1) return Status::Error(StatusCode::kCodecTruncated, "entropy block at byte {offset} missing (0 bytes left)").Offset(at);
   const uint8_t kind = in[0];
   if (kind == kBlockStored) {
     if (avail - 1 < n) {
-      Fail(*r, Status::kTruncated, "%s: stored block needs %zu bytes, %zu left", what, n, avail - 1);
-      return false;
+      return Status::Error(StatusCode::kCodecTruncated, "entropy block at byte {offset}: stored block needs {a} bytes, {b} left")
+          .A(static_cast<int64_t>(n))
+          .B(static_cast<int64_t>(avail - 1))
+          .Offset(at);
     }
     if (n != 0) std::memcpy(out, in + 1, n);
     *consumed = 1 + n;
-    return true;
+    return Status::Ok();
   }
   if (kind > kBlockContextHuffman) {
-    Fail(*r, Status::kCorruptPayload, "%s: unknown entropy block kind %u", what, kind);
-    return false;
+    return Status::Error(StatusCode::kCodecCorruptPayload, "entropy block at byte {offset}: unknown block kind {a}").A(kind).Offset(at);
   }
   if (kind == kBlockContextHuffman && context_tables == nullptr) {
-    Fail(*r, Status::kCorruptPayload, "%s: context-coded block where none may be", what);
-    return false;
+    return Status::Error(StatusCode::kCodecCorruptPayload, "entropy block at byte {offset}: context-coded where none may be").Offset(at);
   }
   if (n == 0) {
-    Fail(*r, Status::kCorruptPayload, "%s: Huffman block for an empty plane", what);
-    return false;
+    return Status::Error(StatusCode::kCodecCorruptPayload, "entropy block at byte {offset}: Huffman block for an empty plane").Offset(at);
   }
   // kind, [row distance], run byte
   const size_t fixed = kind == kBlockHuffman ? 2 : 6;
   if (avail < fixed) {
-    Fail(*r, Status::kTruncated, "%s: Huffman block header truncated", what);
-    return false;
+    return Status::Error(StatusCode::kCodecTruncated, "entropy block at byte {offset}: Huffman block header truncated").Offset(at);
   }
   size_t distance = 0;
   if (kind != kBlockHuffman) {
     distance = GetU32(in + 1);
     if (distance == 0 || distance >= n) {
-      Fail(*r, Status::kCorruptPayload, "%s: row distance %zu for %zu bytes", what, distance, n);
-      return false;
+      return Status::Error(StatusCode::kCodecCorruptPayload, "entropy block at byte {offset}: row distance {a} for {b} bytes")
+          .A(static_cast<int64_t>(distance))
+          .B(static_cast<int64_t>(n))
+          .Offset(at);
     }
   }
   const uint8_t run_byte = in[fixed - 1];
@@ -784,9 +787,12 @@ bool ReadBlock(const uint8_t* in, size_t avail, uint8_t* out, size_t n, size_t* 
     while (filled < kSymbols) {
       uint32_t v;
       if (!nibble(&v)) {
-        Fail(*r, Status::kTruncated, "%s: code-length table %d truncated after %d of %d symbols", what, c, filled,
-             kSymbols);
-        return false;
+        return Status::Error(StatusCode::kCodecTruncated,
+                             "entropy block at byte {offset}: code-length table {a} truncated after {b} of {c} symbols")
+            .A(c)
+            .B(filled)
+            .C(kSymbols)
+            .Offset(at);
       }
       if (v <= static_cast<uint32_t>(kMaxCodeBits)) {
         len[c][filled++] = static_cast<uint8_t>(v);
@@ -796,26 +802,26 @@ bool ReadBlock(const uint8_t* in, size_t avail, uint8_t* out, size_t n, size_t* 
       if (v == 12) {
         uint32_t x;
         if (!nibble(&x)) {
-          Fail(*r, Status::kTruncated, "%s: code-length table %d truncated", what, c);
-          return false;
+          return Status::Error(StatusCode::kCodecTruncated, "entropy block at byte {offset}: code-length table {a} truncated").A(c).Offset(at);
         }
         zeros = x + 3;
       } else if (v == 13) {
         uint32_t lo, hi;
         if (!nibble(&lo) || !nibble(&hi)) {
-          Fail(*r, Status::kTruncated, "%s: code-length table %d truncated", what, c);
-          return false;
+          return Status::Error(StatusCode::kCodecTruncated, "entropy block at byte {offset}: code-length table {a} truncated").A(c).Offset(at);
         }
         zeros = hi * 16 + lo + 19;
       } else {
-        Fail(*r, Status::kCorruptPayload, "%s: invalid code-length nibble %u at symbol %d", what,
-             static_cast<unsigned>(v), filled);
-        return false;
+        return Status::Error(StatusCode::kCodecCorruptPayload, "entropy block at byte {offset}: invalid code-length nibble {a} at symbol {b}")
+            .A(v)
+            .B(filled)
+            .Offset(at);
       }
       if (zeros > static_cast<uint32_t>(kSymbols - filled)) {
-        Fail(*r, Status::kCorruptPayload, "%s: code-length run of %u zeros overruns the %d symbols", what,
-             static_cast<unsigned>(zeros), kSymbols);
-        return false;
+        return Status::Error(StatusCode::kCodecCorruptPayload, "entropy block at byte {offset}: code-length run of {a} zeros overruns the {b} symbols")
+            .A(zeros)
+            .B(kSymbols)
+            .Offset(at);
       }
       for (uint32_t z = 0; z < zeros; ++z) len[c][filled++] = 0;
     }
@@ -831,43 +837,44 @@ bool ReadBlock(const uint8_t* in, size_t avail, uint8_t* out, size_t n, size_t* 
     const bool single = used == 1 && kraft == (1u << (kMaxCodeBits - 1));
     const bool empty = used == 0 && contexts > 1;
     if (!single && !empty && kraft != (1u << kMaxCodeBits)) {
-      Fail(*r, Status::kCorruptPayload, "%s: code lengths %d do not form a complete prefix code (%d symbols)", what, c,
-           used);
-      return false;
+      return Status::Error(StatusCode::kCodecCorruptPayload,
+                           "entropy block at byte {offset}: code lengths {a} do not form a complete prefix code ({b} symbols)")
+          .A(c)
+          .B(used)
+          .Offset(at);
     }
   }
   if ((nib & 1) != 0 && (in[fixed + (nib >> 1)] >> 4) != 0) {
-    Fail(*r, Status::kCorruptPayload, "%s: code-length table padding is not zero", what);
-    return false;
+    return Status::Error(StatusCode::kCodecCorruptPayload, "entropy block at byte {offset}: code-length table padding is not zero").Offset(at);
   }
   const size_t head = fixed + (nib + 1) / 2;
   if (avail < head + 4) {
-    Fail(*r, Status::kTruncated, "%s: Huffman stream length missing", what);
-    return false;
+    return Status::Error(StatusCode::kCodecTruncated, "entropy block at byte {offset}: Huffman stream length missing").Offset(at);
   }
   const uint32_t stream_bytes = GetU32(in + head);
   if (stream_bytes > avail - head - 4) {
-    Fail(*r, Status::kTruncated, "%s: Huffman stream of %u bytes, only %zu left", what,
-         static_cast<unsigned>(stream_bytes), avail - head - 4);
-    return false;
+    return Status::Error(StatusCode::kCodecTruncated, "entropy block at byte {offset}: Huffman stream of {a} bytes, only {b} left")
+        .A(stream_bytes)
+        .B(static_cast<int64_t>(avail - head - 4))
+        .Offset(at);
   }
   const uint8_t* stream = in + head + 4;
-  bool ok;
+  Status st;
   if (kind == kBlockContextHuffman) {
     for (int c = 0; c < contexts; ++c) BuildTable(len[c], context_tables + (static_cast<size_t>(c) << kMaxCodeBits));
-    ok = DecodeStream<kMaxContexts>(context_tables, run_byte, distance, stream, stream_bytes, out, n, r, what);
+    st = DecodeStream<kMaxContexts>(context_tables, run_byte, distance, stream, stream_bytes, out, n, block_offset);
   } else {
     uint16_t table[size_t{1} << kMaxCodeBits];
     BuildTable(len[0], table);
-    ok = DecodeStream<1>(table, run_byte, 0, stream, stream_bytes, out, n, r, what);
+    st = DecodeStream<1>(table, run_byte, 0, stream, stream_bytes, out, n, block_offset);
     // Undo the row prediction.
-    if (ok && kind == kBlockRowHuffman) {
+    if (st.ok() && kind == kBlockRowHuffman) {
       for (size_t i = distance; i < n; ++i) out[i] = static_cast<uint8_t>(out[i] + out[i - distance]);
     }
   }
-  if (!ok) return false;
+  if (!st.ok()) return st;
   *consumed = head + 4 + stream_bytes;
-  return true;
+  return Status::Ok();
 }
 
 }  // namespace codec

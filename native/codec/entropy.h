@@ -63,10 +63,11 @@ size_t WriteBlock(const ContextBlockPlan& plan, const uint8_t* data, size_t n, u
 constexpr size_t kContextTableBytes = kMaxContexts * (size_t{1} << kMaxCodeBits) * sizeof(uint16_t);
 
 // Reads one block from [in, in + avail) that must expand to exactly n bytes into out. On success
-// *consumed is the block's size. `what` names the block in messages ("payload", "code plane").
-// Kind 3 needs `context_tables` (kContextTableBytes); without it such a block is refused.
-bool ReadBlock(const uint8_t* in, size_t avail, uint8_t* out, size_t n, size_t* consumed, Result* r, const char* what,
-               uint16_t* context_tables = nullptr);
+// *consumed is the block's size. `block_offset` is where the block starts in the wire tensor: a
+// failure's {offset}. Kind 3 needs `context_tables` (kContextTableBytes); without it such a block
+// is refused.
+Status ReadBlock(const uint8_t* in, size_t avail, uint8_t* out, size_t n, size_t block_offset, size_t* consumed,
+                 uint16_t* context_tables = nullptr);
 
 }  // namespace codec
 }  // namespace cleave

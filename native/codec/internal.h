@@ -1,4 +1,4 @@
-// Helpers shared by the codec implementations: little-endian access and error reporting.
+// Helpers shared by the codec implementations: little-endian access, integer helpers, varints.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -20,9 +20,6 @@ inline uint32_t GetU32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) | (static_cast<uint32_t>(p[2]) << 16) |
          (static_cast<uint32_t>(p[3]) << 24);
 }
-
-// Sets r->status and a printf-formatted message; returns r for `return Fail(...)` chains.
-Result& Fail(Result& r, Status status, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 
 inline int32_t ClampI32(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 

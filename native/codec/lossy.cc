@@ -66,51 +66,58 @@ struct OutlierList {
 };
 
 // Validates the whole list: indices increasing and inside the tensor, values beyond the threshold.
-bool ParseOutliers(const uint8_t* p, size_t avail, uint64_t n, int32_t zp, int32_t t, OutlierList* list,
-                   size_t* consumed, Result* r) {
-  if (avail < 4) {
-    Fail(*r, Status::kTruncated, "outlier count truncated");
-    return false;
-  }
+// `at` is the list's byte offset in the wire tensor.
+Status ParseOutliers(const uint8_t* p, size_t avail, uint64_t n, int32_t zp, int32_t t, size_t at, OutlierList* list,
+                     size_t* consumed) {
+  const int64_t where = static_cast<int64_t>(at);
+  if (avail < 4) return Status::Error(StatusCode::kCodecTruncated, "outlier count truncated (byte {offset})").Offset(where);
   const uint32_t k = GetU32(p);
   if (k > n) {
-    Fail(*r, Status::kIndexOutOfRange, "%u outliers in a tensor of %llu elements", static_cast<unsigned>(k),
-         static_cast<unsigned long long>(n));
-    return false;
+    return Status::Error(StatusCode::kCodecIndexOutOfRange, "{a} outliers in a tensor of {b} elements (byte {offset})")
+        .A(k)
+        .B(static_cast<int64_t>(n))
+        .Offset(where);
   }
   if (static_cast<uint64_t>(k) * 2 > avail - 4) {
-    Fail(*r, Status::kTruncated, "%u outliers need at least %llu bytes, %zu left", static_cast<unsigned>(k),
-         static_cast<unsigned long long>(k) * 2, avail - 4);
-    return false;
+    return Status::Error(StatusCode::kCodecTruncated, "{a} outliers need at least {b} bytes, {c} left (byte {offset})")
+        .A(k)
+        .B(static_cast<int64_t>(k) * 2)
+        .C(static_cast<int64_t>(avail - 4))
+        .Offset(where);
   }
   const uint8_t* ip = p + 4;
   const uint8_t* end = p + avail;
   uint64_t next = 0;
   for (uint32_t j = 0; j < k; ++j) {
     uint32_t gap;
+    const int64_t index_at = where + (ip - p);
     if (!GetVarint(&ip, end, &gap)) {
-      Fail(*r, Status::kCorruptPayload, "outlier %u: malformed or truncated index", static_cast<unsigned>(j));
-      return false;
+      return Status::Error(StatusCode::kCodecCorruptPayload, "outlier {a}: malformed or truncated index (byte {offset})").A(j).Offset(index_at);
     }
     const uint64_t index = next + gap;
     if (index >= n) {
-      Fail(*r, Status::kIndexOutOfRange, "outlier %u: index %llu outside the tensor's %llu elements", static_cast<unsigned>(j),
-           static_cast<unsigned long long>(index), static_cast<unsigned long long>(n));
-      return false;
+      return Status::Error(StatusCode::kCodecIndexOutOfRange, "outlier {a}: index {b} outside the tensor's {c} elements (byte {offset})")
+          .A(j)
+          .B(static_cast<int64_t>(index))
+          .C(static_cast<int64_t>(n))
+          .Offset(index_at);
     }
     next = index + 1;
   }
   if (static_cast<size_t>(end - ip) < k) {
-    Fail(*r, Status::kTruncated, "outlier values truncated: %u needed, %zu left", static_cast<unsigned>(k),
-         static_cast<size_t>(end - ip));
-    return false;
+    return Status::Error(StatusCode::kCodecTruncated, "outlier values truncated: {a} needed, {b} left (byte {offset})")
+        .A(k)
+        .B(end - ip)
+        .Offset(where + (ip - p));
   }
   for (uint32_t j = 0; j < k; ++j) {
     const int32_t v = static_cast<int8_t>(ip[j]);
     if (!IsOutlier(v, zp, t)) {
-      Fail(*r, Status::kCorruptPayload, "outlier %u: value %d lies within the threshold %d of zero point %d",
-           static_cast<unsigned>(j), static_cast<int>(v), static_cast<int>(t), static_cast<int>(zp));
-      return false;
+      return Status::Error(StatusCode::kCodecCorruptPayload, "outlier {a}: value {b} lies within the threshold {c} of the zero point (byte {offset})")
+          .A(j)
+          .B(v)
+          .C(t)
+          .Offset(where + (ip - p) + j);
     }
   }
   list->count = k;
@@ -118,7 +125,7 @@ bool ParseOutliers(const uint8_t* p, size_t avail, uint64_t n, int32_t zp, int32
   list->indices_end = ip;
   list->values = ip;
   *consumed = static_cast<size_t>(ip + k - p);
-  return true;
+  return Status::Ok();
 }
 
 // Walks a validated outlier list in index order.
@@ -280,9 +287,12 @@ uint64_t TabqWrite(const int8_t* q, int32_t zp, int32_t t, const TabqLayout& lay
   return static_cast<uint64_t>(p - out);
 }
 
-// Decodes a tabq body (after its fields and any outlier list) into out.
-bool TabqDecode(const uint8_t* p, size_t avail, int32_t zp, int32_t budget, uint8_t packing, const OutlierList& outl,
-                uint64_t row_length, uint64_t rows, uint8_t* ws, uint16_t* tables, int8_t* out, DecodeInfo* info, Result* r) {
+// Decodes a tabq body (after its fields and any outlier list; `at` is its byte offset in the wire
+// tensor) into out.
+Status TabqDecode(const uint8_t* p, size_t avail, size_t at, int32_t zp, int32_t budget, uint8_t packing, const OutlierList& outl,
+                  uint64_t row_length, uint64_t rows, uint8_t* ws, uint16_t* tables, int8_t* out, DecodeInfo* info) {
+  const uint8_t* const body = p;
+  const auto offset_of = [&](const uint8_t* q) { return static_cast<int64_t>(at) + (q - body); };
   uint8_t* minp = ws;
   uint8_t* bitsp = ws + rows;
   uint8_t* codes = ws + 2 * rows;
@@ -292,30 +302,31 @@ bool TabqDecode(const uint8_t* p, size_t avail, int32_t zp, int32_t budget, uint
   if (packing == kPackFixed) {
     const uint64_t side = FixedSideBytes(rows);
     if (avail < side) {
-      Fail(*r, Status::kTruncated, "row minima and bit-widths need %llu bytes, %zu left", static_cast<unsigned long long>(side),
-           avail);
-      return false;
+      return Status::Error(StatusCode::kCodecTruncated, "row minima and bit-widths need {a} bytes, {b} left (byte {offset})")
+          .A(static_cast<int64_t>(side))
+          .B(static_cast<int64_t>(avail))
+          .Offset(offset_of(p));
     }
     for (uint64_t row = 0; row < rows; ++row) minp[row] = static_cast<uint8_t>(p[row] - zp);
     const uint8_t* nib = p + rows;
     for (uint64_t row = 0; row < rows; ++row) bitsp[row] = (row & 1) ? nib[row >> 1] >> 4 : nib[row >> 1] & 15u;
     if ((rows & 1) != 0 && (nib[rows >> 1] >> 4) != 0) {
-      Fail(*r, Status::kCorruptPayload, "bit-width padding nibble is not zero");
-      return false;
+      return Status::Error(StatusCode::kCodecCorruptPayload, "bit-width padding nibble is not zero (byte {offset})")
+          .Offset(offset_of(nib + (rows >> 1)));
     }
     p += side;
   } else {
     size_t used;
-    if (!ReadBlock(p, static_cast<size_t>(end - p), minp, rows, &used, r, "row-minimum plane")) return false;
+    Status st = ReadBlock(p, static_cast<size_t>(end - p), minp, rows, static_cast<size_t>(offset_of(p)), &used);
+    if (!st.ok()) return st;
     p += used;
-    if (!ReadBlock(p, static_cast<size_t>(end - p), bitsp, rows, &used, r, "bit-width plane")) return false;
+    st = ReadBlock(p, static_cast<size_t>(end - p), bitsp, rows, static_cast<size_t>(offset_of(p)), &used);
+    if (!st.ok()) return st;
     p += used;
   }
   for (uint64_t row = 0; row < rows; ++row) {
     if (bitsp[row] > 8) {
-      Fail(*r, Status::kCorruptPayload, "row %llu: bit-width %u (0..8 allowed)", static_cast<unsigned long long>(row),
-           bitsp[row]);
-      return false;
+      return Status::Error(StatusCode::kCodecCorruptPayload, "row {a}: bit-width {b} (0..8 allowed)").A(static_cast<int64_t>(row)).B(bitsp[row]);
     }
   }
 
@@ -340,20 +351,24 @@ bool TabqDecode(const uint8_t* p, size_t avail, int32_t zp, int32_t budget, uint
     const uint64_t need = (nbits + 7) / 8;
     const uint64_t have = static_cast<uint64_t>(end - p);
     if (have < need) {
-      Fail(*r, Status::kTruncated, "codes need %llu bytes, %llu left", static_cast<unsigned long long>(need),
-           static_cast<unsigned long long>(have));
-      return false;
+      return Status::Error(StatusCode::kCodecTruncated, "codes need {a} bytes, {b} left (byte {offset})")
+          .A(static_cast<int64_t>(need))
+          .B(static_cast<int64_t>(have))
+          .Offset(offset_of(p));
     }
     if (have > need) {
-      Fail(*r, Status::kTrailingBytes, "%llu bytes after the codes", static_cast<unsigned long long>(have - need));
-      return false;
+      return Status::Error(StatusCode::kCodecTrailingBytes, "{a} bytes after the codes (byte {offset})")
+          .A(static_cast<int64_t>(have - need))
+          .Offset(offset_of(p + need));
     }
   } else {
     size_t used;
-    if (!ReadBlock(p, static_cast<size_t>(end - p), codes, rows * row_length, &used, r, "code plane", tables)) return false;
+    const Status st = ReadBlock(p, static_cast<size_t>(end - p), codes, rows * row_length, static_cast<size_t>(offset_of(p)), &used, tables);
+    if (!st.ok()) return st;
     if (p + used != end) {
-      Fail(*r, Status::kTrailingBytes, "%zu bytes after the code plane", static_cast<size_t>(end - p - used));
-      return false;
+      return Status::Error(StatusCode::kCodecTrailingBytes, "{a} bytes after the code plane (byte {offset})")
+          .A(end - p - static_cast<int64_t>(used))
+          .Offset(offset_of(p + used));
     }
     plane = codes;
   }
@@ -369,9 +384,10 @@ bool TabqDecode(const uint8_t* p, size_t avail, int32_t zp, int32_t budget, uint
       const bool outlier = cur.next() == row * row_length + i;
       // The code plane holds 0 for outliers and rows without bits, a code within the row's bits else.
       if (rc != nullptr && (rc[i] >> ((b == 0 || outlier) ? 0 : b)) != 0) {
-        Fail(*r, Status::kCorruptPayload, "row %llu, element %llu: code %u does not fit %d bits", static_cast<unsigned long long>(row),
-             static_cast<unsigned long long>(i), rc[i], outlier ? 0 : b);
-        return false;
+        return Status::Error(StatusCode::kCodecCorruptPayload, "row {a}, element {b}: code {c} does not fit the row's bit-width")
+            .A(static_cast<int64_t>(row))
+            .B(static_cast<int64_t>(i))
+            .C(rc[i]);
       }
       if (outlier) {
         o[i] = cur.Take();
@@ -392,14 +408,13 @@ bool TabqDecode(const uint8_t* p, size_t avail, int32_t zp, int32_t budget, uint
   if (plane == nullptr) {
     const uint64_t pad = ((nbits + 7) / 8) * 8 - nbits;
     if (pad > 0 && (br.Buffered() & ((uint64_t{1} << pad) - 1u)) != 0) {
-      Fail(*r, Status::kCorruptPayload, "code padding bits are not zero");
-      return false;
+      return Status::Error(StatusCode::kCodecCorruptPayload, "code padding bits are not zero");
     }
   }
   info->error_bound = budget;
   info->error_budget = budget;
   info->packing = packing;
-  return true;
+  return Status::Ok();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -424,9 +439,8 @@ TsGrid MakeTsGrid(int32_t dlo, int32_t dhi, int32_t bits) {
   return g;  // unreachable: int8 ranges span at most 255
 }
 
-Result EncodeTs(const TensorMeta& meta, const int8_t* q, uint64_t n, const Options& opt, uint8_t* ws,
-                uint8_t* payload, size_t capacity) {
-  Result r;
+Status EncodeTs(const TensorMeta& meta, const int8_t* q, uint64_t n, const Options& opt, uint8_t* ws,
+                uint8_t* payload, size_t capacity, size_t* payload_bytes) {
   const int32_t zp = meta.zero_point;
   int32_t t = opt.threshold;
   if (t < 0) {
@@ -463,7 +477,9 @@ Result EncodeTs(const TensorMeta& meta, const int8_t* q, uint64_t n, const Optio
   const uint8_t packing = entropy < fixed ? kPackEntropy : kPackFixed;
   const uint64_t total = kTsFields + outlier_bytes + (packing == kPackEntropy ? entropy : fixed);
   if (total > capacity) {
-    return Fail(r, Status::kBufferTooSmall, "ts payload needs %llu bytes", static_cast<unsigned long long>(total));
+    return Status::Error(StatusCode::kCodecBufferTooSmall, "payload needs {a} bytes, {b} available")
+        .A(static_cast<int64_t>(total))
+        .B(static_cast<int64_t>(capacity));
   }
 
   payload[0] = static_cast<uint8_t>(opt.bits);
@@ -483,33 +499,40 @@ Result EncodeTs(const TensorMeta& meta, const int8_t* q, uint64_t n, const Optio
     }
     p = w.Finish();
   }
-  r.size = static_cast<size_t>(p - payload);
-  return r;
+  *payload_bytes = static_cast<size_t>(p - payload);
+  return Status::Ok();
 }
 
-Result DecodeTs(const TensorMeta& meta, const uint8_t* payload, size_t size, uint8_t* ws, int8_t* out, uint64_t n,
+Status DecodeTs(const TensorMeta& meta, const uint8_t* payload, size_t size, uint8_t* ws, int8_t* out, uint64_t n,
                 DecodeInfo* info) {
-  Result r;
+  const auto offset_of = [&](const uint8_t* q) { return static_cast<int64_t>(kHeaderBytes) + (q - payload); };
   const int32_t zp = meta.zero_point;
   if (size < kTsFields) {
-    return Fail(r, Status::kTruncated, "ts fields need %zu bytes, payload has %zu", kTsFields, size);
+    return Status::Error(StatusCode::kCodecTruncated, "fields need {a} bytes, payload has {b}")
+        .A(static_cast<int64_t>(kTsFields))
+        .B(static_cast<int64_t>(size));
   }
   const int32_t bits = payload[0], t = payload[1], step = payload[2];
   const uint8_t packing = payload[3];
   const int32_t kmin = static_cast<int16_t>(GetU16(payload + 4));
   if (bits < 1 || bits > 8) {
-    return Fail(r, Status::kCorruptPayload, "ts: %d bits per value (1..8 allowed)", static_cast<int>(bits));
+    return Status::Error(StatusCode::kCodecCorruptPayload, "{a} bits per value (1..8 allowed) (byte {offset})").A(bits).Offset(offset_of(payload));
   }
-  if (step < 1) return Fail(r, Status::kCorruptPayload, "ts: step 0");
-  if (packing > kPackEntropy) return Fail(r, Status::kCorruptPayload, "ts: unknown packing %u", packing);
+  if (step < 1) return Status::Error(StatusCode::kCodecCorruptPayload, "step 0 (byte {offset})").Offset(offset_of(payload + 2));
+  if (packing > kPackEntropy) {
+    return Status::Error(StatusCode::kCodecCorruptPayload, "unknown packing {a} (byte {offset})").A(packing).Offset(offset_of(payload + 3));
+  }
   if (kmin < -255 || kmin > 255) {
-    return Fail(r, Status::kCorruptPayload, "ts: lowest level %d out of range", static_cast<int>(kmin));
+    return Status::Error(StatusCode::kCodecCorruptPayload, "lowest level {a} out of range (byte {offset})").A(kmin).Offset(offset_of(payload + 4));
   }
-  if (GetU16(payload + 6) != 0) return Fail(r, Status::kCorruptPayload, "ts: reserved field is not zero");
+  if (GetU16(payload + 6) != 0) {
+    return Status::Error(StatusCode::kCodecCorruptPayload, "reserved field is not zero (byte {offset})").Offset(offset_of(payload + 6));
+  }
 
   OutlierList outl;
   size_t used;
-  if (!ParseOutliers(payload + kTsFields, size - kTsFields, n, zp, t, &outl, &used, &r)) return r;
+  Status st = ParseOutliers(payload + kTsFields, size - kTsFields, n, zp, t, static_cast<size_t>(offset_of(payload + kTsFields)), &outl, &used);
+  if (!st.ok()) return st;
   const uint8_t* p = payload + kTsFields + used;
   const uint8_t* end = payload + size;
   const uint64_t inliers = n - outl.count;
@@ -519,21 +542,27 @@ Result DecodeTs(const TensorMeta& meta, const uint8_t* payload, size_t size, uin
   const uint8_t* codes = nullptr;
   BitReader br(p, static_cast<size_t>(end - p));
   if (packing == kPackEntropy) {
-    if (!ReadBlock(p, static_cast<size_t>(end - p), ws, n, &used, &r, "code plane", ContextTables(ws, n))) return r;
+    st = ReadBlock(p, static_cast<size_t>(end - p), ws, n, static_cast<size_t>(offset_of(p)), &used, ContextTables(ws, n));
+    if (!st.ok()) return st;
     if (p + used != end) {
-      return Fail(r, Status::kTrailingBytes, "%zu bytes after the code plane", static_cast<size_t>(end - p - used));
+      return Status::Error(StatusCode::kCodecTrailingBytes, "{a} bytes after the code plane (byte {offset})")
+          .A(end - p - static_cast<int64_t>(used))
+          .Offset(offset_of(p + used));
     }
     codes = ws;
   } else {
     const uint64_t need = (inliers * static_cast<uint64_t>(bits) + 7) / 8;
     const uint64_t have = static_cast<uint64_t>(end - p);
     if (have < need) {
-      return Fail(r, Status::kTruncated, "ts codes need %llu bytes, %llu left", static_cast<unsigned long long>(need),
-                  static_cast<unsigned long long>(have));
+      return Status::Error(StatusCode::kCodecTruncated, "codes need {a} bytes, {b} left (byte {offset})")
+          .A(static_cast<int64_t>(need))
+          .B(static_cast<int64_t>(have))
+          .Offset(offset_of(p));
     }
     if (have > need) {
-      return Fail(r, Status::kTrailingBytes, "%llu bytes after the ts codes",
-                  static_cast<unsigned long long>(have - need));
+      return Status::Error(StatusCode::kCodecTrailingBytes, "{a} bytes after the codes (byte {offset})")
+          .A(static_cast<int64_t>(have - need))
+          .Offset(offset_of(p + need));
     }
   }
   OutlierCursor cur(outl);
@@ -541,8 +570,10 @@ Result DecodeTs(const TensorMeta& meta, const uint8_t* payload, size_t size, uin
   for (uint64_t i = 0; i < n; ++i) {
     if (cur.next() == i) {
       if (codes != nullptr && codes[i] != zero_code) {
-        return Fail(r, Status::kCorruptPayload, "ts: code %u at outlier %llu (the zero point's code %d expected)", codes[i],
-                    static_cast<unsigned long long>(i), static_cast<int>(zero_code));
+        return Status::Error(StatusCode::kCodecCorruptPayload, "code {a} at outlier {b} (the zero point's code {c} expected)")
+            .A(codes[i])
+            .B(static_cast<int64_t>(i))
+            .C(zero_code);
       }
       out[i] = cur.Take();
       continue;
@@ -551,8 +582,10 @@ Result DecodeTs(const TensorMeta& meta, const uint8_t* payload, size_t size, uin
     if (codes != nullptr) {
       c = codes[i];
       if (c >> bits) {
-        return Fail(r, Status::kCorruptPayload, "ts: code %u at element %llu does not fit %d bits",
-                    static_cast<unsigned>(c), static_cast<unsigned long long>(i), static_cast<int>(bits));
+        return Status::Error(StatusCode::kCodecCorruptPayload, "code {a} at element {b} does not fit {c} bits")
+            .A(c)
+            .B(static_cast<int64_t>(i))
+            .C(bits);
       }
     } else {
       br.EnsureBits(8);
@@ -563,7 +596,7 @@ Result DecodeTs(const TensorMeta& meta, const uint8_t* payload, size_t size, uin
   if (codes == nullptr) {
     const uint64_t pad = ((inliers * bits + 7) / 8) * 8 - inliers * bits;
     if (pad > 0 && (br.Buffered() & ((uint64_t{1} << pad) - 1u)) != 0) {
-      return Fail(r, Status::kCorruptPayload, "ts code padding bits are not zero");
+      return Status::Error(StatusCode::kCodecCorruptPayload, "code padding bits are not zero");
     }
   }
   info->error_bound = step / 2;
@@ -572,7 +605,7 @@ Result DecodeTs(const TensorMeta& meta, const uint8_t* payload, size_t size, uin
   info->step = step;
   info->outliers = static_cast<int32_t>(outl.count);
   info->packing = packing;
-  return r;
+  return Status::Ok();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -597,9 +630,8 @@ void PlanTabq(const int8_t* q, uint64_t n, int32_t zp, int32_t t, bool split, co
   e->size = (split ? kTsTabqFields : kTabqFields) + e->outlier_bytes + e->choice.size;
 }
 
-Result EncodeTabq(CodecId codec, const TensorMeta& meta, const int8_t* q, uint64_t n, const Options& opt, uint8_t* ws,
-                  uint8_t* payload, size_t capacity) {
-  Result r;
+Status EncodeTabq(CodecId codec, const TensorMeta& meta, const int8_t* q, uint64_t n, const Options& opt, uint8_t* ws,
+                  uint8_t* payload, size_t capacity, size_t* payload_bytes) {
   const bool split = codec == CodecId::kTsTabq;
   const int32_t zp = meta.zero_point;
   uint64_t row_length, rows;
@@ -635,8 +667,9 @@ Result EncodeTabq(CodecId codec, const TensorMeta& meta, const int8_t* q, uint64
     PlanTabq(q, n, zp, t, false, row_bits, opt.error_budget, row_length, rows, ws, false, &e);
   }
   if (e.size > capacity) {
-    return Fail(r, Status::kBufferTooSmall, "%s payload needs %llu bytes", CodecName(codec),
-                static_cast<unsigned long long>(e.size));
+    return Status::Error(StatusCode::kCodecBufferTooSmall, "payload needs {a} bytes, {b} available")
+        .A(static_cast<int64_t>(e.size))
+        .B(static_cast<int64_t>(capacity));
   }
 
   uint8_t* p = payload;
@@ -657,20 +690,22 @@ Result EncodeTabq(CodecId codec, const TensorMeta& meta, const int8_t* q, uint64
     p += kTabqFields;
   }
   p += TabqWrite(q, zp, t, e.lay, ws, e.choice, p);
-  r.size = static_cast<size_t>(p - payload);
-  return r;
+  *payload_bytes = static_cast<size_t>(p - payload);
+  return Status::Ok();
 }
 
-Result DecodeTabq(CodecId codec, const TensorMeta& meta, const uint8_t* payload, size_t size, uint8_t* ws, int8_t* out,
+Status DecodeTabq(CodecId codec, const TensorMeta& meta, const uint8_t* payload, size_t size, uint8_t* ws, int8_t* out,
                   uint64_t n, DecodeInfo* info) {
-  Result r;
+  const auto offset_of = [&](const uint8_t* q) { return static_cast<int64_t>(kHeaderBytes) + (q - payload); };
   const bool split = codec == CodecId::kTsTabq;
   const int32_t zp = meta.zero_point;
   uint64_t row_length, rows;
   RowGeometry(meta, n, &row_length, &rows);
   const size_t fields = split ? kTsTabqFields : kTabqFields;
   if (size < fields) {
-    return Fail(r, Status::kTruncated, "%s fields need %zu bytes, payload has %zu", CodecName(codec), fields, size);
+    return Status::Error(StatusCode::kCodecTruncated, "fields need {a} bytes, payload has {b}")
+        .A(static_cast<int64_t>(fields))
+        .B(static_cast<int64_t>(size));
   }
   int32_t t = 255, budget;
   uint8_t packing;
@@ -678,37 +713,48 @@ Result DecodeTabq(CodecId codec, const TensorMeta& meta, const uint8_t* payload,
     t = payload[0];
     budget = payload[1];
     packing = payload[2];
-    if (payload[3] != 0) return Fail(r, Status::kCorruptPayload, "ts+tabq: reserved field is not zero");
+    if (payload[3] != 0) {
+      return Status::Error(StatusCode::kCodecCorruptPayload, "reserved field is not zero (byte {offset})").Offset(offset_of(payload + 3));
+    }
   } else {
     budget = payload[0];
     packing = payload[1];
-    if (GetU16(payload + 2) != 0) return Fail(r, Status::kCorruptPayload, "tabq: reserved field is not zero");
+    if (GetU16(payload + 2) != 0) {
+      return Status::Error(StatusCode::kCodecCorruptPayload, "reserved field is not zero (byte {offset})").Offset(offset_of(payload + 2));
+    }
   }
   if (budget > 127) {
-    return Fail(r, Status::kCorruptPayload, "%s: error budget %d (0..127 allowed)", CodecName(codec),
-                static_cast<int>(budget));
+    return Status::Error(StatusCode::kCodecCorruptPayload, "error budget {a} (0..127 allowed) (byte {offset})")
+        .A(budget)
+        .Offset(offset_of(split ? payload + 1 : payload));
   }
   if (packing > kPackEntropy) {
-    return Fail(r, Status::kCorruptPayload, "%s: unknown packing %u", CodecName(codec), packing);
+    return Status::Error(StatusCode::kCodecCorruptPayload, "unknown packing {a} (byte {offset})")
+        .A(packing)
+        .Offset(offset_of(split ? payload + 2 : payload + 1));
   }
   const uint32_t stored_row = GetU32(payload + 4);
   if (stored_row != row_length) {
-    return Fail(r, Status::kShapeMismatch, "%s: row length %u, the shape's last dimension is %llu", CodecName(codec),
-                static_cast<unsigned>(stored_row), static_cast<unsigned long long>(row_length));
+    return Status::Error(StatusCode::kCodecShapeMismatch, "row length {a}, the shape's last dimension is {b} (byte {offset})")
+        .A(stored_row)
+        .B(static_cast<int64_t>(row_length))
+        .Offset(offset_of(payload + 4));
   }
   OutlierList outl;
   size_t used = 0;
-  if (split && !ParseOutliers(payload + fields, size - fields, n, zp, t, &outl, &used, &r)) return r;
-  const uint8_t* p = payload + fields + used;
-  if (!TabqDecode(p, static_cast<size_t>(payload + size - p), zp, budget, packing, outl, row_length, rows, ws,
-                  ContextTables(ws, 2 * rows + n), out, info, &r)) {
-    return r;
+  if (split) {
+    const Status st = ParseOutliers(payload + fields, size - fields, n, zp, t, static_cast<size_t>(offset_of(payload + fields)), &outl, &used);
+    if (!st.ok()) return st;
   }
+  const uint8_t* p = payload + fields + used;
+  const Status st = TabqDecode(p, static_cast<size_t>(payload + size - p), static_cast<size_t>(offset_of(p)), zp, budget, packing, outl,
+                               row_length, rows, ws, ContextTables(ws, 2 * rows + n), out, info);
+  if (!st.ok()) return st;
   if (split) {
     info->threshold = t;
     info->outliers = static_cast<int32_t>(outl.count);
   }
-  return r;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -752,23 +798,23 @@ uint64_t LossyWorkspace(CodecId codec, const TensorMeta& meta, uint64_t n, bool 
   }
 }
 
-Result EncodeLossy(CodecId codec, const TensorMeta& meta, const int8_t* q, uint64_t n, const Options& options, uint8_t* ws,
-                   size_t ws_size, uint8_t* payload, size_t capacity) {
-  Result r;
+Status EncodeLossy(CodecId codec, const TensorMeta& meta, const int8_t* q, uint64_t n, const Options& options, uint8_t* ws,
+                   size_t ws_size, uint8_t* payload, size_t capacity, size_t* payload_bytes) {
   if (ws_size < LossyWorkspace(codec, meta, n, false)) {
-    return Fail(r, Status::kBufferTooSmall, "%s needs %llu bytes of workspace, %zu given", CodecName(codec),
-                static_cast<unsigned long long>(LossyWorkspace(codec, meta, n, false)), ws_size);
+    return Status::Error(StatusCode::kCodecBufferTooSmall, "encoding needs {a} bytes of workspace, {b} given")
+        .A(static_cast<int64_t>(LossyWorkspace(codec, meta, n, false)))
+        .B(static_cast<int64_t>(ws_size));
   }
-  if (codec == CodecId::kTs) return EncodeTs(meta, q, n, options, ws, payload, capacity);
-  return EncodeTabq(codec, meta, q, n, options, ws, payload, capacity);
+  if (codec == CodecId::kTs) return EncodeTs(meta, q, n, options, ws, payload, capacity, payload_bytes);
+  return EncodeTabq(codec, meta, q, n, options, ws, payload, capacity, payload_bytes);
 }
 
-Result DecodeLossy(CodecId codec, const TensorMeta& meta, const uint8_t* payload, size_t size, uint8_t* ws, size_t ws_size,
+Status DecodeLossy(CodecId codec, const TensorMeta& meta, const uint8_t* payload, size_t size, uint8_t* ws, size_t ws_size,
                    int8_t* out, uint64_t n, DecodeInfo* info) {
-  Result r;
   if (ws_size < LossyWorkspace(codec, meta, n, true)) {
-    return Fail(r, Status::kBufferTooSmall, "%s needs %llu bytes of workspace to decode, %zu given", CodecName(codec),
-                static_cast<unsigned long long>(LossyWorkspace(codec, meta, n, true)), ws_size);
+    return Status::Error(StatusCode::kCodecBufferTooSmall, "decoding needs {a} bytes of workspace, {b} given")
+        .A(static_cast<int64_t>(LossyWorkspace(codec, meta, n, true)))
+        .B(static_cast<int64_t>(ws_size));
   }
   if (codec == CodecId::kTs) return DecodeTs(meta, payload, size, ws, out, n, info);
   return DecodeTabq(codec, meta, payload, size, ws, out, n, info);

@@ -16,11 +16,12 @@ uint64_t LossyMaxPayload(CodecId codec, const TensorMeta& meta, uint64_t n);
 // Scratch to encode (the planes) or to decode (the planes and four decoding tables).
 uint64_t LossyWorkspace(CodecId codec, const TensorMeta& meta, uint64_t n, bool decode);
 
-// Writes the payload (after the header) and returns its size in r.size.
-Result EncodeLossy(CodecId codec, const TensorMeta& meta, const int8_t* q, uint64_t n, const Options& options,
-                   uint8_t* ws, size_t ws_size, uint8_t* payload, size_t capacity);
+// Writes the payload (after the header); on success `*payload_bytes` is its size.
+Status EncodeLossy(CodecId codec, const TensorMeta& meta, const int8_t* q, uint64_t n, const Options& options,
+                   uint8_t* ws, size_t ws_size, uint8_t* payload, size_t capacity, size_t* payload_bytes);
 
-Result DecodeLossy(CodecId codec, const TensorMeta& meta, const uint8_t* payload, size_t size, uint8_t* ws,
+// Failures name byte offsets in the wire tensor (the payload starts at kHeaderBytes).
+Status DecodeLossy(CodecId codec, const TensorMeta& meta, const uint8_t* payload, size_t size, uint8_t* ws,
                    size_t ws_size, int8_t* out, uint64_t n, DecodeInfo* info);
 
 }  // namespace codec

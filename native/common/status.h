@@ -46,6 +46,7 @@ enum class StatusCode : uint8_t {
   kCodecShapeMismatch = 42,
   kCodecCorruptPayload = 43,
   kCodecIndexOutOfRange = 44,
+  kCodecTooLarge = 45,          // decode: the header claims more bytes than the receiver allows
 };
 
 struct Status {
@@ -107,6 +108,7 @@ inline const char* StatusCodeName(StatusCode code) {
     case StatusCode::kCodecShapeMismatch: return "CODEC_SHAPE_MISMATCH";
     case StatusCode::kCodecCorruptPayload: return "CODEC_CORRUPT_PAYLOAD";
     case StatusCode::kCodecIndexOutOfRange: return "CODEC_INDEX_OUT_OF_RANGE";
+    case StatusCode::kCodecTooLarge: return "CODEC_TOO_LARGE";
   }
   return "INTERNAL";
 }

@@ -1,6 +1,8 @@
-// Runs a validated Program over a caller-provided arena: op by op, each a call into the reference
-// kernels with the parameters the compiler precomputed. No heap, no exceptions.
+// Runs a validated Program over a caller-provided arena: op by op, each through the op's
+// registration in the Program's resolver (op_resolver.h) into the reference kernels, with the
+// parameters the compiler precomputed. No heap, no exceptions.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 #include "interp/program.h"
@@ -12,9 +14,9 @@ namespace cleave {
 class OpObserver {
  public:
   virtual ~OpObserver() = default;
-  virtual void OnOpBegin(uint32_t op_index) {}
+  virtual void OnOpBegin(uint32_t /*op_index*/) {}
   // `kernel` names the implementation that ran the op ("reference", or the accelerator's name).
-  virtual void OnOpEnd(uint32_t op_index, const char* kernel) {}
+  virtual void OnOpEnd(uint32_t /*op_index*/, const char* /*kernel*/) {}
 };
 
 class Interpreter;
@@ -34,6 +36,15 @@ class Interpreter {
 
   // Zeroes variable tensors (recurrent state), as TFLite's ResetVariableTensors does.
   void ResetState();
+
+  // Recurrent state (SVDF's activation state) in and out, to checkpoint a stateful Program or move
+  // it to another interpreter of the same Program. Layout: the bytes of every variable tensor, in
+  // tensor-id order, back to back, each as it lies in the arena (little-endian elements); no header
+  // and no padding. StateBytes() is their total (0 for a stateless Program).
+  size_t StateBytes() const;
+  // `size` must equal StateBytes(), else kBadInput and nothing is written or read.
+  Status ExportState(uint8_t* out, size_t size) const;
+  Status ImportState(const uint8_t* state, size_t size);
   // Unpacked int8 copies of int4 constant tensors, indexed by tensor id (null where none): the
   // kernels read these instead of the packed bytes. Not owned.
   void SetUnpackedWeights(const int8_t* const* by_tensor) { unpacked_ = by_tensor; }
@@ -45,11 +56,20 @@ class Interpreter {
   uint8_t* TensorData(uint32_t id);
   const uint8_t* TensorData(uint32_t id) const;
 
- private:
-  Status RunOp(const OpView& op);
+  // For the op kernels (op_eval.cc).
+  const Program& program() const { return program_; }
+  // A tensor's data as T, or null for an omitted (-1) tensor.
   template <typename T>
   T* Data(int32_t id) { return id < 0 ? nullptr : reinterpret_cast<T*>(TensorData(static_cast<uint32_t>(id))); }
-  const int32_t* Array(int32_t offset) const { return reinterpret_cast<const int32_t*>(program_.constant(static_cast<uint32_t>(offset))); }
+  // An int32 parameter array at a constant-blob offset the loader checked.
+  const int32_t* ParamArray(int32_t offset) const { return reinterpret_cast<const int32_t*>(program_.constant(static_cast<uint32_t>(offset))); }
+  // The int16 softmax's lookup tables, built on first use.
+  const int16_t* SoftmaxExpTable();
+  const int16_t* SoftmaxOneOverOnePlusXTable();
+
+ private:
+  Status RunOp(const OpView& op);
+  void PrepareSoftmaxTables();
 
   const Program& program_;
   uint8_t* arena_;

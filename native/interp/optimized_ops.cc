@@ -19,8 +19,9 @@ constexpr int64_t kMinParallelMacs = int64_t(1) << 21;
 
 int64_t Elements(const kernels::Shape& s) { return int64_t(s.dims[0]) * s.dims[1] * s.dims[2] * s.dims[3]; }
 
-void* AlignedAlloc(size_t size) {
+void* AlignedAlloc(size_t size, size_t* total) {
   const size_t rounded = (size + 63) / 64 * 64;
+  *total += rounded;
   return std::aligned_alloc(64, rounded > 0 ? rounded : 64);
 }
 
@@ -28,8 +29,8 @@ void* AlignedAlloc(size_t size) {
 }  // namespace
 
 OptimizedOps::OptimizedOps(const Program& program, const Interpreter& interpreter, const kernels::OptimizedKernels* kernels,
-                           ThreadPool* pool)
-    : program_(program), kernels_(kernels), pool_(pool), ops_(program.op_count()) {
+                           ThreadPool* pool, int threads)
+    : program_(program), kernels_(kernels), pool_(pool), threads_(threads), ops_(program.op_count()) {
   for (uint32_t i = 0; i < program.op_count(); ++i) {
     const OpView& op = program.op(i);
     const int32_t* p = op.params;
@@ -40,13 +41,13 @@ OptimizedOps::OptimizedOps(const Program& program, const Interpreter& interprete
     if (op.opcode == kConv2D) {
       const kernels::Shape& f = program.tensor(op.inputs[1]).shape;
       const int32_t n = f.dims[0], k = f.dims[1] * f.dims[2] * f.dims[3];
-      prepared.packed = AlignedAlloc(kernels->gemm_packed_size(n, k));
+      prepared.packed = AlignedAlloc(kernels->gemm_packed_size(n, k), &packed_bytes_);
       kernels->pack_gemm_b(constant(op.inputs[1]), bias(op.inputs[2]), array(p[10]), array(p[11]), true, n, k, p[6], prepared.packed);
       prepared.kind = Kind::kGemmConv;
       prepared.parallel = Elements(program.tensor(op.outputs[0]).shape) * k >= kMinParallelMacs;
     } else if (op.opcode == kDepthwiseConv2D) {
       const kernels::Shape& f = program.tensor(op.inputs[1]).shape;
-      prepared.packed = AlignedAlloc(kernels->depthwise_packed_size(f.dims[1], f.dims[2], f.dims[3]));
+      prepared.packed = AlignedAlloc(kernels->depthwise_packed_size(f.dims[1], f.dims[2], f.dims[3]), &packed_bytes_);
       kernels->pack_depthwise(constant(op.inputs[1]), bias(op.inputs[2]), array(p[10]), array(p[11]), f.dims[1], f.dims[2], f.dims[3], prepared.packed);
       prepared.kind = Kind::kDepthwise;
       prepared.parallel = Elements(program.tensor(op.outputs[0]).shape) * f.dims[1] * f.dims[2] >= kMinParallelMacs;
@@ -61,7 +62,7 @@ OptimizedOps::OptimizedOps(const Program& program, const Interpreter& interprete
       const int32_t n = p[10], k = p[9];
       // A nonzero filter zero point (per-tensor only) is outside the matrix-product form here.
       if (p[1] != 0 && !p[5]) continue;
-      prepared.packed = AlignedAlloc(kernels->gemm_packed_size(n, k));
+      prepared.packed = AlignedAlloc(kernels->gemm_packed_size(n, k), &packed_bytes_);
       kernels->pack_gemm_b(constant(op.inputs[1]), bias(op.inputs[2]), array(p[6]), array(p[7]), p[5] != 0, n, k, p[0], prepared.packed);
       prepared.kind = Kind::kFullyConnected;
       prepared.parallel = int64_t(p[8]) * n * k >= kMinParallelMacs;
@@ -75,7 +76,7 @@ OptimizedOps::~OptimizedOps() {
 
 void OptimizedOps::RunTasks(const Prepared& prepared, int tasks, const std::function<void(int)>& fn) {
   if (prepared.parallel) {
-    pool_->Run(tasks, fn);
+    pool_->Run(tasks, fn, threads_);
   } else {
     for (int task = 0; task < tasks; ++task) fn(task);
   }

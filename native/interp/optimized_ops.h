@@ -17,13 +17,17 @@ namespace cleave {
 
 class OptimizedOps : public OpAccelerator {
  public:
-  // Packs weights as `interpreter` presents them (int4 weights already unpacked).
+  // Packs weights as `interpreter` presents them (int4 weights already unpacked). An op uses at
+  // most `threads` threads of `pool` (the calling thread included). Run() is reentrant: contexts
+  // sharing these packed weights may call it at the same time from different threads.
   OptimizedOps(const Program& program, const Interpreter& interpreter, const kernels::OptimizedKernels* kernels,
-               ThreadPool* pool);
+               ThreadPool* pool, int threads);
   ~OptimizedOps() override;
 
   const char* Run(uint32_t op_index, Interpreter& interpreter) override;
   const char* name() const { return kernels_->name; }
+  // Bytes of packed weights, for reporting what contexts share.
+  size_t packed_bytes() const { return packed_bytes_; }
 
  private:
   enum class Kind { kReference, kGemmConv, kDepthwise, kFullyConnected, kAdd };
@@ -45,6 +49,8 @@ class OptimizedOps : public OpAccelerator {
   const Program& program_;
   const kernels::OptimizedKernels* kernels_;
   ThreadPool* pool_;
+  int threads_;
+  size_t packed_bytes_ = 0;
   std::vector<Prepared> ops_;
 };
 

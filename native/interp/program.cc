@@ -54,7 +54,8 @@ Status Program::PeekCounts(const uint8_t* bytes, size_t size, uint32_t* tensor_c
 }
 
 Status Program::Load(const uint8_t* bytes, size_t size, TensorInfo* tensors, size_t max_tensors, OpView* ops,
-                     size_t max_ops) {
+                     size_t max_ops, const OpResolver& resolver) {
+  resolver_ = &resolver;
   bytes_ = bytes;
   size_ = size;
   tensors_ = tensors;

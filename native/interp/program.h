@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "common/status.h"
+#include "interp/op_resolver.h"
 #include "kernels/common.h"
 
 namespace cleave {
@@ -54,8 +55,10 @@ class Program {
  public:
   // Validates `bytes` (which must stay alive and 4-byte aligned) and fills the views. `max_tensors`
   // and `max_ops` bound the caller-provided tables, so no allocation is sized by the file.
+  // `resolver` (which must outlive the Program) holds the ops this build runs; an op it lacks is
+  // refused with kUnsupportedOp. Firmware passes one listing only its Programs' ops.
   Status Load(const uint8_t* bytes, size_t size, TensorInfo* tensors, size_t max_tensors, OpView* ops,
-              size_t max_ops);
+              size_t max_ops, const OpResolver& resolver = AllOps());
 
   // Reads only the counts a caller needs to size the tables for Load().
   static Status PeekCounts(const uint8_t* bytes, size_t size, uint32_t* tensor_count, uint32_t* op_count);
@@ -69,6 +72,8 @@ class Program {
   uint32_t output(uint32_t i) const { return ReadU32(io_ + 8 + 4 * (input_count_ + i)); }
   const TensorInfo& tensor(uint32_t id) const { return tensors_[id]; }
   const OpView& op(uint32_t i) const { return ops_[i]; }
+  const OpResolver& resolver() const { return *resolver_; }
+  uint32_t constant_size() const { return const_size_; }
   // Constant data of a constant tensor, or an op array at a validated offset.
   const uint8_t* constant(uint32_t offset) const { return const_ + offset; }
 
@@ -79,8 +84,7 @@ class Program {
  private:
   Status LoadTensors();
   Status LoadOps();
-  Status ValidateOp(const OpView& op, uint32_t index) const;
-  Status CheckArray(const OpView& op, uint32_t index, int32_t offset, int32_t count) const;
+  Status ValidateOp(const OpView& op, uint32_t index) const;  // native/interp/op_validate.cc
 
   const uint8_t* bytes_ = nullptr;
   size_t size_ = 0;
@@ -91,6 +95,7 @@ class Program {
   uint32_t tensor_table_ = 0, op_table_ = 0;
   TensorInfo* tensors_ = nullptr;
   OpView* ops_ = nullptr;
+  const OpResolver* resolver_ = nullptr;
 };
 
 }  // namespace cleave

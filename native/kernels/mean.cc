@@ -49,13 +49,6 @@ void Mean(const MeanParams& p, const Shape& is, const T* input, T* output, int32
   }
   if (count == 0) return;
 
-  if (p.same_quantization) {
-    for (int64_t i = 0; i < num_outputs; ++i) {
-      output[i] = static_cast<T>(temp_sum[i] / static_cast<int32_t>(count));
-    }
-    return;
-  }
-
   // Fold 1/count into the multiplier: scale it up by 2^shift (shift = floor(log2(count)), capped
   // so the int64 product cannot overflow and the final shift stays >= -31), divide by count with
   // truncation, and compensate in the exponent.

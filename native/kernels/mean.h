@@ -1,9 +1,8 @@
-// MEAN over a set of axes, int8 and int16: TFLite Micro's reduce_common.cc EvalIntegerMean.
-// Two regimes, chosen by TFLite Micro at run time and here by `same_quantization`:
-//  - input and output share zero point and scale: reference_ops::Mean, the integer sum of the raw
-//    values divided by the element count with C++ truncation (no rounding, no requantization);
-//  - otherwise: reference_ops::QuantizedMeanOrSum, the zero-point-corrected sum requantized with
-//    a multiplier into which 1/count is folded (see mean.cc).
+// MEAN over a set of axes, int8 and int16: TFLite Micro's reduce_common.cc EvalIntegerMean, which
+// (since TFLite Micro aligned MEAN with TFLite in 2023) always takes reference_ops::
+// QuantizedMeanOrSum: the zero-point-corrected sum requantized with a multiplier into which 1/count
+// is folded (see mean.cc), whether or not input and output quantization are equal. With equal
+// quantization that rounds the average to nearest instead of truncating it.
 #pragma once
 #include "kernels/common.h"
 
@@ -15,8 +14,6 @@ struct MeanParams {
   // QuantizeMultiplier(double(input_scale) / double(output_scale)), as TFLite Micro's Prepare
   // computes it: NOT yet divided by the element count, the kernel folds that in.
   int32_t multiplier, shift;
-  // input_zero_point == output_zero_point && input_scale == output_scale (float32 compare).
-  bool same_quantization;
   int32_t num_axes;
   int32_t axes[4];            // indices into Shape::dims (0..3, rank-4 aligned); duplicates ignored
 };

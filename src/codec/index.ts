@@ -2,7 +2,7 @@
 // `encode` turns a quantized tensor into a self-describing payload (header with shape, scale, zero
 // point and CRCs, then the codec's bytes); `decode` validates and restores it. Arguments are checked
 // here with messages that name the argument; the native codecs (native/codec) do the work.
-import { CleaveError } from '../errors';
+import { CleaveError, fromNative } from '../errors';
 import { codecDecode, codecEncode, type NativeCodecInfo, type NativeDType } from './binding';
 
 export type CodecName = 'raw' | 'lossless' | 'ts' | 'tabq' | 'ts+tabq';
@@ -148,7 +148,7 @@ export function encode(codec: CodecName, tensor: WireTensor, options: CodecOptio
   try {
     return codecEncode(c.name, tensor.data, { dtype: tensor.dtype, shape: [...tensor.shape], scale: tensor.scale, zeroPoint: tensor.zeroPoint }, opts);
   } catch (e) {
-    throw asCleaveError(e, `cannot encode with ${c.name}`);
+    throw fromNative(e, `cannot encode with ${c.name}`);
   }
 }
 
@@ -176,7 +176,7 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): DecodedT
   try {
     r = codecDecode(bytes, maxBytes);
   } catch (e) {
-    throw asCleaveError(e, `cannot decode a ${bytes.byteLength}-byte wire tensor`);
+    throw fromNative(e, `cannot decode a ${bytes.byteLength}-byte wire tensor`);
   }
   const expect = options.expect;
   if (expect?.dtype !== undefined && expect.dtype !== r.meta.dtype) {
@@ -199,12 +199,6 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): DecodedT
   }
   if (codec.packing !== undefined) info.packing = codec.packing === 1 ? 'entropy' : 'fixed';
   return { data: r.data, dtype: r.meta.dtype, shape: r.meta.shape, scale: r.meta.scale, zeroPoint: r.meta.zeroPoint, codec: info };
-}
-
-function asCleaveError(e: unknown, what: string): CleaveError {
-  if (e instanceof CleaveError) return e;
-  const err = e as Error & { code?: string };
-  return new CleaveError(err.code ?? 'CODEC_ERROR', `${what}: ${err.message}`);
 }
 
 /** Largest and mean |a - b| of two int8 (or uint8) tensors of the same length, in quantized units. */

@@ -1,16 +1,13 @@
 // Lowering: each TFLite op becomes a Program op record whose parameters are everything TFLite's
 // Prepare would compute (padding, multipliers and shifts, activation clamps), so the native side
-// only does arithmetic. Parameter layouts per op are listed in docs/program-format.md.
-import { CleaveError } from '../errors';
+// only does arithmetic. Each op's parameter words are declared once, in scripts/op-params/table.js.
+import { CleaveError, type CleaveErrorCode } from '../errors';
 import { type Graph, type Op, type Tensor, elementCount } from '../model/graph';
+import { type ConstArray, type Param, encodeParams } from './op-params';
 import { PROGRAM_OPCODES, isSupportedOp } from './opcodes';
 import { INT_RANGE, activationRange, quantizeMultiplier, softmaxScaling } from './quant';
 
-/** An int32 array placed in the Program's constant blob; the param holds its offset. */
-export interface ConstArray {
-  values: Int32Array;
-}
-export type Param = number | ConstArray;
+export type { ConstArray, Param } from './op-params';
 
 export interface LoweredOp {
   sourceIndex: number;
@@ -23,19 +20,20 @@ export interface LoweredOp {
   scratch: number[];
 }
 
+/** Most inputs (or outputs) one Program op record can hold: its counts are 16-bit. */
+export const MAX_OP_TENSORS = 0xffff;
+
 export class CompileError extends CleaveError {
-  constructor(graph: Graph, op: Op | null, message: string, code = 'COMPILE_ERROR') {
+  constructor(graph: Graph, op: Op | null, message: string, code: CleaveErrorCode = 'COMPILE_ERROR') {
     super(code, `${graph.source}: ${op ? `op ${op.index} (${op.opcode}): ` : ''}${message}`);
     this.name = 'CompileError';
   }
 }
 
-const f32Bits = (x: number) => new Int32Array(new Float32Array([x]).buffer)[0]!;
-
 class OpLowering {
   constructor(private readonly graph: Graph, private readonly op: Op) {}
 
-  fail(message: string, code?: string): never {
+  fail(message: string, code?: CleaveErrorCode): never {
     throw new CompileError(this.graph, this.op, message, code);
   }
 
@@ -175,9 +173,11 @@ class OpLowering {
     const padLeft = this.padding(inW, fW, strideW, dilW, outW);
     const act = this.activation(output);
     const [mult, shift] = this.channelMultipliers(input, filter, output, outC);
-    const params: Param[] = [strideH, strideW, dilH, dilW, padTop, padLeft, -this.zeroPoint(input), this.zeroPoint(output), act.min, act.max, mult, shift];
-    if (depthwise) params.push(depthMultiplier);
-    return params;
+    const conv = {
+      strideH, strideW, dilationH: dilH, dilationW: dilW, padTop, padLeft, inputOffset: -this.zeroPoint(input),
+      outputOffset: this.zeroPoint(output), actMin: act.min, actMax: act.max, multiplier: mult, shift,
+    };
+    return depthwise ? encodeParams('DEPTHWISE_CONV_2D', { ...conv, depthMultiplier }) : encodeParams('CONV_2D', conv);
   }
 
   fullyConnected(): Param[] {
@@ -199,7 +199,10 @@ class OpLowering {
       shift = { values: Int32Array.of(q.shift) };
     }
     const act = this.activation(output);
-    return [-this.zeroPoint(input), -this.zeroPoint(filter), this.zeroPoint(output), act.min, act.max, perChannel ? 1 : 0, mult, shift, batches, accumDepth, outDepth];
+    return encodeParams('FULLY_CONNECTED', {
+      inputOffset: -this.zeroPoint(input), filterOffset: -this.zeroPoint(filter), outputOffset: this.zeroPoint(output),
+      actMin: act.min, actMax: act.max, perChannel, multiplier: mult, shift, batches, accumDepth, outputDepth: outDepth,
+    });
   }
 
   add(): Param[] {
@@ -217,7 +220,11 @@ class OpLowering {
     const m2 = quantizeMultiplier(sb / twiceMax);
     const mo = quantizeMultiplier(twiceMax / (2 ** leftShift * so));
     const act = this.activation(output);
-    return [leftShift, -this.zeroPoint(a), -this.zeroPoint(b), this.zeroPoint(output), m1.multiplier, m1.shift, m2.multiplier, m2.shift, mo.multiplier, mo.shift, act.min, act.max];
+    return encodeParams('ADD', {
+      leftShift, input1Offset: -this.zeroPoint(a), input2Offset: -this.zeroPoint(b), outputOffset: this.zeroPoint(output),
+      input1Multiplier: m1.multiplier, input1Shift: m1.shift, input2Multiplier: m2.multiplier, input2Shift: m2.shift,
+      outputMultiplier: mo.multiplier, outputShift: mo.shift, actMin: act.min, actMax: act.max,
+    });
   }
 
   checkBroadcast(a: number[], b: number[], out: number[]): void {
@@ -244,7 +251,8 @@ class OpLowering {
     const padTop = this.padding(input.shape[1]!, fh, sh, 1, output.shape[1]!);
     const padLeft = this.padding(input.shape[2]!, fw, sw, 1, output.shape[2]!);
     const act = this.activation(output);
-    return [sh, sw, fh, fw, padTop, padLeft, act.min, act.max];
+    const pool = { strideH: sh, strideW: sw, filterH: fh, filterW: fw, padTop, padLeft, actMin: act.min, actMax: act.max };
+    return this.op.opcode === 'MAX_POOL_2D' ? encodeParams('MAX_POOL_2D', pool) : encodeParams('AVERAGE_POOL_2D', pool);
   }
 
   reshape(): Param[] {
@@ -253,7 +261,7 @@ class OpLowering {
     if (input.byteLength !== output.byteLength || input.dtype !== output.dtype) {
       this.fail(`input ${input.dtype}[${input.shape}] and output ${output.dtype}[${output.shape}] differ in size or type`);
     }
-    return [];
+    return encodeParams('RESHAPE', {});
   }
 
   softmax(): Param[] {
@@ -267,12 +275,12 @@ class OpLowering {
       if (output.dtype !== 'int16') this.fail('int16 input needs an int16 output');
       // SoftmaxPrepare for int16: input differences rescaled onto the LUT's [-10, 0] range.
       const q = quantizeMultiplier((this.scale(input) * beta) / (10.0 / 65535.0));
-      return [q.multiplier, q.shift, 0, this.zeroPoint(output)];
+      return encodeParams('SOFTMAX', { inputMultiplier: q.multiplier, inputLeftShift: q.shift, diffMin: 0, outputZeroPoint: this.zeroPoint(output) });
     }
     const wantZp = output.dtype === 'int16' ? -32768 : -128;
     if (this.zeroPoint(output) !== wantZp) this.fail(`${output.dtype} softmax output must have zero point ${wantZp}`);
     const s = softmaxScaling(beta, this.scale(input));
-    return [s.multiplier, s.leftShift, s.diffMin, this.zeroPoint(output)];
+    return encodeParams('SOFTMAX', { inputMultiplier: s.multiplier, inputLeftShift: s.leftShift, diffMin: s.diffMin, outputZeroPoint: this.zeroPoint(output) });
   }
 
   quantize(): Param[] {
@@ -281,11 +289,11 @@ class OpLowering {
     if (elementCount(input.shape) !== elementCount(output.shape)) this.fail('input and output sizes differ');
     this.expectDtype(output, ['int8', 'uint8', 'int16', 'int32'], 'output');
     if (input.dtype === 'float32') {
-      return [f32Bits(this.scale(output)), this.zeroPoint(output)];
+      return encodeParams('QUANTIZE_FROM_FLOAT', { outputScale: this.scale(output), outputZeroPoint: this.zeroPoint(output) });
     }
     this.expectDtype(input, ['int8', 'uint8', 'int16'], 'input');
     const q = quantizeMultiplier(this.scale(input) / this.scale(output));
-    return [this.zeroPoint(input), this.zeroPoint(output), q.multiplier, q.shift];
+    return encodeParams('QUANTIZE', { inputZeroPoint: this.zeroPoint(input), outputZeroPoint: this.zeroPoint(output), multiplier: q.multiplier, shift: q.shift });
   }
 
   dequantize(): Param[] {
@@ -295,8 +303,7 @@ class OpLowering {
     this.expectDtype(output, ['float32'], 'output');
     if (elementCount(input.shape) !== elementCount(output.shape)) this.fail('input and output sizes differ');
     // DequantizationParams holds the scale as a double widened from the float32 tensor scale.
-    const bits = new Int32Array(new Float64Array([this.scale(input)]).buffer);
-    return [bits[0]!, bits[1]!, this.zeroPoint(input)];
+    return encodeParams('DEQUANTIZE', { scale: this.scale(input), zeroPoint: this.zeroPoint(input) });
   }
 
   pad(): Param[] {
@@ -308,7 +315,8 @@ class OpLowering {
     const dv = new DataView(paddings.data.buffer, paddings.data.byteOffset, paddings.data.byteLength);
     const rank = input.shape.length;
     if (elementCount(paddings.shape) !== rank * 2) this.fail(`paddings [${paddings.shape}] do not match rank ${rank}`);
-    const before = [0, 0, 0, 0], after = [0, 0, 0, 0];
+    const before: [number, number, number, number] = [0, 0, 0, 0];
+    const after: [number, number, number, number] = [0, 0, 0, 0];
     for (let i = 0; i < rank; i++) {
       const b = dv.getInt32(8 * i, true), a = dv.getInt32(8 * i + 4, true);
       if (b < 0 || a < 0) this.fail(`negative padding on axis ${i}`);
@@ -322,7 +330,7 @@ class OpLowering {
       const cv = new DataView(constant.data.buffer, constant.data.byteOffset, constant.data.byteLength);
       padValue = constant.dtype === 'int8' ? cv.getInt8(0) : constant.dtype === 'int16' ? cv.getInt16(0, true) : constant.dtype === 'uint8' ? cv.getUint8(0) : cv.getInt32(0, true);
     }
-    return [...before, ...after, padValue];
+    return encodeParams('PAD', { before, after, value: padValue });
   }
 
   concatenation(): Param[] {
@@ -342,7 +350,7 @@ class OpLowering {
       total += t.shape[axis]!;
     });
     if (total !== output.shape[axis]) this.fail(`inputs add up to ${total} along axis ${axis}, output has ${output.shape[axis]}`);
-    return [axis + (4 - rank)];
+    return encodeParams('CONCATENATION', { axis: axis + (4 - rank) });
   }
 
   mean(base: Omit<LoweredOp, 'params'>): LoweredOp {
@@ -363,16 +371,18 @@ class OpLowering {
       axes.add(a + (4 - rank));
     }
     const sorted = [...axes].sort();
-    // TFLite Micro picks plain integer averaging when input and output quantization are equal,
-    // else a requantizing sum whose multiplier folds in 1/count (the kernel does the folding).
+    // TFLite Micro requantizes the zero-point-corrected sum with a multiplier into which the kernel
+    // folds 1/count, whether or not input and output quantization are equal (reduce_common.cc).
     const q = quantizeMultiplier(this.scale(input) / this.scale(output));
-    const same = this.scale(input) === this.scale(output) && this.zeroPoint(input) === this.zeroPoint(output);
-    const axesParam = [0, 0, 0, 0];
+    const axesParam: [number, number, number, number] = [0, 0, 0, 0];
     sorted.forEach((a, i) => { axesParam[i] = a; });
     return {
       ...base,
       inputs: [this.op.inputs[0]!],
-      params: [this.zeroPoint(input), this.zeroPoint(output), q.multiplier, q.shift, same ? 1 : 0, sorted.length, ...axesParam],
+      params: encodeParams('MEAN', {
+        inputZeroPoint: this.zeroPoint(input), outputZeroPoint: this.zeroPoint(output), multiplier: q.multiplier, shift: q.shift,
+        numAxes: sorted.length, axes: axesParam,
+      }),
       scratch: [elementCount(output.shape) * 4],
     };
   }
@@ -407,12 +417,23 @@ class OpLowering {
     const s2 = quantizeMultiplier(f(f(this.scale(state) * this.scale(weightsTime)) / this.scale(output)));
     return {
       ...base,
-      params: [batch, inputSize, numFilters, numUnits, memorySize, rank, this.zeroPoint(input), this.zeroPoint(output), this.zeroPoint(state), s1.multiplier, s1.shift, s2.multiplier, s2.shift],
+      params: encodeParams('SVDF', {
+        batchSize: batch, inputSize, numFilters, numUnits, memorySize, rank, inputZeroPoint: this.zeroPoint(input),
+        outputZeroPoint: this.zeroPoint(output), stateZeroPoint: this.zeroPoint(state),
+        effectiveScale1A: s1.multiplier, effectiveScale1B: s1.shift, effectiveScale2A: s2.multiplier, effectiveScale2B: s2.shift,
+      }),
       scratch: [batch * numFilters * 4, batch * numUnits * 4],
     };
   }
 }
 
 export function lowerOp(graph: Graph, op: Op): LoweredOp {
-  return new OpLowering(graph, op).lower();
+  const lowering = new OpLowering(graph, op);
+  const lowered = lowering.lower();
+  // The op record counts inputs (scratch buffers included) and outputs in 16 bits.
+  const inputs = lowered.inputs.length + lowered.scratch.length;
+  if (inputs > MAX_OP_TENSORS || lowered.outputs.length > MAX_OP_TENSORS) {
+    lowering.fail(`${inputs} inputs and ${lowered.outputs.length} outputs exceed the Program format's ${MAX_OP_TENSORS} per op`);
+  }
+  return lowered;
 }

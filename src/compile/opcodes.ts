@@ -1,22 +1,8 @@
-// Op codes of the Program format (docs/program-format.md). Numbers are part of the format: never
-// renumber, only append.
-export const PROGRAM_OPCODES = {
-  CONV_2D: 1,
-  DEPTHWISE_CONV_2D: 2,
-  FULLY_CONNECTED: 3,
-  ADD: 4,
-  AVERAGE_POOL_2D: 5,
-  MAX_POOL_2D: 6,
-  RESHAPE: 7,
-  SOFTMAX: 8,
-  QUANTIZE: 9,
-  DEQUANTIZE: 10,
-  PAD: 11,
-  CONCATENATION: 12,
-  MEAN: 13,
-  SVDF: 14,
-} as const;
+// Op codes of the Program format, from the one op table (scripts/op-params/table.js). Numbers are
+// part of the format: never renumber, only append.
+import { PROGRAM_OPCODES } from './op-params.generated';
 
+export { PROGRAM_OPCODES };
 export type SupportedOp = keyof typeof PROGRAM_OPCODES;
 
 export function isSupportedOp(name: string): name is SupportedOp {

@@ -9,7 +9,7 @@ import type { Connection } from '../transport/connection';
 import { connect, describeEndpoint, type Endpoint } from '../transport/endpoint';
 import type { TlsClientOptions } from '../transport/tcp';
 import { DEFAULT_MAX_PAYLOAD, FLAG_FATAL, FLAG_RETRY, type Frame, FrameType, HEADER_BYTES, TRAILER_BYTES, WIRE_VERSION } from '../wire/frame';
-import { decodeError, decodeHelloAck, decodeReply, encodeHello, type Reply } from '../wire/messages';
+import { decodeError, decodeHelloAck, decodeReply, encodeHello, errorFromFrame, type Reply } from '../wire/messages';
 
 export interface LinkOptions {
   segment: number;
@@ -184,7 +184,7 @@ export class RemoteLink {
       });
       if (first.type === FrameType.Error) {
         const e = decodeError(first.payload, this.peer);
-        throw new CleaveError(e.code, `${this.peer} refused: ${e.message}`);
+        throw errorFromFrame(e, `${this.peer} refused: `);
       }
       if (first.type !== FrameType.HelloAck) throw new CleaveError('WIRE_EXPECTED_HELLO', `${this.peer}: answered hello with a ${FrameType[first.type]} frame`);
       const ack = decodeHelloAck(first.payload, this.peer);
@@ -239,7 +239,7 @@ export class RemoteLink {
     }
     if (f.type === FrameType.Error) {
       const e = decodeError(f.payload, this.peer);
-      const error = new CleaveError(e.code, `${this.peer}: ${e.message}`);
+      const error = errorFromFrame(e, `${this.peer}: `);
       if (f.flags & FLAG_FATAL) {
         // The connection is over. A refusal ends the link; anything else (a frame damaged on the way,
         // a server that restarted and no longer knows us) is mended by reconnecting (see onClose).

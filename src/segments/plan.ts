@@ -98,11 +98,18 @@ export async function writePlan(graph: Graph, cuts: number[], dir: string, optio
   return plan;
 }
 
-/** A file name from a plan: a plain name inside the plan's directory, never a path elsewhere. */
-function planFile(planPath: string, name: unknown, what: string): string {
-  if (typeof name !== 'string' || name === '' || name !== path.basename(name) || name === '.' || name === '..') {
+/**
+ * A segment's file name must be a plain name inside the plan's directory, never a path elsewhere: a
+ * plan is data that may come from another machine, and its files are opened relative to it. A
+ * backslash is refused too, as it separates directories on Windows.
+ */
+function checkFileName(planPath: string, name: unknown, what: string): void {
+  if (typeof name !== 'string' || name === '' || name !== path.basename(name) || name.includes('\\') || name === '.' || name === '..') {
     throw new CleaveError('BAD_PLAN', `${planPath}: ${what} must be a file name inside the plan directory, got ${JSON.stringify(name)}`);
   }
+}
+
+function planFile(planPath: string, name: string): string {
   return path.join(path.dirname(planPath), name);
 }
 
@@ -114,10 +121,14 @@ export function validatePlan(planPath: string, value: unknown): PlanFile {
   if (!Array.isArray(p.segments) || p.segments.length === 0) fail('plan has no segments');
   const known = new Set<number>(Array.isArray(p.inputs) ? p.inputs : fail('inputs missing'));
   p.segments.forEach((s, i) => {
+    if (!s || typeof s !== 'object') fail(`segment ${i} is not an object`);
+    checkFileName(planPath, s.tflite, `segment ${i} tflite`);
+    checkFileName(planPath, s.program, `segment ${i} program`);
     if (!Array.isArray(s.inputs) || !Array.isArray(s.outputs) || !Array.isArray(s.tensors)) fail(`segment ${i} lacks inputs, outputs or tensors`);
     for (const t of s.inputs) if (!known.has(t.tensor)) fail(`segment ${i} needs tensor ${t.tensor}, which no earlier segment produces`);
     for (const t of s.outputs) known.add(t.tensor);
   });
+  if (!Array.isArray(p.outputs)) fail('outputs missing');
   for (const t of p.outputs) if (!known.has(t)) fail(`model output tensor ${t} is produced by no segment`);
   return p;
 }
@@ -141,7 +152,7 @@ export async function readPlan(planPath: string): Promise<PlanFile> {
 
 /** The bytes of a segment's Program, from beside the plan. */
 export async function readSegmentProgram(planPath: string, seg: PlanSegment): Promise<{ file: string; bytes: Uint8Array }> {
-  const file = planFile(planPath, seg.program, `segment ${seg.index} program`);
+  const file = planFile(planPath, seg.program);
   try {
     return { file, bytes: await fsp.readFile(file) };
   } catch {

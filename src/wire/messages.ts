@@ -1,7 +1,7 @@
 // The payloads of each frame type (docs/wire-protocol.md), little-endian, every length checked against
 // the bytes that are there. Tensors travel as wire-codec payloads (src/codec: 44-byte header, CRCs).
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { CleaveError } from '../errors';
+import { CleaveError, isErrorCode } from '../errors';
 
 export const SHA256_BYTES = 32;
 
@@ -153,6 +153,11 @@ export function decodeError(payload: Uint8Array, where: string): WireError {
   const r = new Reader(payload, `${where}: error frame`);
   const code = r.bytesOf(r.u16()).toString('utf8');
   return { code, message: r.rest().toString('utf8') };
+}
+
+/** The CleaveError an error frame stands for: its code where this cleave knows it, WIRE_REMOTE_ERROR otherwise. */
+export function errorFromFrame(e: WireError, context: string): CleaveError {
+  return isErrorCode(e.code) ? new CleaveError(e.code, `${context}${e.message}`) : new CleaveError('WIRE_REMOTE_ERROR', `${context}${e.code}: ${e.message}`);
 }
 
 /** A request's payload (after `prefixBytes` left for the caller): the count of tensors, then each as a u32 length and a wire-codec payload. */

@@ -13,7 +13,7 @@
 //   --expect-dotprod 0|1    whether cpuFeatures() must report dotprod; omitted = not checked
 //                           (CLEAVE_EXPECT_DOTPROD)
 //   --only SUBSTRING        run only checks whose name contains SUBSTRING (repeatable)
-//   --models DIR            golden models root; default ../shared/models beside the repository
+//   --models DIR            golden models root; default models/ in the repository
 //                           (CLEAVE_MODELS)
 //   --dist DIR              compiled JS root; default <repo>/dist (CLEAVE_DIST)
 //
@@ -34,7 +34,7 @@ function parseArgs(argv) {
     expectArch: process.env.CLEAVE_EXPECT_ARCH || 'arm64',
     expectDotprod: process.env.CLEAVE_EXPECT_DOTPROD ?? '',
     only: [],
-    models: process.env.CLEAVE_MODELS || path.resolve(__dirname, '../../../shared/models'),
+    models: process.env.CLEAVE_MODELS || path.join(repoRoot, 'models'),
     dist: process.env.CLEAVE_DIST || path.join(repoRoot, 'dist'),
   };
   for (let i = 0; i < argv.length; i++) {

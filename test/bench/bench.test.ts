@@ -79,6 +79,13 @@ t.test('npm run bench -- --quick --json FILE', { skip: buildError ?? false }, as
     t.equal(new Set(rows.map((r) => r.outputSha256)).size, 1, `${name}: outputs bit-identical across threads`);
   }
 
+  // Call overhead: cleave's run(), run() on the worker and runSync() beside ORT's run(), one process.
+  const call = j.callOverhead as Record<string, unknown>;
+  t.equal(call.model, 'tflm_hello_world');
+  for (const k of ['runUs', 'runOnWorkerUs', 'runSyncUs']) t.ok(isNumber(call[k]) && (call[k] as number) > 0, `callOverhead.${k}`);
+  if (!(j.ort as { error: string | null }).error) t.ok(isNumber(call.ortRunUs) && isNumber(call.runToOrt), 'ORT measured beside it');
+  t.match(r.stdout, /call overhead .*\n.*\ncleave await run\(\) .*\n.*\ncleave runSync\(\) .*\nonnxruntime-node await run\(\)/, 'prints both rows for both runtimes');
+
   // Microbenchmarks: the three cases at 1 and 2 threads; cleave's bytes identical across threads.
   const names = [...new Set(j.micro.map((m) => m.name as string))];
   t.same(names, ['conv3x3_64to64_56x56', 'fc_1x1024x1024', 'fc_256x512x512']);

@@ -38,6 +38,6 @@ t.test('bad arguments', async (t) => {
   t.match(cleave(['codecs', vww.file, '--at', '99']).stderr, /"99" is not a valid cut/);
   t.match(cleave(['codecs', vww.file, '--at', '3', '--error-budget', 'lots']).stderr, /--error-budget must be an integer/);
   const r = cleave(['codecs', vww.file, '--at', '3', '--error-budget', '500']);
-  t.equal(r.status, 1);
+  t.equal(r.status, 2, 'a usage error');
   t.match(r.stderr, /errorBudget/);
 });

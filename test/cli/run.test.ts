@@ -36,7 +36,7 @@ t.test('run --json on a .tflite directly', async (t) => {
   t.same(j.outputs[0].values, [-128, -128, -128, -128, -128, 127, -128, -128, -128, -128, -128, -128]);
 });
 
-t.test('bad arguments get clear errors and exit 1', async (t) => {
+t.test('bad arguments get clear errors: exit 1 for bad input, 2 for a bad flag value', async (t) => {
   const kws = models.find((m) => m.name === 'mlperf_tiny_kws')!;
   const short = path.join(tmp, 'short.bin');
   fs.writeFileSync(short, Buffer.alloc(7));
@@ -47,7 +47,7 @@ t.test('bad arguments get clear errors and exit 1', async (t) => {
   t.equal(r.status, 1);
   t.match(r.stderr, /missing\.bin: cannot read input: no such file/);
   r = cleave(['run', kws.file, '-i', short, '--repeat', 'zero']);
-  t.equal(r.status, 1);
+  t.equal(r.status, 2);
   t.match(r.stderr, /--repeat must be a positive integer/);
   const damaged = path.join(tmp, 'damaged.cprog');
   t.equal(cleave(['compile', kws.file, '-o', damaged]).status, 0);

@@ -40,10 +40,10 @@ t.test('serve the tail with a token, run the head with --remote: the whole model
   t.equal(json.results[0].bytesSent, 20 + 4 + 4 + 44 + 9216 + 4);
 
   const bad = cleave(['run', plan, '--remote', remote, '--token', 'wrong', '-i', input]);
-  t.equal(bad.status, 1);
+  t.equal(bad.status, 1, 'WIRE_AUTH: bad input, 1');
   t.match(bad.stderr, new RegExp(`^cleave: tcp:127\\.0\\.0\\.1:${server.port} refused: .*token refused`));
   const none = cleave(['run', plan, '--remote', '7=127.0.0.1:1', '-i', input]);
-  t.equal(none.status, 1);
+  t.equal(none.status, 2, 'a usage error');
   t.match(none.stderr, /remote for segment 7: .* has segments 0\.\.1/);
 
   server.child.kill('SIGTERM');
@@ -55,10 +55,10 @@ t.test('serve the tail with a token, run the head with --remote: the whole model
 t.test('serve refuses bad arguments with clear errors', async (t) => {
   const plan = path.join(tmp, 'plan', 'plan.json');
   let r = cleave(['serve', plan, '--segment', '5', '--listen', '127.0.0.1:0']);
-  t.equal(r.status, 1);
+  t.equal(r.status, 2);
   t.match(r.stderr, /no segment 5 \(the plan has segments 0\.\.1\)/);
   r = cleave(['serve', plan, '--segment', '1']);
-  t.equal(r.status, 1);
+  t.equal(r.status, 2);
   t.match(r.stderr, /give one of --listen HOST:PORT or --serial PATH\[@BAUD\]/);
   r = cleave(['serve', plan, '--segment', '1', '--listen', 'localhost']);
   t.match(r.stderr, /--listen must be HOST:PORT/);

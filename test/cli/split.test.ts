@@ -41,7 +41,7 @@ t.test('split writes loadable segments; the plan runs and matches every golden t
 
 t.test('bad cuts and bad plans are refused with what is wrong', async (t) => {
   let r = cleave(['split', vww.file, '--at', '0', '-o', path.join(tmp, 'x')]);
-  t.equal(r.status, 1);
+  t.equal(r.status, 2, 'a bad --at is a usage error');
   t.match(r.stderr, /"0" is not a valid cut \(valid: 1\.\.30/);
   r = cleave(['split', vww.file, '--at', 'abc', '-o', path.join(tmp, 'x')]);
   t.match(r.stderr, /"abc" is not a valid cut/);

@@ -3,18 +3,30 @@
 // codec with random options must decode within their bounds; then mutants of each encoding (bit
 // flips, truncations, extensions, header flips) with both CRCs recomputed must either be refused
 // or decode to a tensor of exactly the size their header states, never touching memory outside
-// the buffers. Usage: codec_fuzz [iterations] [seed]. Prints "ok decoded N rejected M" or the
+// the buffers. Every refusal must carry a codec status code and a message whose placeholders are
+// all filled. Usage: codec_fuzz [iterations] [seed]. Prints "ok decoded N rejected M" or the
 // first failure, and exits 0 or 1.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "codec/codec.h"
 #include "common/crc32.h"
+#include "host/status_format.h"
 
 using namespace cleave::codec;
+using cleave::Status;
+using cleave::StatusCode;
+
+// A refusal as the host shows it, or why it is not a well-formed codec refusal.
+static bool WellFormedRefusal(const Status& s, std::string* text) {
+  *text = std::string(cleave::StatusCodeName(s.code)) + ": " + cleave::FormatStatus(s);
+  const bool codec_code = s.code >= StatusCode::kCodecInvalidArgument && s.code <= StatusCode::kCodecTooLarge;
+  return codec_code && text->find('{') == std::string::npos;
+}
 
 static uint32_t g_state = 1;
 static uint32_t Rand() {
@@ -62,16 +74,20 @@ int main(int argc, char** argv) {
     opt.bits = static_cast<int32_t>(1 + Rand() % 8);
     opt.error_budget = static_cast<int32_t>(Rand() % 10);
     std::vector<uint8_t> out(MaxEncodedSize(codec, m)), ws(DecodeWorkspaceSize(codec, m) + 1), back(n);
-    Result r = Encode(codec, m, data.data(), n, opt, ws.data(), ws.size(), out.data(), out.size());
+    size_t encoded = 0, decoded_bytes = 0;
+    std::string text;
+    const Status r = Encode(codec, m, data.data(), n, opt, ws.data(), ws.size(), out.data(), out.size(), &encoded);
     if (!r.ok()) {
-      std::printf("iteration %d: encode failed: %s\n", it, r.message);
+      WellFormedRefusal(r, &text);
+      std::printf("iteration %d: encode failed: %s\n", it, text.c_str());
       return 1;
     }
-    out.resize(r.size);
+    out.resize(encoded);
     DecodeInfo info;
-    Result d = Decode(out.data(), out.size(), ws.data(), ws.size(), back.data(), n, &info);
+    const Status d = Decode(out.data(), out.size(), ws.data(), ws.size(), back.data(), n, &info, &decoded_bytes);
     if (!d.ok()) {
-      std::printf("iteration %d: %s does not decode: %s\n", it, CodecName(codec), d.message);
+      WellFormedRefusal(d, &text);
+      std::printf("iteration %d: %s does not decode: %s\n", it, CodecName(codec), text.c_str());
       return 1;
     }
     for (uint64_t i = 0; i < n; ++i) {
@@ -92,15 +108,25 @@ int main(int argc, char** argv) {
       Resign(&b);
       DecodeInfo h;
       size_t bytes = 0;
-      if (!ReadHeader(b.data(), b.size(), &h, &bytes).ok() || bytes > (1u << 20)) {
+      const Status header = ReadHeader(b.data(), b.size(), &h, &bytes);
+      if (!header.ok() && !WellFormedRefusal(header, &text)) {
+        std::printf("iteration %d: a malformed refusal: %s\n", it, text.c_str());
+        return 1;
+      }
+      if (!header.ok() || bytes > (1u << 20)) {
         ++rejected;
         continue;
       }
       // Exactly sized buffers, so that the sanitizers see any overrun.
       std::vector<uint8_t> w2(DecodeWorkspaceSize(h.codec, h.meta)), o2(bytes);
-      Result z = Decode(b.data(), b.size(), w2.data(), w2.size(), o2.data(), o2.size(), &h);
-      if (z.ok() && z.size != bytes) {
-        std::printf("iteration %d: a mutant decoded to %zu bytes, its header says %zu\n", it, z.size, bytes);
+      size_t z_bytes = 0;
+      const Status z = Decode(b.data(), b.size(), w2.data(), w2.size(), o2.data(), o2.size(), &h, &z_bytes);
+      if (z.ok() && z_bytes != bytes) {
+        std::printf("iteration %d: a mutant decoded to %zu bytes, its header says %zu\n", it, z_bytes, bytes);
+        return 1;
+      }
+      if (!z.ok() && !WellFormedRefusal(z, &text)) {
+        std::printf("iteration %d: a malformed refusal: %s\n", it, text.c_str());
         return 1;
       }
       (z.ok() ? decoded : rejected) += 1;

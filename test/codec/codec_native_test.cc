@@ -9,10 +9,19 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string>
 
 #include "codec/codec.h"
+#include "host/status_format.h"
 
 using namespace cleave::codec;
+using cleave::Status;
+using cleave::StatusCode;
+
+// A failure as the host shows it ("CODEC_TRUNCATED: ..."); empty for success.
+static std::string Text(const Status& s) {
+  return s.ok() ? std::string() : std::string(cleave::StatusCodeName(s.code)) + ": " + cleave::FormatStatus(s);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Allocation counting
@@ -126,9 +135,10 @@ int main() {
           continue;
         }
         g_allocations = 0;
-        Result e = Encode(codec, m, g_data, n, opt, g_workspace, ews, g_encoded, cap);
+        size_t encoded = 0, decoded = 0;
+        const Status e = Encode(codec, m, g_data, n, opt, g_workspace, ews, g_encoded, cap, &encoded);
         DecodeInfo info;
-        Result d = e.ok() ? Decode(g_encoded, e.size, g_workspace, dws, g_decoded, n, &info) : e;
+        const Status d = e.ok() ? Decode(g_encoded, encoded, g_workspace, dws, g_decoded, n, &info, &decoded) : e;
         const int allocations = g_allocations;
         int worst = 0;
         for (uint64_t i = 0; d.ok() && i < n; ++i) {
@@ -136,9 +146,9 @@ int main() {
           if (err > worst) worst = err;
         }
         const int bound = CodecIsLossless(codec) ? 0 : info.error_bound;
-        Check(e.ok() && d.ok() && e.size <= cap && d.size == n && worst <= bound && allocations == 0,
-              "%s rank %u n=%llu kind %d: %zu bytes, max error %d (bound %d), %d allocations %s%s", CodecName(codec), m.rank,
-              static_cast<unsigned long long>(n), kind, e.size, worst, bound, allocations, e.message, d.message);
+        Check(e.ok() && d.ok() && encoded <= cap && decoded == n && worst <= bound && allocations == 0,
+              "%s rank %u n=%llu kind %d: %zu bytes, max error %d (bound %d), %d allocations %s", CodecName(codec), m.rank,
+              static_cast<unsigned long long>(n), kind, encoded, worst, bound, allocations, Text(d).c_str());
       }
     }
   }
@@ -154,29 +164,34 @@ int main() {
     Options opt;
     for (CodecId codec : codecs) {
       const size_t need = MaxEncodedSize(codec, m);
-      Result r = Encode(codec, m, g_data, 256, opt, g_workspace, EncodeWorkspaceSize(codec, m), g_encoded, 20);
-      Check(!r.ok() && r.status == Status::kBufferTooSmall, "%s: a 20-byte output is refused (%s)", CodecName(codec), r.message);
+      size_t encoded = 0, decoded = 0;
+      Status r = Encode(codec, m, g_data, 256, opt, g_workspace, EncodeWorkspaceSize(codec, m), g_encoded, 20, &encoded);
+      Check(r.code == StatusCode::kCodecBufferTooSmall, "%s: a 20-byte output is refused (%s)", CodecName(codec), Text(r).c_str());
       if (EncodeWorkspaceSize(codec, m) > 0) {
-        r = Encode(codec, m, g_data, 256, opt, g_workspace, EncodeWorkspaceSize(codec, m) - 1, g_encoded, need);
-        Check(r.status == Status::kBufferTooSmall, "%s: a short workspace is refused (%s)", CodecName(codec), r.message);
+        r = Encode(codec, m, g_data, 256, opt, g_workspace, EncodeWorkspaceSize(codec, m) - 1, g_encoded, need, &encoded);
+        Check(r.code == StatusCode::kCodecBufferTooSmall, "%s: a short workspace is refused (%s)", CodecName(codec), Text(r).c_str());
       }
-      r = Encode(codec, m, g_data, 255, opt, g_workspace, sizeof(g_workspace), g_encoded, need);
-      Check(r.status == Status::kInvalidArgument, "%s: 255 bytes for 256 elements are refused (%s)", CodecName(codec), r.message);
-      r = Encode(codec, m, g_data, 256, opt, g_workspace, sizeof(g_workspace), g_encoded, need);
+      r = Encode(codec, m, g_data, 255, opt, g_workspace, sizeof(g_workspace), g_encoded, need, &encoded);
+      Check(r.code == StatusCode::kCodecInvalidArgument, "%s: 255 bytes for 256 elements are refused (%s)", CodecName(codec),
+            Text(r).c_str());
+      r = Encode(codec, m, g_data, 256, opt, g_workspace, sizeof(g_workspace), g_encoded, need, &encoded);
       DecodeInfo info;
-      Result d = Decode(g_encoded, r.size, g_workspace, sizeof(g_workspace), g_decoded, 255, &info);
-      Check(d.status == Status::kBufferTooSmall, "%s: a 255-byte output for 256 elements is refused (%s)", CodecName(codec), d.message);
+      Status d = Decode(g_encoded, encoded, g_workspace, sizeof(g_workspace), g_decoded, 255, &info, &decoded);
+      Check(d.code == StatusCode::kCodecBufferTooSmall, "%s: a 255-byte output for 256 elements is refused (%s)", CodecName(codec),
+            Text(d).c_str());
       if (DecodeWorkspaceSize(codec, m) > 0) {
-        d = Decode(g_encoded, r.size, g_workspace, DecodeWorkspaceSize(codec, m) - 1, g_decoded, 256, &info);
-        Check(d.status == Status::kBufferTooSmall, "%s: a short decode workspace is refused (%s)", CodecName(codec), d.message);
+        d = Decode(g_encoded, encoded, g_workspace, DecodeWorkspaceSize(codec, m) - 1, g_decoded, 256, &info, &decoded);
+        Check(d.code == StatusCode::kCodecBufferTooSmall, "%s: a short decode workspace is refused (%s)", CodecName(codec),
+              Text(d).c_str());
       }
       // A payload damaged after its CRCs were made: Decode fails and leaves zeros, not half a tensor.
       std::memset(g_decoded, 0x55, 256);
-      g_encoded[r.size - 1] ^= 0x01;
-      d = Decode(g_encoded, r.size, g_workspace, sizeof(g_workspace), g_decoded, 256, &info);
+      g_encoded[encoded - 1] ^= 0x01;
+      d = Decode(g_encoded, encoded, g_workspace, sizeof(g_workspace), g_decoded, 256, &info, &decoded);
       bool untouched = true;
       for (int i = 0; i < 256; ++i) untouched = untouched && (g_decoded[i] == 0x55 || g_decoded[i] == 0);
-      Check(d.status == Status::kPayloadChecksum && untouched, "%s: a damaged payload is refused (%s)", CodecName(codec), d.message);
+      Check(d.code == StatusCode::kCodecPayloadChecksum && untouched, "%s: a damaged payload is refused (%s)", CodecName(codec),
+            Text(d).c_str());
     }
   }
 

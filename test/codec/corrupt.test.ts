@@ -52,13 +52,13 @@ t.test('the obvious damage, one case each, with the message that names it', asyn
   rejects(Buffer.concat([good, Buffer.from([0])]), 'CODEC_TRAILING_BYTES', /trailing bytes/, 'one byte extra');
   const header = Uint8Array.from(good);
   header[9] ^= 0x04;
-  rejects(header, 'CODEC_HEADER_CHECKSUM', /header checksum mismatch: header 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}/, 'a flipped shape bit');
+  rejects(header, 'CODEC_HEADER_CHECKSUM', /header checksum mismatch: header says \d+, computed \d+ \(damaged header\)/, 'a flipped shape bit');
   const payload = Uint8Array.from(good);
   payload[HEADER_BYTES + 20] ^= 0x80;
   rejects(payload, 'CODEC_PAYLOAD_CHECKSUM', /payload checksum mismatch/, 'a flipped payload bit');
   const version = Uint8Array.from(good);
   version[5] = 2;
-  rejects(resign(version), 'CODEC_UNSUPPORTED_VERSION', /codec lossless version 2 is not supported \(this build reads version 1\)/, 'version 2');
+  rejects(resign(version), 'CODEC_UNSUPPORTED_VERSION', /codec id 1 version 2 is not supported \(this build reads version 1\)/, 'version 2');
   const codec = Uint8Array.from(good);
   codec[4] = 9;
   rejects(resign(codec), 'CODEC_UNKNOWN_CODEC', /unknown codec id 9/, 'codec id 9');
@@ -82,7 +82,7 @@ t.test('the obvious damage, one case each, with the message that names it', asyn
   rejects(resign(scale), 'CODEC_BAD_HEADER', /scale is not finite/, 'NaN scale');
   const lossy = encode('ts', randomInt8([4, 4], 'uniform', 1));
   lossy[6] = 2;  // dtype uint8
-  rejects(resign(lossy), 'CODEC_BAD_HEADER', /codec ts takes int8 tensors only/, 'a ts payload claiming uint8');
+  rejects(resign(lossy), 'CODEC_BAD_HEADER', /a lossy codec takes int8 tensors only, not dtype 2 \(byte 6\)/, 'a ts payload claiming uint8');
 });
 
 t.test('sizes that do not match the shape', async (t) => {
@@ -96,10 +96,10 @@ t.test('sizes that do not match the shape', async (t) => {
   const tiny = encode('lossless', randomInt8([5], 'uniform', 5));
   t.equal(tiny[HEADER_BYTES], 0, 'a 5-byte tensor is stored');
   new DataView(tiny.buffer, tiny.byteOffset).setUint32(8, 6, true);
-  t.throws(() => decode(resign(tiny)), { code: 'CODEC_TRUNCATED', message: /stored block needs 6 bytes, 5 left/ });
+  t.throws(() => decode(resign(tiny)), { code: 'CODEC_TRUNCATED', message: /: lossless: entropy block at byte 44: stored block needs 6 bytes, 5 left$/ });
   const shrunk = encode('lossless', randomInt8([5], 'uniform', 5));
   new DataView(shrunk.buffer, shrunk.byteOffset).setUint32(8, 4, true);
-  t.throws(() => decode(resign(shrunk)), { code: 'CODEC_TRAILING_BYTES', message: /1 bytes after the entropy block/ });
+  t.throws(() => decode(resign(shrunk)), { code: 'CODEC_TRAILING_BYTES', message: /: lossless: 1 bytes after the entropy block \(byte 49\)$/ });
 
   // lossless, Huffman block: a shape one element smaller leaves a run or the stream over.
   const coded = encode('lossless', randomInt8([1, 16, 16, 8], 'relu', 6));

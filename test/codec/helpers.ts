@@ -1,5 +1,5 @@
 // Tensors for the codec tests: seeded random ones shaped like activations, and every int8 activation
-// of the golden dumps in ../shared/models.
+// of the golden dumps in models/.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { crc32 } from '../../src/compile/crc32';

@@ -12,6 +12,9 @@ const repoRoot = path.resolve(__dirname, '..', '..');
 const codecDir = path.join(repoRoot, 'native', 'codec');
 // The codecs and the CRC-32 they share with the Program loader.
 const sources = [...fs.readdirSync(codecDir).filter((f) => f.endsWith('.cc')).sort().map((f) => path.join('native', 'codec', f)), path.join('native', 'common', 'crc32.cc')];
+// The C++ drivers show refusals as the host does, with FormatStatus; it names ops through OpName,
+// which lives in the Program loader (program.cc, which links op_validate.cc).
+const hostSources = ['host/status_format.cc', 'interp/program.cc', 'interp/op_validate.cc'].map((f) => path.join('native', f));
 const requireTools = process.env.CLEAVE_REQUIRE_TOOLS === '1';
 const hasTool = (tool: string) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0;
 
@@ -21,7 +24,7 @@ t.test('C++ driver: round trips, bounds, no allocation, refused buffers', async 
   const exe = path.join(dir, 'codec_native_test');
   try {
     execFileSync('g++', ['-std=c++17', '-O1', '-Wall', '-Wextra', '-Werror', '-fno-exceptions', '-fno-rtti', '-Inative',
-      ...sources, 'test/codec/codec_native_test.cc', '-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc', '-o', exe],
+      ...sources, ...hostSources, 'test/codec/codec_native_test.cc', '-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc', '-o', exe],
     { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     const err = e as { stderr?: string; message: string };
@@ -42,7 +45,7 @@ t.test('C++ fuzzing under AddressSanitizer and UBSan: bounds hold, mutants never
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const exe = path.join(dir, 'codec_fuzz');
   const build = spawnSync('g++', ['-std=c++17', '-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all',
-    '-Inative', ...sources, 'test/codec/codec_fuzz.cc', '-o', exe], { cwd: repoRoot, encoding: 'utf8' });
+    '-Inative', ...sources, ...hostSources, 'test/codec/codec_fuzz.cc', '-o', exe], { cwd: repoRoot, encoding: 'utf8' });
   if (build.status !== 0) {
     // Hosts without the sanitizer runtimes (libasan, libubsan) cannot build it.
     if (requireTools) t.fail(`sanitizer build failed: ${build.stderr}`);

@@ -21,7 +21,7 @@ function arg(name: string, fallback: number): number {
 
 const mutants = arg('mutants', 20000);
 const seed = arg('seed', Date.now() % 1e9);
-const root = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'models');
+const root = path.resolve(__dirname, '..', '..', '..', 'models');  // dist/test/fuzz -> the repository's models/
 const files = [root, path.join(root, 'extra')].flatMap((dir) =>
   fs.readdirSync(dir).map((m) => path.join(dir, m, 'model.tflite')).filter((f) => fs.existsSync(f)));
 

@@ -110,13 +110,13 @@ t.test('cleave energy --seconds N -- COMMAND stops a longer command at N seconds
 
 t.test('cleave energy argument errors', async (t) => {
   const none = cleave(['energy']);
-  t.equal(none.status, 1);
+  t.equal(none.status, 2, 'usage');
   t.match(none.stderr, /^cleave: nothing to measure: give -- COMMAND\.\.\., --seconds N, or --model MODEL/);
   const missing = cleave(['energy', '--', '/nonexistent/cleave-command'], { env: onBoard('rpi4') });
-  t.equal(missing.status, 1);
+  t.equal(missing.status, 69, 'a missing tool: unavailable');
   t.match(missing.stderr, /^cleave: \/nonexistent\/cleave-command: cannot run \(command not found\)/);
   const both = cleave(['energy', '--model', 'x.tflite', '--', 'true']);
-  t.equal(both.status, 1);
+  t.equal(both.status, 2, 'usage');
   t.match(both.stderr, /give either --model or a command/);
   const runs = cleave(['energy', '--model', 'x.tflite', '--runs', '0']);
   t.match(runs.stderr, /--runs must be a positive integer, got "0"/);

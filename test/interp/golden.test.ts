@@ -1,4 +1,4 @@
-// Acceptance: every tensor of every golden case in ../shared/models equals TFLite Micro's
+// Acceptance: every tensor of every golden case in models/ equals TFLite Micro's
 // reference interpreter byte for byte, on the reference kernels and on every optimized set this CPU
 // can run, with one and two threads.
 import t from 'tap';

@@ -36,7 +36,7 @@ t.test('damaged Programs are refused with what is wrong', async (t) => {
   const tensorTable = dv.getUint32(24, true);
   const firstActivation = Array.from({ length: dv.getUint32(20, true) }, (_, i) => tensorTable + 48 * i).find((at) => moved[at + 2] === 0)!;
   dv.setUint32(firstActivation + 20, dv.getUint32(16, true), true);
-  t.throws(() => Session.fromBytes(resign(moved), 'moved.cprog'), { code: 'BAD_PROGRAM', message: /moved\.cprog: invalid Program: tensor \d+ \[\d+, \+\d+\) lies outside the \d+-byte arena/ });
+  t.throws(() => Session.fromBytes(resign(moved), 'moved.cprog'), { code: 'PROGRAM_INVALID', message: /moved\.cprog: invalid Program: tensor \d+ \[\d+, \+\d+\) lies outside the \d+-byte arena/ });
 });
 
 for (const name of ['tflm_hello_world', 'mlperf_tiny_kws', 'mlperf_tiny_ic']) {
@@ -52,7 +52,9 @@ for (const name of ['tflm_hello_world', 'mlperf_tiny_kws', 'mlperf_tiny_ic']) {
       try {
         session = Session.fromBytes(bytes, 'mutant.cprog');
       } catch (err) {
-        if (['BAD_PROGRAM', 'NOT_A_MODEL'].includes((err as { code?: string }).code ?? '')) counts.rejected++;
+        // BAD_PROGRAM from the TypeScript table reader; the native loader's codes (native/common/status.h).
+        if (['BAD_PROGRAM', 'NOT_A_MODEL', 'PROGRAM_INVALID', 'PROGRAM_CHECKSUM', 'PROGRAM_VERSION', 'PROGRAM_TOO_LARGE', 'UNSUPPORTED_OP', 'OUT_OF_MEMORY']
+          .includes((err as { code?: string }).code ?? '')) counts.rejected++;
         else escaped.push(`${i}: ${(err as Error).stack}`);
         continue;
       }

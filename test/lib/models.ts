@@ -1,8 +1,8 @@
-// The shipped models beside the repository (../shared/models), as tests find them.
+// The shipped models and their golden dumps, carried in the repository (models/), as tests find them.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export const modelsRoot = path.resolve(__dirname, '..', '..', '..', 'shared', 'models');
+export const modelsRoot = path.resolve(__dirname, '..', '..', 'models');
 
 export interface ShippedModel {
   name: string;

@@ -120,3 +120,30 @@ export function addGraph(spec: AddSpec): Graph {
   };
   return { ...singleOpGraph(`add_${spec.shape.join('x')}`, tensors, op), inputs: [0, 1] };
 }
+
+/** One int8 AVERAGE_POOL_2D over [1, h, w, channels] with a square VALID window. */
+export function averagePoolGraph(spec: { height: number; width: number; channels: number; filter: number; stride: number }): Graph {
+  const { height: h, width: w, channels: c, filter, stride } = spec;
+  const oh = outSize(h, filter, stride, 1, 'VALID'), ow = outSize(w, filter, stride, 1, 'VALID');
+  const tensors = [
+    quantizedTensor(0, [1, h, w, c], 'int8', [Math.fround(0.05)], [-3], null),
+    quantizedTensor(1, [1, oh, ow, c], 'int8', [Math.fround(0.05)], [-3], null),
+  ];
+  const op: Op = {
+    index: 0, opcode: 'AVERAGE_POOL_2D', version: 2, inputs: [0], outputs: [1], intermediates: [], optionsType: 'Pool2DOptions',
+    options: { padding: 'VALID', strideW: stride, strideH: stride, filterWidth: filter, filterHeight: filter, fusedActivationFunction: 'NONE' },
+  };
+  return singleOpGraph(`avgpool${filter}x${filter}_${h}x${w}x${c}`, tensors, op);
+}
+
+/** One int8 CONCATENATION of `count` graph inputs of shape [1, width] along the last axis. */
+export function concatenationGraph(count: number, width: number): Graph {
+  const tensors = Array.from({ length: count }, (_, i) => quantizedTensor(i, [1, width], 'int8', [Math.fround(0.1)], [0], null));
+  tensors.push(quantizedTensor(count, [1, count * width], 'int8', [Math.fround(0.1)], [0], null));
+  const inputs = Array.from({ length: count }, (_, i) => i);
+  const op: Op = {
+    index: 0, opcode: 'CONCATENATION', version: 1, inputs, outputs: [count], intermediates: [], optionsType: 'ConcatenationOptions',
+    options: { axis: -1, fusedActivationFunction: 'NONE' },
+  };
+  return { ...singleOpGraph(`concat${count}x${width}`, tensors, op), inputs };
+}

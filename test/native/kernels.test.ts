@@ -1,10 +1,13 @@
 // Builds and runs the hand-computed kernel cases (test/native/kernels_test.cc) with the host
-// compiler, and checks that the kernels stay firmware-clean: no exceptions, no RTTI, no warnings.
+// compiler, and checks that the kernels and the runtime core stay firmware-clean: no exceptions, no
+// RTTI, no warnings, no heap; the core cross-compiles for Cortex-M3 and M33 and links into an image
+// that carries only the ops its resolver lists.
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { coreSources } from '../lib/native-core';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 const kernelDir = path.join(repoRoot, 'native', 'kernels');
@@ -15,6 +18,7 @@ const kernelSources = fs
   .map((f) => path.join('native', 'kernels', f));
 
 const hasTool = (tool: string) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0;
+const requireTools = process.env.CLEAVE_REQUIRE_TOOLS === '1';
 
 t.test('kernel cases built with g++ -Werror all print ok', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-kernels-'));
@@ -60,27 +64,55 @@ t.test('kernels compile warning-free without exceptions or RTTI', async (t) => {
   }
 });
 
-t.test('kernels cross-compile for Cortex-M (arm-none-eabi-g++)', async (t) => {
-  if (!hasTool('arm-none-eabi-g++')) {
-    t.skip('arm-none-eabi-g++ not installed (Debian: gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib)');
-    return;
-  }
-  for (const src of kernelSources) {
-    const r = spawnSync(
-      'arm-none-eabi-g++',
-      ['-std=c++17', '-mcpu=cortex-m3', '-mthumb', '-O2', '-Wall', '-Wextra', '-Werror',
-        '-fno-exceptions', '-fno-rtti', '-Inative', '-c', src, '-o', os.devNull],
-      { cwd: repoRoot, encoding: 'utf8' },
-    );
-    t.equal(r.status, 0, `${src}: ${r.stderr}`);
-  }
-});
+// Symbols the firmware-clean core must never need: heap, printf family, exceptions, RTTI, static
+// initialization guards.
+const FORBIDDEN = /^(malloc|free|calloc|realloc|_Zn[wa]|_Zd[la]|.*printf|puts|__cxa_|__gxx_personality|_Unwind_|_ZTI|_ZTS|__dynamic_cast)/;
 
-t.test('kernels include no N-API and allocate nothing', async (t) => {
-  for (const f of fs.readdirSync(kernelDir).filter((n) => /\.(h|cc)$/.test(n))) {
-    const text = fs.readFileSync(path.join(kernelDir, f), 'utf8');
+for (const cpu of ['cortex-m3', 'cortex-m33']) {
+  t.test(`the runtime core cross-compiles for ${cpu} and links into an image with no heap, printf, exceptions or RTTI`, async (t) => {
+    if (!hasTool('arm-none-eabi-g++')) {
+      if (requireTools) t.fail('arm-none-eabi-g++ is required (CLEAVE_REQUIRE_TOOLS=1): apt-get install gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib libnewlib-arm-none-eabi');
+      else t.skip('arm-none-eabi-g++ not installed (Debian: gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib libnewlib-arm-none-eabi)');
+      return;
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cleave-${cpu}-`));
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const flags = [`-mcpu=${cpu}`, '-mthumb'];
+    const objects: string[] = [];
+    for (const src of [...coreSources, 'test/native/firmware_image.cc']) {
+      const obj = path.join(dir, src.replace(/[/.]/g, '_') + '.o');
+      const r = spawnSync('arm-none-eabi-g++', ['-std=c++17', ...flags, '-Os', '-Wall', '-Wextra', '-Werror', '-fno-exceptions',
+        '-fno-rtti', '-ffunction-sections', '-fdata-sections', '-Inative', '-c', src, '-o', obj], { cwd: repoRoot, encoding: 'utf8' });
+      t.equal(r.status, 0, `${src}: ${r.stderr}`);
+      objects.push(obj);
+    }
+    const undefinedSymbols = spawnSync('arm-none-eabi-nm', ['-u', ...objects], { encoding: 'utf8' }).stdout
+      .split('\n').map((l) => l.trim().split(/\s+/).pop() ?? '').filter((n) => n && !n.endsWith(':'));
+    t.same(undefinedSymbols.filter((n) => FORBIDDEN.test(n)), [], 'the core objects reference no forbidden symbol');
+
+    const image = path.join(dir, 'image.elf');
+    const link = spawnSync('arm-none-eabi-g++', [...flags, '-nostartfiles', '-Wl,--gc-sections', '-Wl,-e,Reset_Handler',
+      '--specs=nano.specs', ...objects, '-lm', '-o', image], { encoding: 'utf8' });
+    t.equal(link.status, 0, `link: ${link.stderr}`);
+    const symbols = spawnSync('arm-none-eabi-nm', [image], { encoding: 'utf8' }).stdout
+      .split('\n').map((l) => l.trim().split(/\s+/).pop() ?? '');
+    t.same(symbols.filter((n) => FORBIDDEN.test(n)), [], 'the linked image holds no forbidden symbol');
+    // The image's resolver lists FULLY_CONNECTED and SOFTMAX only: no other op's kernel is linked.
+    const has = (fragment: string) => symbols.some((n) => n.includes(fragment));
+    t.ok(has('14FullyConnected') && has('17SoftmaxInt8ToInt8'), 'the listed ops\' kernels are linked');
+    for (const kernel of ['14ConvPerChannel', '23DepthwiseConvPerChannel', '8SvdfInt8', '8MeanInt8', '7AddInt8', '15AveragePoolInt8']) {
+      t.notOk(has(kernel), `${kernel.replace(/^\d+/, '')} (an op the image does not list) is not linked`);
+    }
+  });
+}
+
+t.test('the kernels and the runtime core include no N-API and allocate nothing', async (t) => {
+  const coreFiles = coreSources.flatMap((src) => [src, src.replace(/\.cc$/, '.h')]).filter((f) => fs.existsSync(path.join(repoRoot, f)));
+  const headers = ['native/interp/op_check.h', 'native/interp/op_param_layout.h', 'native/interp/op_params.h', 'native/interp/op_resolver.h', 'native/interp/ops.h'];
+  for (const f of [...new Set([...coreFiles, ...headers])]) {
+    const text = fs.readFileSync(path.join(repoRoot, f), 'utf8');
     t.notMatch(text, /#include\s*[<"](napi|node_api)/, `${f} includes no N-API header`);
-    t.notMatch(text, /\b(new|malloc|calloc|realloc|throw)\b|std::(vector|string|map|function)/,
+    t.notMatch(text, /\b(new|malloc|calloc|realloc|throw)\b|std::(vector|string|map|function|shared_ptr)|#include <(functional|vector|string|map|memory)>/,
       `${f} neither allocates nor throws`);
   }
 });

@@ -607,20 +607,18 @@ void TestConcatenation() {
   // Channels: [1,1,2,1] [1,2] ++ [1,1,2,2] [3,4,5,6] -> [1,1,2,3] [1,3,4, 2,5,6].
   const int8_t a[2] = {1, 2};
   const int8_t b[4] = {3, 4, 5, 6};
-  const Shape shapes[2] = {MakeShape(1, 1, 2, 1), MakeShape(1, 1, 2, 2)};
-  const void* inputs[2] = {a, b};
   int8_t out[6] = {};
-  Concatenation(1, 3, 2, shapes, inputs, MakeShape(1, 1, 2, 3), out);
+  ConcatenationCopyInput(1, 3, MakeShape(1, 1, 2, 1), a, 0, MakeShape(1, 1, 2, 3), out);
+  ConcatenationCopyInput(1, 3, MakeShape(1, 1, 2, 2), b, 1, MakeShape(1, 1, 2, 3), out);
   const int8_t want[6] = {1, 3, 4, 2, 5, 6};
   ExpectArray("concatenation int8 along channels", out, want, 6);
 
   // Rows of int16: [1,1,1,2] [1,2] ++ [1,1,2,2] [3,4,5,6] along dims[2] -> [1,2,3,4,5,6].
   const int16_t a16[2] = {1, 2};
   const int16_t b16[4] = {3, 4, 5, 6};
-  const Shape s16[2] = {MakeShape(1, 1, 1, 2), MakeShape(1, 1, 2, 2)};
-  const void* in16[2] = {a16, b16};
   int16_t out16[6] = {};
-  Concatenation(2, 2, 2, s16, in16, MakeShape(1, 1, 3, 2), out16);
+  ConcatenationCopyInput(2, 2, MakeShape(1, 1, 1, 2), a16, 0, MakeShape(1, 1, 3, 2), out16);
+  ConcatenationCopyInput(2, 2, MakeShape(1, 1, 2, 2), b16, 1, MakeShape(1, 1, 3, 2), out16);
   const int16_t want16[6] = {1, 2, 3, 4, 5, 6};
   ExpectArray("concatenation int16 along rows", out16, want16, 6);
 }
@@ -638,7 +636,6 @@ void TestMean() {
   p.output_zero_point = -1;
   p.multiplier = kHalf;
   p.shift = 1;
-  p.same_quantization = false;
   p.num_axes = 2;
   p.axes[0] = 1;
   p.axes[1] = 2;
@@ -659,21 +656,21 @@ void TestMean() {
   MeanInt8(p3, MakeShape(1, 1, 3, 1), in3, MakeShape(1, 1, 1, 1), out, temp);
   ExpectInt("mean int8 count 3 folded multiplier", out[0], 2);
 
-  // Same quantization: TFLite Micro divides the raw sum with C++ truncation, no rounding:
-  // [-1,-2,-5] -> -8 / 3 = -2.67 -> -2.
+  // Same quantization takes the same requantizing path, so the average rounds to nearest (TFLite
+  // Micro since 2023), not toward zero: [-1,-2,-5] -> -8 * 715827882 / 2^31 = -2.67 -> -3.
   const int8_t in_neg[3] = {-1, -2, -5};
-  p3.same_quantization = true;
   MeanInt8(p3, MakeShape(1, 1, 3, 1), in_neg, MakeShape(1, 1, 1, 1), out, temp);
-  ExpectInt("mean int8 same quantization truncates", out[0], -2);
+  ExpectInt("mean int8 same quantization rounds", out[0], -3);
 
-  // int16 over the channel axis: [100, 201] -> 301 / 2 = 150 (truncated).
+  // int16 over the channel axis, count 2: multiplier 2^30, shift 0: [100, 201] -> 301 / 2 = 150.5,
+  // which SaturatingRoundingDoublingHighMul rounds up to 151.
   const int16_t in16[2] = {100, 201};
   int16_t out16[1] = {};
   MeanParams p16 = p3;
   p16.num_axes = 1;
   p16.axes[0] = 3;
   MeanInt16(p16, MakeShape(1, 1, 1, 2), in16, MakeShape(1, 1, 1, 1), out16, temp);
-  ExpectInt("mean int16 same quantization", out16[0], 150);
+  ExpectInt("mean int16 same quantization rounds", out16[0], 151);
 }
 
 void TestSvdf() {

@@ -10,7 +10,7 @@ import { readModelFile } from '../../src/model/reader';
 import { listCuts } from '../../src/segments/cuts';
 import { writePlan } from '../../src/segments/plan';
 import { repoRoot } from '../lib/cli';
-import { modelsRoot, shippedModels } from '../lib/models';
+import { shippedModels } from '../lib/models';
 
 const requireTools = process.env.CLEAVE_REQUIRE_TOOLS === '1';
 const hasFlatc = spawnSync('flatc', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -20,7 +20,7 @@ const missing = !hasFlatc || !hasHeaders ? 'flatc or flatbuffers headers missing
 t.test('segment .tflite files pass the TFLite schema verifier', { skip: requireTools ? false : missing }, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-verify-'));
   // flatc 2.0.8 rejects two `(deprecated)` enum attributes; strip them from a copy (as gen:schema does).
-  const schema = fs.readFileSync(path.join(modelsRoot, '..', 'schema', 'schema.fbs'), 'utf8')
+  const schema = fs.readFileSync(path.join(repoRoot, 'schema', 'schema.fbs'), 'utf8')
     .replace('REDUCE_WINDOW = 205 (deprecated)', 'REDUCE_WINDOW = 205')
     .replace('ReduceWindowOptions (deprecated)', 'ReduceWindowOptions');
   fs.writeFileSync(path.join(dir, 'schema.fbs'), schema);

@@ -26,7 +26,7 @@ export function register(program: Command): void {
   program
     .command('demo')
     .description('compile and run every shipped model, checking outputs against the golden cases')
-    .option('--models <dir>', 'models directory', path.resolve(packageRoot, '..', 'shared', 'models'))
+    .option('--models <dir>', 'models directory', path.join(packageRoot, 'models'))
     .action(async (opts: { models: string }) => {
       const dirs = modelDirs(opts.models);
       if (dirs.length === 0) throw new CleaveError('FILE_NOT_FOUND', `${opts.models}: no models found (expected <model>/model.tflite)`);

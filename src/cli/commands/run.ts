@@ -6,6 +6,7 @@ import { CleaveError } from '../../errors';
 import { detectCurrentBoard, openBestEnergyMeter, type EnergyMeter } from '../../../hal';
 import { addRemoteOptions, runRemote, type RemoteRunOptions } from '../../pipeline/run-command';
 import { PlanRunner } from '../../segments/plan';
+import { meterRuns } from '../../energy-window';
 import { load, type RunDetails, type SessionOptions, type TensorData } from '../../session';
 import { formatBytes } from '../table';
 
@@ -48,7 +49,7 @@ export function register(program: Command): void {
     .option('--dump-tensors <dir>', 'write t<index>.bin for every non-constant tensor (index in the .tflite subgraph)')
     .option('--threads <n>', 'intra-op threads (default: available cores)')
     .option('--kernels <set>', 'auto | reference | avx2 | neon | neon-dotprod', 'auto')
-    .option('--energy', 'measure joules per inference (per stage for a plan) with the best meter of this board')
+    .option('--energy', 'measure joules per inference with the best meter of this board: one window around N more runs (N = --repeat)')
     .option('--json', 'machine-readable summary'))
     .action(async (model: string, opts: RunOptions) => {
       if (opts.remote.length > 0) return runRemote(model, await Promise.all(opts.input.map(readInput)), opts);
@@ -57,21 +58,22 @@ export function register(program: Command): void {
       const threads = opts.threads === undefined ? undefined : Number(opts.threads);
       let meter: EnergyMeter | undefined;
       if (opts.energy) meter = await openBestEnergyMeter(await detectCurrentBoard());
-      const options: SessionOptions = { threads, kernels: opts.kernels, energyMeter: meter };
+      const options: SessionOptions = { threads, kernels: opts.kernels };
       // A plan runs its segments in sequence, handing each the tensors crossing its cut.
       const session = model.endsWith('.json') ? await PlanRunner.load(model, options) : await load(model, options);
       try {
         const inputs = await Promise.all(opts.input.map(readInput));
         let first: RunDetails | null = null;
         const micros: number[] = [];
-        const joules: number[] = [];
         for (let i = 0; i < repeat; i++) {
           const r = await session.runDetailed(inputs, { dump: i === 0 && opts.dumpTensors !== undefined });
           first ??= r;
           micros.push(r.micros);
-          if (r.energy) joules.push(r.energy.joules);
         }
         const result = first!;
+        // One meter window around all the runs, apart from the timed ones: starting and stopping a
+        // meter per run would measure the meter.
+        const energy = meter ? await meterRuns(meter, repeat, () => session.run(inputs)) : undefined;
         if (opts.output) await fsp.writeFile(opts.output, bytesOf(result.outputs[0]!));
         if (opts.dumpTensors && result.dumps) {
           await fsp.mkdir(opts.dumpTensors, { recursive: true });
@@ -87,12 +89,14 @@ export function register(program: Command): void {
           p90Us: percentile(sorted, 0.9),
           minUs: sorted[0]!,
           dumped: result.dumps?.size ?? 0,
-          ...(result.energy ? {
+          ...(energy ? {
             energy: {
-              meter: result.energy.name,
-              kind: result.energy.kind,
-              joulesPerInference: joules.reduce((a, b) => a + b, 0) / joules.length,
-              stages: 'stages' in result ? (result as { stages: { segment: number; energy?: { joules: number } }[] }).stages.map((s) => ({ segment: s.segment, joules: s.energy?.joules })) : undefined,
+              meter: energy.reading.name,
+              kind: energy.reading.kind,
+              joulesPerInference: energy.joulesPerInference,
+              windowJoules: energy.reading.joules,
+              windowSeconds: energy.reading.seconds,
+              windowRuns: energy.runs,
             },
           } : {}),
         };
@@ -108,8 +112,7 @@ export function register(program: Command): void {
         if (opts.dumpTensors) process.stdout.write(`dumped ${summary.dumped} tensors to ${opts.dumpTensors}\n`);
         if (summary.energy) {
           const e = summary.energy;
-          const stages = e.stages ? ` (first run per stage: ${e.stages.map((s) => `seg${s.segment} ${((s.joules ?? 0) * 1e3).toFixed(3)} mJ`).join(', ')})` : '';
-          process.stdout.write(`energy: ${(e.joulesPerInference * 1e3).toFixed(3)} mJ per inference, ${e.kind} by ${e.meter}${stages}\n`);
+          process.stdout.write(`energy: ${(e.joulesPerInference * 1e3).toFixed(3)} mJ per inference (${e.windowJoules.toFixed(4)} J over ${e.windowRuns} run(s) in one ${e.windowSeconds.toFixed(3)} s window), ${e.kind} by ${e.meter}\n`);
         }
       } finally {
         session.dispose();

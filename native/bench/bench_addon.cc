@@ -1,0 +1,16 @@
+// Entry point of build/Release/cleave_bench.node: native code only the benchmark uses (the MAC
+// ceiling loops), kept out of the runtime addon. Typed in bench/native.ts; loaded only by bench/.
+#include <napi.h>
+
+#include "bench/peak.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  RegisterPeak(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(cleave_bench, Init)
