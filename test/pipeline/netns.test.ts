@@ -10,6 +10,7 @@ import { faultProxy } from '../lib/fault-proxy';
 import { canShape, shapedLink } from '../lib/netns';
 import { bytesOf, personDetectCases, serveChild, splitPersonDetect } from '../lib/pipeline';
 
+if (!canShape && process.getuid?.() === 0 && process.env.CLEAVE_REQUIRE_TOOLS === '1') t.fail('ip and tc (iproute2) are required as root (CLEAVE_REQUIRE_TOOLS=1)');
 if (!canShape) t.comment('network namespace tests skipped: they need root and iproute2 (ip, tc); CI runs them as root');
 
 t.test('over a tbf-shaped veth link to another namespace', { skip: !canShape && 'needs root, ip and tc' }, async (t) => {
