@@ -18,3 +18,9 @@ export { listCuts } from './segments/cuts';
 export type { Cut } from './segments/cuts';
 export { writePlan, PlanRunner } from './segments/plan';
 export type { PlanFile, PlanSegment, PlanTensor, SplitOptions, StageResult } from './segments/plan';
+
+// Split plans across processes and machines (docs/wire-protocol.md).
+export { pipeline, Pipeline } from './pipeline/runner';
+export type { PipelineOptions, PipelineResult, StageTiming } from './pipeline/runner';
+export { SegmentServer } from './pipeline/serve';
+export type { ServeOptions } from './pipeline/serve';

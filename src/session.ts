@@ -81,7 +81,8 @@ function spec(t: ProgramTensor): TensorSpec {
   return { index: t.sourceIndex, name: t.name, shape: t.shape, dtype: t.dtype, scale: t.scale, zeroPoint: t.zeroPoint, byteLength: t.byteLength };
 }
 
-function typedView(buf: Buffer, dtype: string): TensorData {
+/** Bytes as the dtype's typed array (copied only when not aligned for it). */
+export function typedView(buf: Buffer, dtype: string): TensorData {
   const Ctor = ARRAY_TYPES[dtype];
   if (!Ctor) return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   // Buffers the addon hands over are freshly allocated and aligned; copy only if one is not.

@@ -1,5 +1,8 @@
-// CRC-32 (IEEE 802.3, reflected, as zlib computes it): the Program checksum. The native loader
-// (native/interp/crc32.cc) computes the same.
+// CRC-32 (IEEE 802.3, reflected, as zlib computes it): the Program checksum and the wire frames'
+// CRC. The native loader (native/interp/crc32.cc) computes the same. Node's zlib.crc32 (Node 20.15 and
+// later) is native and about seven times faster than the table below, which older Nodes use.
+import * as zlib from 'node:zlib';
+
 const TABLE = (() => {
   const t = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
@@ -10,8 +13,12 @@ const TABLE = (() => {
   return t;
 })();
 
-export function crc32(bytes: Uint8Array): number {
+function crc32Table(bytes: Uint8Array): number {
   let c = 0xffffffff;
   for (let i = 0; i < bytes.length; i++) c = TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
+
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+
+export const crc32: (bytes: Uint8Array) => number = nativeCrc32 ? (bytes) => nativeCrc32(bytes) >>> 0 : crc32Table;

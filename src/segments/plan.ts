@@ -133,6 +133,33 @@ export function validatePlan(planPath: string, value: unknown): PlanFile {
   return p;
 }
 
+/** Reads and validates DIR/plan.json. */
+export async function readPlan(planPath: string): Promise<PlanFile> {
+  let text: string;
+  try {
+    text = await fsp.readFile(planPath, 'utf8');
+  } catch (err) {
+    throw new CleaveError('FILE_NOT_FOUND', `${planPath}: cannot read plan: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new CleaveError('BAD_PLAN', `${planPath}: not JSON (${(err as Error).message})`);
+  }
+  return validatePlan(planPath, json);
+}
+
+/** The bytes of a segment's Program, from beside the plan. */
+export async function readSegmentProgram(planPath: string, seg: PlanSegment): Promise<{ file: string; bytes: Uint8Array }> {
+  const file = planFile(planPath, seg.program);
+  try {
+    return { file, bytes: await fsp.readFile(file) };
+  } catch {
+    throw new CleaveError('FILE_NOT_FOUND', `${file}: cannot read segment ${seg.index} Program`);
+  }
+}
+
 export class PlanRunner {
   readonly inputs: TensorSpec[];
   readonly outputs: TensorSpec[];
@@ -152,29 +179,11 @@ export class PlanRunner {
   }
 
   static async load(planPath: string, options: SessionOptions = {}): Promise<PlanRunner> {
-    let text: string;
-    try {
-      text = await fsp.readFile(planPath, 'utf8');
-    } catch (err) {
-      throw new CleaveError('FILE_NOT_FOUND', `${planPath}: cannot read plan: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (err) {
-      throw new CleaveError('BAD_PLAN', `${planPath}: not JSON (${(err as Error).message})`);
-    }
-    const plan = validatePlan(planPath, json);
+    const plan = await readPlan(planPath);
     const sessions: Session[] = [];
     try {
       for (const seg of plan.segments) {
-        const file = planFile(planPath, seg.program);
-        let bytes: Uint8Array;
-        try {
-          bytes = await fsp.readFile(file);
-        } catch {
-          throw new CleaveError('FILE_NOT_FOUND', `${file}: cannot read segment ${seg.index} Program`);
-        }
+        const { file, bytes } = await readSegmentProgram(planPath, seg);
         const s = Session.fromBytes(bytes, file, options);
         if (s.inputs.length !== seg.inputs.length || s.outputs.length !== seg.outputs.length) {
           throw new CleaveError('BAD_PLAN', `${file}: has ${s.inputs.length} inputs / ${s.outputs.length} outputs, plan says ${seg.inputs.length} / ${seg.outputs.length}`);

@@ -10,12 +10,14 @@ import { register as demo } from './demo';
 import { register as energy } from './energy';
 import { register as inspect } from './inspect';
 import { register as run } from './run';
+import { register as serve } from './serve';
 import { register as split } from './split';
 
 export function registerCommands(program: Command): void {
   inspect(program);
   compile(program);
   run(program);
+  serve(program);
   cuts(program);
   split(program);
   codecs(program);

@@ -4,12 +4,13 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { CleaveError } from '../../errors';
 import { detectCurrentBoard, openBestEnergyMeter, type EnergyMeter } from '../../../hal';
+import { addRemoteOptions, runRemote, type RemoteRunOptions } from '../../pipeline/run-command';
 import { PlanRunner } from '../../segments/plan';
 import { meterRuns } from '../../energy-window';
 import { load, type RunDetails, type SessionOptions, type TensorData } from '../../session';
 import { formatBytes } from '../table';
 
-interface RunOptions {
+interface RunOptions extends RemoteRunOptions {
   input: string[];
   output?: string;
   repeat: string;
@@ -38,7 +39,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 export function register(program: Command): void {
-  program
+  addRemoteOptions(program
     .command('run')
     .description('run a .tflite model, a compiled Program or a split plan on raw input bytes')
     .argument('<model>', '.tflite file, .cprog Program, or plan.json written by `cleave split`')
@@ -49,8 +50,9 @@ export function register(program: Command): void {
     .option('--threads <n>', 'intra-op threads (default: available cores)')
     .option('--kernels <set>', 'auto | reference | avx2 | neon | neon-dotprod', 'auto')
     .option('--energy', 'measure joules per inference with the best meter of this board: one window around N more runs (N = --repeat)')
-    .option('--json', 'machine-readable summary')
+    .option('--json', 'machine-readable summary'))
     .action(async (model: string, opts: RunOptions) => {
+      if (opts.remote.length > 0) return runRemote(model, await Promise.all(opts.input.map(readInput)), opts);
       const repeat = Number(opts.repeat);
       if (!Number.isInteger(repeat) || repeat < 1) throw new CleaveError('BAD_ARGUMENT', `--repeat must be a positive integer, got "${opts.repeat}"`);
       const threads = opts.threads === undefined ? undefined : Number(opts.threads);
