@@ -50,6 +50,12 @@ export function isAuthRefusal(err: unknown): boolean {
   return AUTH_REFUSED.has((err as { code?: unknown }).code as number);
 }
 
+/** Node's TLS verification failures (an unknown CA, a name mismatch, an expired certificate): retrying will not help. */
+export function isTlsRefusal(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_SSL|ERR_TLS/.test(code);
+}
+
 function readPem(file: string | undefined, what: string): Buffer | undefined {
   if (file === undefined) return undefined;
   try {
@@ -76,7 +82,8 @@ export function clientOptions(o: MqttConnectOptions, extra: IClientOptions = {})
 
 /**
  * Connects and waits for the first CONNACK up to `waitMs`: resolves connected or not (the broker
- * may come up later), rejects with BROKER_AUTH when the broker refuses the credentials.
+ * may come up later); rejects with BROKER_AUTH when the broker refuses the credentials, and with
+ * BROKER_UNREACHABLE when its TLS certificate does not verify: neither gets better by retrying.
  */
 export function connectClient(o: MqttConnectOptions, extra: IClientOptions = {}): Promise<{ client: MqttClient; connected: boolean }> {
   const client = mqtt.connect(o.url, clientOptions(o, extra));
@@ -89,10 +96,13 @@ export function connectClient(o: MqttConnectOptions, extra: IClientOptions = {})
     };
     const onConnect = () => done(true);
     const onError = (err: Error) => {
-      if (!isAuthRefusal(err)) return;
+      const auth = isAuthRefusal(err);
+      if (!auth && !isTlsRefusal(err)) return;
       clearTimeout(timer);
       client.end(true);
-      reject(new CleaveError('BROKER_AUTH', `MQTT broker ${o.url} refused the connection: ${err.message}${o.username === undefined ? ' (no username was given)' : ` (user "${o.username}")`}`));
+      reject(auth
+        ? new CleaveError('BROKER_AUTH', `MQTT broker ${o.url} refused the connection: ${err.message}${o.username === undefined ? ' (no username was given)' : ` (user "${o.username}")`}`)
+        : new CleaveError('BROKER_UNREACHABLE', `MQTT broker ${o.url}: TLS handshake failed: ${err.message} (${(err as { code?: string }).code}); give its CA certificate with --telemetry-ca`));
     };
     const timer = setTimeout(() => done(false), o.connectWaitMs ?? 3000);
     client.on('connect', onConnect);
