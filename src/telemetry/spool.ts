@@ -69,6 +69,8 @@ export class Spool {
   private fsyncTimer: NodeJS.Timeout | undefined;
   private dropped = 0;
   private pendingCount = 0;
+  /** Sum of the segment sizes. */
+  private totalBytes = 0;
   /** Frames found torn or corrupt (cut off or skipped). */
   corrupt = 0;
 
@@ -86,6 +88,7 @@ export class Spool {
     if (this.segments.size === 0) this.segments.set(1, 0);
     const newest = Math.max(...this.segments.keys());
     this.segments.set(newest, this.cutTornTail(newest));
+    for (const size of this.segments.values()) this.totalBytes += size;
     this.writeSegment = newest;
     this.writeFd = fs.openSync(this.segmentPath(newest), 'a');
     this.cursorFd = fs.openSync(path.join(dir, 'cursor'), fs.existsSync(path.join(dir, 'cursor')) ? 'r+' : 'w+');
@@ -133,6 +136,7 @@ export class Spool {
     }
     fs.writeSync(this.writeFd, frame);
     this.segments.set(this.writeSegment, size + frame.length);
+    this.totalBytes += frame.length;
     this.pendingCount++;
     if (this.fsyncPolicy === 'always') fs.fdatasyncSync(this.writeFd);
     else this.dirty = true;
@@ -227,15 +231,12 @@ export class Spool {
   }
 
   private dropOldestWhileFull(): void {
-    let total = 0;
-    for (const size of this.segments.values()) total += size;
-    while (total > this.maxBytes && this.segments.size > 1) {
+    while (this.totalBytes > this.maxBytes && this.segments.size > 1) {
       const oldest = Math.min(...this.segments.keys());
       const from = this.acked.segment === oldest ? this.acked.offset : this.acked.segment > oldest ? Infinity : 0;
       const lost = Number.isFinite(from) ? this.countFrames(oldest, from) : 0;
       this.dropped += lost;
       this.pendingCount -= lost;
-      total -= this.segments.get(oldest)!;
       this.deleteSegment(oldest);
       const next = this.nextSegmentAfter(oldest);
       if (this.acked.segment <= oldest) {
@@ -254,6 +255,7 @@ export class Spool {
       this.readFdSegment = -1;
     }
     fs.rmSync(this.segmentPath(index), { force: true });
+    this.totalBytes -= this.segments.get(index) ?? 0;
     this.segments.delete(index);
   }
 

@@ -11,6 +11,7 @@ import { register as energy } from './energy';
 import { register as inspect } from './inspect';
 import { register as run } from './run';
 import { register as split } from './split';
+import { register as telemetry } from './telemetry';
 
 export function registerCommands(program: Command): void {
   inspect(program);
@@ -23,4 +24,5 @@ export function registerCommands(program: Command): void {
   boards(program);
   board(program);
   energy(program);
+  telemetry(program);
 }
