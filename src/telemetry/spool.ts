@@ -181,12 +181,6 @@ export class Spool {
     }
   }
 
-  /** Reads again from the last acknowledged record (a new connection that lost its in-flight records). */
-  rewind(): void {
-    this.read = { ...this.acked };
-    this.pendingCount = this.countFrom(this.acked);
-  }
-
   /** fdatasync what was written since the last sync. */
   sync(): void {
     if (!this.dirty) return;

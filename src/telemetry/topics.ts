@@ -34,7 +34,3 @@ export function deviceTopic(fleet: string, device: string, kind: TopicKind): str
   return checkTopic(`cleave/v1/${fleet}/${device}/${kind}`);
 }
 
-/** The subscription that sees `kind` of every device of `fleet` (or of every fleet, with '+'). */
-export function fleetFilter(fleet: string, kind: TopicKind | '+'): string {
-  return `cleave/v1/${fleet}/+/${kind}`;
-}

@@ -1,5 +1,6 @@
 // `cleave telemetry tail --mqtt URL | --serial PATH[@BAUD]`: what devices report, as a live table.
 // `cleave telemetry broker`: the embedded MQTT broker (aedes) for a single box.
+import * as readline from 'node:readline';
 import type { Command } from 'commander';
 import { SerialLink } from '../../../hal/serial';
 import { CleaveError } from '../../errors';
@@ -80,6 +81,8 @@ async function tailMqtt(url: string, opts: TailOptions, printer: TailPrinter, st
     client.end(true);
     throw new CleaveError('BROKER_UNREACHABLE', `MQTT broker ${target.url}: no connection within 3 s`);
   }
+  // The broker going away is MQTT.js's to retry; say so rather than die on an unhandled 'error'.
+  client.on('error', (err) => printer.problem(new CleaveError('BROKER_UNREACHABLE', `MQTT broker ${target.url}: ${err.message}`)));
   client.on('message', (topic, payload) => {
     const level = topic.split('/');
     const kind = level[4];
@@ -102,23 +105,19 @@ async function tailSerial(spec: string, printer: TailPrinter, stopped: Promise<v
   const target = parseTelemetryTarget(`serial:${spec}`);
   if (target.kind !== 'serial') throw new CleaveError('BAD_ARGUMENT', `--serial: expected PATH[@BAUD], got "${spec}"`);
   const link = await SerialLink.open({ path: target.path, baudRate: target.baud });
-  printer.ready();
-  let open = true;
-  void stopped.then(() => (open = false));
-  try {
-    while (open) {
-      const line = await Promise.race([link.nextLine(3_600_000).catch(() => null), stopped.then(() => null)]);
-      if (line === null) continue;
-      try {
-        const m = parseLine(line, target.path);
-        if (m) printer.message(m);
-      } catch (err) {
-        printer.problem(err);
-      }
+  const lines = readline.createInterface({ input: link.port });
+  lines.on('line', (line) => {
+    try {
+      const m = parseLine(line, target.path);
+      if (m) printer.message(m);
+    } catch (err) {
+      printer.problem(err);
     }
-  } finally {
-    await link.close();
-  }
+  });
+  printer.ready();
+  await stopped;
+  lines.close();
+  await link.close();
 }
 
 /** Resolves on SIGINT/SIGTERM, or when `stop` is called. */
