@@ -12,6 +12,7 @@ import { register as inspect } from './inspect';
 import { register as run } from './run';
 import { register as serve } from './serve';
 import { register as split } from './split';
+import { register as telemetry } from './telemetry';
 
 export function registerCommands(program: Command): void {
   inspect(program);
@@ -25,4 +26,5 @@ export function registerCommands(program: Command): void {
   boards(program);
   board(program);
   energy(program);
+  telemetry(program);
 }

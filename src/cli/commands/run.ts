@@ -9,8 +9,9 @@ import { PlanRunner } from '../../segments/plan';
 import { meterRuns } from '../../energy-window';
 import { load, type RunDetails, type SessionOptions, type TensorData } from '../../session';
 import { formatBytes } from '../table';
+import { openTelemetry, recordRuns, telemetryCaOption, telemetryOption, telemetrySampleOption, type TelemetryFlags } from '../../telemetry/cli-options';
 
-interface RunOptions extends RemoteRunOptions {
+interface RunOptions extends RemoteRunOptions, TelemetryFlags {
   input: string[];
   output?: string;
   repeat: string;
@@ -50,7 +51,8 @@ export function register(program: Command): void {
     .option('--threads <n>', 'intra-op threads (default: available cores)')
     .option('--kernels <set>', 'auto | reference | avx2 | neon | neon-dotprod', 'auto')
     .option('--energy', 'measure joules per inference with the best meter of this board: one window around N more runs (N = --repeat)')
-    .option('--json', 'machine-readable summary'))
+    .option('--json', 'machine-readable summary')
+    .addOption(telemetryOption()).addOption(telemetrySampleOption()).addOption(telemetryCaOption()))
     .action(async (model: string, opts: RunOptions) => {
       if (opts.remote.length > 0) return runRemote(model, await Promise.all(opts.input.map(readInput)), opts);
       const repeat = Number(opts.repeat);
@@ -61,19 +63,23 @@ export function register(program: Command): void {
       const options: SessionOptions = { threads, kernels: opts.kernels };
       // A plan runs its segments in sequence, handing each the tensors crossing its cut.
       const session = model.endsWith('.json') ? await PlanRunner.load(model, options) : await load(model, options);
+      const telemetry = await openTelemetry(opts, model).catch((err) => { session.dispose(); throw err; });
       try {
         const inputs = await Promise.all(opts.input.map(readInput));
         let first: RunDetails | null = null;
         const micros: number[] = [];
+        const runs: RunDetails[] = [];
         for (let i = 0; i < repeat; i++) {
           const r = await session.runDetailed(inputs, { dump: i === 0 && opts.dumpTensors !== undefined });
           first ??= r;
           micros.push(r.micros);
+          if (telemetry) runs.push(r);
         }
         const result = first!;
         // One meter window around all the runs, apart from the timed ones: starting and stopping a
         // meter per run would measure the meter.
         const energy = meter ? await meterRuns(meter, repeat, () => session.run(inputs)) : undefined;
+        if (telemetry) recordRuns(telemetry, runs, energy && { joules: energy.joulesPerInference, reading: energy.reading });
         if (opts.output) await fsp.writeFile(opts.output, bytesOf(result.outputs[0]!));
         if (opts.dumpTensors && result.dumps) {
           await fsp.mkdir(opts.dumpTensors, { recursive: true });
@@ -117,6 +123,7 @@ export function register(program: Command): void {
       } finally {
         session.dispose();
         await meter?.close();
+        await telemetry?.close();
       }
     });
 }

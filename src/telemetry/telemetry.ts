@@ -1,0 +1,111 @@
+// The telemetry hub of a process: turns stage timings into records, samples them to the sinks, and
+// closes a summary window every `summaryEveryMs` (and at close).
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { monotonicMicros, TELEMETRY_SCHEMA_VERSION, type StageTiming, type TelemetryMessage, type TelemetryRecord, type TelemetrySource } from './record';
+import { Sampler, SummaryWindow } from './summary';
+import { FileSink, SerialSink } from './sinks/line-sinks';
+import { MqttSink, type MqttTls } from './sinks/mqtt-sink';
+import type { TelemetrySink } from './sinks/sink';
+import type { TelemetryTarget } from './target';
+
+export interface TelemetryOptions {
+  /** Fraction of records sent to the sinks (summaries count them all); default 1. */
+  sampleRate?: number;
+  /** Summary window length; default 10 s. 0: summaries only at close. */
+  summaryEveryMs?: number;
+}
+
+export class Telemetry {
+  private seq = 0;
+  private readonly sampler: Sampler;
+  private readonly window: SummaryWindow;
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  constructor(readonly source: TelemetrySource, readonly sinks: TelemetrySink[], options: TelemetryOptions = {}) {
+    this.sampler = new Sampler(options.sampleRate ?? 1);
+    this.window = new SummaryWindow(source);
+    const every = options.summaryEveryMs ?? 10_000;
+    if (every > 0) {
+      this.timer = setInterval(() => this.summarize(), every);
+      this.timer.unref();
+    }
+  }
+
+  /** Records one stage: counted in the window, sent to the sinks if sampled. */
+  record(timing: StageTiming): TelemetryRecord {
+    const energy = timing.energy ?? null;
+    const record: TelemetryRecord = {
+      v: TELEMETRY_SCHEMA_VERSION,
+      kind: 'record',
+      seq: this.seq++,
+      ...this.source,
+      segment: timing.segment ?? 0,
+      stage: timing.stage,
+      latencyUs: timing.latencyUs,
+      energyUj: energy?.uj ?? null,
+      energySource: energy?.source ?? null,
+      bytes: timing.bytes ?? 0,
+      outcome: timing.outcome ?? 'ok',
+      monoUs: monotonicMicros(),
+      wallMs: Date.now(),
+    };
+    const published = this.sampler.take();
+    this.window.add(record, published);
+    if (published) this.broadcast(record);
+    return record;
+  }
+
+  /** Closes the current window: its summaries (with the spools' drop counts) go to every sink. */
+  summarize(): void {
+    let dropped = 0;
+    for (const sink of this.sinks) dropped += sink.takeDropped();
+    for (const summary of this.window.close(dropped)) this.broadcast(summary);
+  }
+
+  /** The last summary, then every sink closed (each delivers what it can first). */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.summarize();
+    const results = await Promise.allSettled(this.sinks.map((s) => s.close()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private broadcast(message: TelemetryMessage): void {
+    for (const sink of this.sinks) sink.write(message);
+  }
+}
+
+/** This device's name in topics and records: $CLEAVE_DEVICE, else the host name. */
+export function deviceName(): string {
+  return process.env.CLEAVE_DEVICE || os.hostname();
+}
+
+/** Spools live under $CLEAVE_SPOOL_DIR, else $XDG_STATE_HOME/cleave/spool (~/.local/state/...), one folder per broker and fleet. */
+export function spoolDirFor(url: string, fleet: string): string {
+  const root = process.env.CLEAVE_SPOOL_DIR
+    ?? path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'cleave', 'spool');
+  return path.join(root, `${url.replace(/^\w+:\/\//, '').replace(/[^A-Za-z0-9.-]/g, '_')}_${fleet}`);
+}
+
+export interface SinkContext {
+  device: string;
+  tls?: MqttTls;
+}
+
+/** Opens the sinks of `--telemetry` values; closes those already open if one fails. */
+export async function openSinks(targets: TelemetryTarget[], ctx: SinkContext): Promise<TelemetrySink[]> {
+  const sinks: TelemetrySink[] = [];
+  try {
+    for (const t of targets) {
+      if (t.kind === 'file') sinks.push(new FileSink(t.path));
+      else if (t.kind === 'serial') sinks.push(await SerialSink.open(t.path, t.baud));
+      else sinks.push(await MqttSink.open({ url: t.url, fleet: t.fleet, device: ctx.device, username: t.username, password: t.password, tls: ctx.tls, spoolDir: spoolDirFor(t.url, t.fleet) }));
+    }
+  } catch (err) {
+    await Promise.allSettled(sinks.map((s) => s.close()));
+    throw err;
+  }
+  return sinks;
+}
