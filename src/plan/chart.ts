@@ -3,20 +3,18 @@
 // with no scripts or external fonts, so any browser or image viewer renders it.
 import { type CandidatePlan, totalJoules } from './search';
 
-const W = 720, H = 480, LEFT = 80, RIGHT = 30, TOP = 50, BOTTOM = 70;
+const W = 720, H = 480, LEFT = 80, RIGHT = 40, TOP = 70, BOTTOM = 70;
 
 function escapeXml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-/** About five round tick values covering [lo, hi]. */
-function ticks(lo: number, hi: number): number[] {
-  const span = hi - lo || Math.abs(hi) || 1;
-  const raw = span / 5;
+/** About five round tick values from 0 to at least `hi`. */
+export function ticks(hi: number): number[] {
+  const raw = (hi > 0 ? hi : 1) / 5;
   const step = [1, 2, 5, 10].map((m) => m * 10 ** Math.floor(Math.log10(raw))).find((s) => s >= raw)!;
-  const out: number[] = [];
-  for (let v = Math.floor(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
-  return out;
+  const count = Math.max(1, Math.ceil(hi / step - 1e-9));
+  return Array.from({ length: count + 1 }, (_, i) => Number((i * step).toPrecision(12)));
 }
 
 function format(v: number): string {
@@ -25,8 +23,8 @@ function format(v: number): string {
 
 export function frontChart(front: CandidatePlan[], chosen: CandidatePlan, title: string): string {
   const points = front.map((p, i) => ({ i, x: p.objectives.latencyMicros / 1000, y: totalJoules(p.objectives) * 1000, chosen: p === chosen }));
-  const xt = ticks(0, Math.max(...points.map((p) => p.x)) * 1.05);
-  const yt = ticks(0, Math.max(...points.map((p) => p.y)) * 1.05);
+  const xt = ticks(Math.max(...points.map((p) => p.x)));
+  const yt = ticks(Math.max(...points.map((p) => p.y)));
   const [xMax, yMax] = [xt[xt.length - 1]!, yt[yt.length - 1]!];
   const sx = (x: number) => LEFT + (x / (xMax || 1)) * (W - LEFT - RIGHT);
   const sy = (y: number) => H - BOTTOM - (y / (yMax || 1)) * (H - TOP - BOTTOM);
@@ -55,7 +53,7 @@ export function frontChart(front: CandidatePlan[], chosen: CandidatePlan, title:
   const c = points.find((q) => q.chosen)!;
   out.push(`<circle cx="${sx(c.x).toFixed(1)}" cy="${sy(c.y).toFixed(1)}" r="8" fill="#d62728" stroke="black"><title>plan ${c.i} (chosen): ${format(c.x)} ms, ${format(c.y)} mJ</title></circle>`);
   out.push(`<text x="${(sx(c.x) + 10).toFixed(1)}" y="${(sy(c.y) - 10).toFixed(1)}" fill="#d62728" font-weight="bold">${c.i} chosen</text>`);
-  out.push(`<text x="${W - RIGHT}" y="${TOP - 8}" text-anchor="end" fill="#555">${front.length} plans on the Pareto front (latency, throughput, bytes, energy per device)</text>`);
+  out.push(`<text x="${W / 2}" y="44" text-anchor="middle" fill="#555">${front.length} plans on the Pareto front (latency, throughput, bytes, energy per device)</text>`);
   out.push('</svg>', '');
   return out.join('\n');
 }
