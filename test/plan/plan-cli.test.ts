@@ -54,14 +54,8 @@ t.test('plans kws over two memory-limited boards, charts the front and writes a 
   t.same(fs.readFileSync(path.join(dir, 'split.bin')), fs.readFileSync(path.join(dir, 'whole.bin')), 'byte-exact output');
 });
 
-t.test('bad devices and links are refused with the flag and the reason', async (t) => {
-  const bad = (args: string[], code: RegExp) => {
-    const r = cleave(['plan', kws.file, ...args]);
-    t.equal(r.status, 2, r.stderr);
-    t.match(r.stderr, code);
-  };
-  bad(['--device', 'a=nosuchboard'], /--device "a=nosuchboard": no board "nosuchboard"/);
-  bad(['--device', 'a=rpi4', '--device', 'b=rpi5'], /no --link between a and b/);
-  bad(['--device', 'a=rpi4', '--device', 'b=rpi5', '--link', 'a-b=tcp:fast:1ms'], /"fast" is not a rate/);
-  bad(['--device', 'a=rpi4:mem=lots'], /"lots" is not a size/);
+t.test('a bad --device is a usage error naming the flag and the reason', async (t) => {
+  const r = cleave(['plan', kws.file, '--device', 'a=nosuchboard']);
+  t.equal(r.status, 2, r.stderr);
+  t.match(r.stderr, /--device "a=nosuchboard": no board "nosuchboard"/);
 });
