@@ -59,3 +59,9 @@ t.test('a bad --device is a usage error naming the flag and the reason', async (
   t.equal(r.status, 2, r.stderr);
   t.match(r.stderr, /--device "a=nosuchboard": no board "nosuchboard"/);
 });
+
+t.test('constraints nothing meets are a usage error naming each device\'s memory and the limit', async (t) => {
+  const r = cleave(['plan', kws.file, '--device', 'a=rpi4:mem=1k', '--device', 'b=rpi5:mem=2k', '--link', 'a-b=tcp:1mbit:1ms', '--max-latency', '5']);
+  t.equal(r.status, 2, r.stderr);
+  t.match(r.stderr, /no plan fits the devices' memory \(a 1024 B RAM; b 2048 B RAM\) within --max-latency 5 ms/);
+});

@@ -95,10 +95,15 @@ export function register(program: Command): void {
       const costModel = costModelFromProfiles(profiles.filter((p) => p.board.id === profiles[0]!.board.id));
       const heldBack = heldBackError(samplesOf(profiles.filter((p) => p.board.id === profiles[0]!.board.id)));
       const costs = devices.map((d) => deviceCosts(graph, d, profiles, costModel));
+      const wire = measureWireSizes(graph, model, codecs);
       const started = process.hrtime.bigint();
-      const { problem } = buildProblem({ graph, devices, links, costs, wire: measureWireSizes(graph, model, codecs), precisions, maxLatencyMicros: maxLatency === undefined ? undefined : maxLatency * 1000 });
+      const { problem } = buildProblem({ graph, devices, links, costs, wire, precisions, maxLatencyMicros: maxLatency === undefined ? undefined : maxLatency * 1000 });
       const front = searchPareto(problem);
       const searchMs = Number(process.hrtime.bigint() - started) / 1e6;
+      if (front.length === 0) {
+        const memory = devices.map((d) => `${d.name} ${d.ramBytes === Infinity ? 'unlimited' : `${d.ramBytes} B`} RAM${d.flashBytes === Infinity ? '' : `, ${d.flashBytes} B flash`}`).join('; ');
+        throw new CleaveError('NO_FEASIBLE_PLAN', `${model}: no plan fits the devices' memory (${memory})${maxLatency === undefined ? '' : ` within --max-latency ${maxLatency} ms`}`);
+      }
       const chosen = choosePlan(front, objective);
       const names = devices.map((d) => d.name);
 
@@ -112,7 +117,9 @@ export function register(program: Command): void {
         process.stdout.write(`${formatTable(['', 'plan', 'segments (ops@device, →codec→ where data moves)', 'latency ms', 'inf/s', 'wire B', ...names.map((n) => `${n} mJ`)], rows)}\n`);
         process.stdout.write(`* chosen for ${objective}. ${front.length} plans on the front, searched in ${searchMs.toFixed(1)} ms.\n`);
         devices.forEach((d, i) => process.stdout.write(`${d.name} (${d.board.id}): latency ${costs[i]!.source}, energy ${costs[i]!.energy}\n`));
-        process.stdout.write(`cost model fitted on ${costModel.board}: on held-back ops, median error ${heldBack.medianAbsPercent.toFixed(1)}%, mean ${heldBack.meanAbsPercent.toFixed(1)}% (${heldBack.ops} ops)\n`);
+        process.stdout.write(heldBack.ops === 0
+          ? `cost model fitted on ${costModel.board}: too few profiled ops to hold any back, its error is not measured\n`
+          : `cost model fitted on ${costModel.board}: on held-back ops, median error ${heldBack.medianAbsPercent.toFixed(1)}%, mean ${heldBack.meanAbsPercent.toFixed(1)}% (${heldBack.ops} ops)\n`);
       }
       if (opts.svg) {
         const title = `${path.basename(path.dirname(path.resolve(model)))}: ${names.join(' → ')}`;
