@@ -4,6 +4,7 @@
 // of 5 runs of building the problem and the exact search; profiling and codec sizes are measured
 // once beforehand (they are inputs to planning, not part of it). Prints JSON.
 //   node dist/bench/plan.js
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { packageRoot } from '../src/paths';
 import { readModelFile } from '../src/model/reader';
@@ -13,7 +14,6 @@ import { parseDevices, parseLinks, parseLinkSpec } from '../src/plan/devices';
 import { profileModel, type Profile } from '../src/plan/profile';
 import { buildProblem, deviceCosts, measureWireSizes } from '../src/plan/problem';
 import { type PlanningProblem, searchPareto } from '../src/plan/search';
-import * as fs from 'node:fs';
 
 const DEVICES = ['mcu=nucleo-l4r5zi', 'pi=rpi4', 'orin=jetson-orin-nano'];
 const LINKS = ['mcu-pi=serial:115200', 'pi-orin=tcp:20mbit:5ms'];

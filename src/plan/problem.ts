@@ -6,6 +6,7 @@
 import { CODECS, type CodecName, encode } from '../codec';
 import { planArena } from '../compile/arena-planner';
 import { compileGraph } from '../compile/program';
+import { opMacs } from '../model/analysis';
 import { type Graph, elementCount, isConstant } from '../model/graph';
 import { listCuts } from '../segments/cuts';
 import { Session } from '../session';
@@ -14,7 +15,6 @@ import { type CostModel, boardSpeed, predictMicros } from './cost-model';
 import type { Device, Link } from './devices';
 import { measurementInputs } from './inputs';
 import { type Profile, opBytes } from './profile';
-import { opMacs } from '../model/analysis';
 import type { PlanningProblem, Precision, SearchDevice, WireOption } from './search';
 
 export type CostSource = 'measured' | 'predicted';
@@ -127,10 +127,6 @@ export class SegmentMemoryTable {
       this.arenas.set(key, arena);
     }
     return arena <= room;
-  }
-
-  arenaBytes(begin: number, end: number): number {
-    return planArena(this.lifetimes(begin, end)).arenaBytes;
   }
 }
 

@@ -92,8 +92,10 @@ export function register(program: Command): void {
       const { writePlan } = require('../../segments/plan') as typeof import('../../segments/plan');
 
       const profiles = opts.profile.length ? await readProfiles(opts.profile) : [await profileModel(graph, model, { repeat: 5, energy: false })];
-      const costModel = costModelFromProfiles(profiles.filter((p) => p.board.id === profiles[0]!.board.id));
-      const heldBack = heldBackError(samplesOf(profiles.filter((p) => p.board.id === profiles[0]!.board.id)));
+      // The cost model is fitted on one board's profiles: the first profile's.
+      const fitted = profiles.filter((p) => p.board.id === profiles[0]!.board.id);
+      const costModel = costModelFromProfiles(fitted);
+      const heldBack = heldBackError(samplesOf(fitted));
       const costs = devices.map((d) => deviceCosts(graph, d, profiles, costModel));
       const wire = measureWireSizes(graph, model, codecs);
       const started = process.hrtime.bigint();
