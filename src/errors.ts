@@ -60,6 +60,9 @@ export const NATIVE_ERROR_CODES = {
 
 /** Codes raised by the TypeScript layers (src/, hal/), alphabetical. */
 const TS_ERROR_CODES = {
+  BAD_DEVICE: { class: 'usage', meaning: 'a --device is not NAME=BOARD[:mem=SIZE], names an unknown board, or repeats a name' },
+  BAD_LINK: { class: 'usage', meaning: 'a --link is not A-B=tcp:RATE:DELAY or serial:BAUD, or joins devices that are not neighbours in the chain' },
+  BAD_PROFILE: { class: 'input', meaning: 'a profile file is not JSON or lacks the board, ops or figures the planner needs' },
   CODEC_UNEXPECTED_TENSOR: { class: 'input', meaning: "a wire tensor's dtype or shape is not what the receiver expects" },
   BAD_BUFFER_SIZE: { class: 'input', meaning: 'model: a buffer is smaller than the tensor it holds' },
   BAD_CODEC_OPTION: { class: 'usage', meaning: 'a codec option is unknown or out of range (threshold, errorBudget, bits, maxBytes)' },
@@ -101,6 +104,7 @@ const TS_ERROR_CODES = {
   NO_CODECS: { class: 'unavailable', meaning: 'the native addon was built without the wire codecs: rebuild it' },
   NOT_A_MODEL: { class: 'input', meaning: 'the bytes are neither a cleave Program nor a TFLite model' },
   NOT_TFLITE: { class: 'input', meaning: 'the file is not a TFLite flatbuffer (identifier "TFL3")' },
+  NO_FEASIBLE_PLAN: { class: 'usage', meaning: 'no placement satisfies the constraints (memory of each device, --max-latency): relax them or add a device' },
   OUT_OF_RANGE: { class: 'input', meaning: 'model: an offset or length points outside the file' },
   SERIAL_OPEN: { class: 'unavailable', meaning: 'a serial port cannot be opened (not plugged in, busy, no permission)' },
   SERIAL_TIMEOUT: { class: 'unavailable', meaning: 'a board did not answer on its serial port in time' },

@@ -10,6 +10,8 @@ export interface CpuDescriptor {
   /** Absent for generic hosts, where the count comes from /proc/stat at run time. */
   cores?: number;
   clockMHz?: number;
+  /** Width of the vector registers the int8 kernels use (32 for a scalar core). */
+  simdBits?: number;
   /** Instruction-set extensions the kernels may dispatch on: `neon`, `dotprod`, `avx2`, `dsp`, ... */
   simd: string[];
 }

@@ -7,7 +7,7 @@ import { activationLifetimes } from '../model/analysis';
 import { crc32 } from './crc32';
 import { type LoweredOp, CompileError, lowerOp } from './lower';
 import { PROGRAM_DTYPES, type ProgramDType } from './opcodes';
-import { ARENA_ALIGNMENT, type BufferRequest, planArena } from './planner';
+import { ARENA_ALIGNMENT, type BufferRequest, planArena } from './arena-planner';
 
 export const PROGRAM_MAGIC = 'CLVP';
 /** Written: header CRC, section table, per-section CRCs. Version 1 (one whole-file CRC) is still read. */

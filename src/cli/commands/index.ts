@@ -9,6 +9,8 @@ import { register as cuts } from './cuts';
 import { register as demo } from './demo';
 import { register as energy } from './energy';
 import { register as inspect } from './inspect';
+import { register as plan } from './plan';
+import { register as profile } from './profile';
 import { register as run } from './run';
 import { register as serve } from './serve';
 import { register as split } from './split';
@@ -21,6 +23,8 @@ export function registerCommands(program: Command): void {
   serve(program);
   cuts(program);
   split(program);
+  profile(program);
+  plan(program);
   codecs(program);
   demo(program);
   boards(program);
