@@ -4,8 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import t from 'tap';
 import { Model, Session, type TensorData } from '../../src/session';
-import { compileGraph } from '../../src/compile/program';
-import { crc32 } from '../../src/compile/crc32';
+import { compileGraph, readProgramLayout, signProgram } from '../../src/compile/program';
 import { readModelFile } from '../../src/model/reader';
 import { shippedModels } from '../lib/models';
 
@@ -99,11 +98,10 @@ t.test('state out and in: a second session continues where the first left off', 
 t.test('native errors arrive as CleaveError with the native code', async (t) => {
   const good = compileGraph(readModelFile(file('mlperf_tiny_kws'))).bytes;
   const moved = good.slice();
-  const dv = new DataView(moved.buffer);
-  const tensorTable = dv.getUint32(24, true);
-  const activation = Array.from({ length: dv.getUint32(20, true) }, (_, i) => tensorTable + 48 * i).find((at) => moved[at + 2] === 0)!;
-  dv.setUint32(activation + 20, dv.getUint32(16, true), true);
-  dv.setUint32(12, crc32(moved.subarray(16)), true);
+  const { sections, tensorCount, arenaBytes } = readProgramLayout(moved, 'kws');
+  const activation = Array.from({ length: tensorCount }, (_, i) => sections.tensors.offset + 48 * i).find((at) => moved[at + 2] === 0)!;
+  new DataView(moved.buffer).setUint32(activation + 20, arenaBytes, true);
+  signProgram(moved);
   t.throws(() => Session.fromBytes(moved, 'moved.cprog'), { name: 'CleaveError', code: 'PROGRAM_INVALID', message: /moved\.cprog: invalid Program: tensor \d+/ });
   const absent = process.arch === 'x64' ? 'neon' : 'avx2';
   t.throws(() => Session.fromBytes(good, 'kws', { kernels: absent }), { name: 'CleaveError', code: 'BAD_ARGUMENT', message: new RegExp(`kws: kernel set "${absent}" is not available on this CPU`) });
