@@ -16,8 +16,7 @@ import { connectTcp, listenTcp } from '../src/transport/tcp';
 import { type Frame, FrameType } from '../src/wire/frame';
 import { decodeTensors, encodeTensors } from '../src/wire/messages';
 import { packageRoot } from '../src/paths';
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))]!;
+import { percentile } from '../src/stats';
 
 async function roundTrip10k(): Promise<{ p50Us: number; p90Us: number; p99Us: number }> {
   const shape = [1, 10, 32, 32];

@@ -10,6 +10,7 @@ import { formatTable } from '../cli/table';
 import type { SessionOptions, TensorData } from '../session';
 import { type AuthOptions, positiveInt, readClientTls, readToken } from './cli-options';
 import { pipeline, type PipelineOptions, type PipelineResult } from './runner';
+import { percentile } from '../stats';
 
 export interface RemoteRunOptions extends AuthOptions {
   remote: string[];
@@ -44,10 +45,6 @@ function parseRemote(spec: string): [number, string] {
   const m = /^(\d+)=(.+)$/.exec(spec);
   if (!m) throw new CleaveError('BAD_ARGUMENT', `--remote must look like K=HOST:PORT or K=serial:PATH[@BAUD], got "${spec}"`);
   return [Number(m[1]), m[2]!];
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))]!;
 }
 
 function bytesOf(t: TensorData): Uint8Array {

@@ -10,6 +10,7 @@ import { meterRuns } from '../../energy-window';
 import { load, type RunDetails, type SessionOptions, type TensorData } from '../../session';
 import { formatBytes } from '../table';
 import { openTelemetry, recordRuns, telemetryCaOption, telemetryOption, telemetrySampleOption, type TelemetryFlags } from '../../telemetry/cli-options';
+import { percentile } from '../../stats';
 
 interface RunOptions extends RemoteRunOptions, TelemetryFlags {
   input: string[];
@@ -33,10 +34,6 @@ async function readInput(file: string): Promise<Uint8Array> {
 
 function bytesOf(t: TensorData): Uint8Array {
   return new Uint8Array(t.buffer, t.byteOffset, t.byteLength);
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))]!;
 }
 
 export function register(program: Command): void {
