@@ -53,8 +53,9 @@ OptimizedOps::OptimizedOps(const Program& program, const Interpreter& interprete
       const kernels::Shape& f = program.tensor(op.inputs[1]).shape;
       const int32_t n = f.dims[0], k = f.dims[1] * f.dims[2] * f.dims[3];
       prepared.packed = AlignedAlloc(kernels->gemm_packed_size(n, k), &packed_bytes_);
-      kernels->pack_gemm_b(constant(op.inputs[1]), bias(op.inputs[2]), array(p[10]), array(p[11]), true,
-                           int32_t(Elements(program.tensor(op.outputs[0]).shape) / n), n, k, p[6], prepared.packed);
+      const op_params::Conv2D conv(p);
+      kernels->pack_gemm_b(constant(op.inputs[1]), bias(op.inputs[2]), array(conv.multiplier_offset()), array(conv.shift_offset()), true,
+                           int32_t(Elements(program.tensor(op.outputs[0]).shape) / n), n, k, conv.input_offset(), prepared.packed);
       prepared.kind = Kind::kGemmConv;
       prepared.parallel = Elements(program.tensor(op.outputs[0]).shape) * k >= kMinParallelMacs;
       const bool direct = ConvReadsInputDirectly(ConvParamsFrom(p), f, program.tensor(op.inputs[0]).shape,
@@ -64,13 +65,15 @@ OptimizedOps::OptimizedOps(const Program& program, const Interpreter& interprete
     } else if (op.opcode == kDepthwiseConv2D) {
       const kernels::Shape& f = program.tensor(op.inputs[1]).shape;
       prepared.packed = AlignedAlloc(kernels->depthwise_packed_size(f.dims[1], f.dims[2], f.dims[3]), &packed_bytes_);
-      kernels->pack_depthwise(constant(op.inputs[1]), bias(op.inputs[2]), array(p[10]), array(p[11]), f.dims[1], f.dims[2], f.dims[3], prepared.packed);
+      const op_params::DepthwiseConv2D dw(p);
+      kernels->pack_depthwise(constant(op.inputs[1]), bias(op.inputs[2]), array(dw.multiplier_offset()), array(dw.shift_offset()), f.dims[1],
+                              f.dims[2], f.dims[3], prepared.packed);
       prepared.kind = Kind::kDepthwise;
       prepared.parallel = Elements(program.tensor(op.outputs[0]).shape) * f.dims[1] * f.dims[2] >= kMinParallelMacs;
       const kernels::ConvParams c = ConvParamsFrom(p);
       prepared.kernel = KernelName(kernels, "",
                                    kernels->depthwise_variant
-                                       ? kernels->depthwise_variant(f.dims[1], f.dims[2], c.dilation_h, c.dilation_w, p[12])
+                                       ? kernels->depthwise_variant(f.dims[1], f.dims[2], c.dilation_h, c.dilation_w, dw.depth_multiplier())
                                        : nullptr,
                                    "depthwise");
     } else if (op.opcode == kAdd && kernels->add_int8) {
@@ -84,14 +87,15 @@ OptimizedOps::OptimizedOps(const Program& program, const Interpreter& interprete
         prepared.kernel = KernelName(kernels, "", nullptr, "add");
       }
     } else if (op.opcode == kFullyConnected) {
-      const int32_t n = p[10], k = p[9];
+      const op_params::FullyConnected fc(p);
+      const int32_t n = fc.output_depth(), k = fc.accum_depth();
       // A nonzero filter zero point (per-tensor only) is outside the matrix-product form here.
-      if (p[1] != 0 && !p[5]) continue;
+      if (fc.filter_offset() != 0 && !fc.per_channel()) continue;
       prepared.packed = AlignedAlloc(kernels->gemm_packed_size(n, k), &packed_bytes_);
-      kernels->pack_gemm_b(constant(op.inputs[1]), bias(op.inputs[2]), array(p[6]), array(p[7]), p[5] != 0, p[8], n, k, p[0],
-                           prepared.packed);
+      kernels->pack_gemm_b(constant(op.inputs[1]), bias(op.inputs[2]), array(fc.multiplier_offset()), array(fc.shift_offset()),
+                           fc.per_channel(), fc.batches(), n, k, fc.input_offset(), prepared.packed);
       prepared.kind = Kind::kFullyConnected;
-      prepared.parallel = int64_t(p[8]) * n * k >= kMinParallelMacs;
+      prepared.parallel = int64_t(fc.batches()) * n * k >= kMinParallelMacs;
       prepared.kernel = KernelName(kernels, "", kernels->gemm_variant ? kernels->gemm_variant(prepared.packed) : nullptr, "gemm");
     }
   }
@@ -140,8 +144,9 @@ void OptimizedOps::RunConv(const OpView& op, const Prepared& prepared, Interpret
   g.n = out_c;
   g.k = k;
   g.packed_b = prepared.packed;
-  g.multiplier = reinterpret_cast<const int32_t*>(program_.constant(p[10]));
-  g.shift = reinterpret_cast<const int32_t*>(program_.constant(p[11]));
+  const op_params::Conv2D conv(p);
+  g.multiplier = reinterpret_cast<const int32_t*>(program_.constant(conv.multiplier_offset()));
+  g.shift = reinterpret_cast<const int32_t*>(program_.constant(conv.shift_offset()));
   g.per_channel = true;
   g.output_offset = c.output_offset;
   g.act_min = c.act_min;
@@ -202,14 +207,15 @@ void OptimizedOps::RunDepthwise(const OpView& op, const Prepared& prepared, Inte
   const kernels::Shape& f = program_.tensor(op.inputs[1]).shape;
   kernels::DepthwiseArgs d;
   d.params = ConvParamsFrom(p);
-  d.depth_multiplier = p[12];
+  const op_params::DepthwiseConv2D dw(p);
+  d.depth_multiplier = dw.depth_multiplier();
   d.input_shape = &in.shape;
   d.input = reinterpret_cast<const int8_t*>(interpreter.TensorData(op.inputs[0]));
   d.kernel_h = f.dims[1];
   d.kernel_w = f.dims[2];
   d.packed_filter = prepared.packed;
-  d.multiplier = reinterpret_cast<const int32_t*>(program_.constant(p[10]));
-  d.shift = reinterpret_cast<const int32_t*>(program_.constant(p[11]));
+  d.multiplier = reinterpret_cast<const int32_t*>(program_.constant(dw.multiplier_offset()));
+  d.shift = reinterpret_cast<const int32_t*>(program_.constant(dw.shift_offset()));
   d.output_shape = &out.shape;
   d.output = reinterpret_cast<int8_t*>(interpreter.TensorData(op.outputs[0]));
   const int32_t batches = out.shape.dims[0], out_h = out.shape.dims[1];
@@ -223,20 +229,20 @@ void OptimizedOps::RunDepthwise(const OpView& op, const Prepared& prepared, Inte
 }
 
 void OptimizedOps::RunFullyConnected(const OpView& op, const Prepared& prepared, Interpreter& interpreter) {
-  const int32_t* p = op.params;
+  const op_params::FullyConnected fc(op.params);
   kernels::GemmArgs g;
   g.a = reinterpret_cast<const int8_t*>(interpreter.TensorData(op.inputs[0]));
-  g.m = p[8];
-  g.k = p[9];
-  g.n = p[10];
+  g.m = fc.batches();
+  g.k = fc.accum_depth();
+  g.n = fc.output_depth();
   g.lda = g.k;
   g.packed_b = prepared.packed;
-  g.multiplier = reinterpret_cast<const int32_t*>(program_.constant(p[6]));
-  g.shift = reinterpret_cast<const int32_t*>(program_.constant(p[7]));
-  g.per_channel = p[5] != 0;
-  g.output_offset = p[2];
-  g.act_min = p[3];
-  g.act_max = p[4];
+  g.multiplier = reinterpret_cast<const int32_t*>(program_.constant(fc.multiplier_offset()));
+  g.shift = reinterpret_cast<const int32_t*>(program_.constant(fc.shift_offset()));
+  g.per_channel = fc.per_channel();
+  g.output_offset = fc.output_offset();
+  g.act_min = fc.act_min();
+  g.act_max = fc.act_max();
   g.c = reinterpret_cast<int8_t*>(interpreter.TensorData(op.outputs[0]));
   g.ldc = g.n;
   const int32_t block = kernels_->gemm_row_block * 4;
