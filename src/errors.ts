@@ -91,6 +91,8 @@ const TS_ERROR_CODES = {
   GPIO_TIMEOUT: { class: 'unavailable', meaning: 'the expected GPIO timestamp pulses did not arrive in time: check the wiring' },
   GPIO_UNAVAILABLE: { class: 'unavailable', meaning: 'a GPIO pin cannot be opened through sysfs (not exported, no permission)' },
   GPIO_UNKNOWN: { class: 'input', meaning: "the board descriptor has no such GPIO pin, or no sysfs number for it" },
+  HIL_DEPLOY_FAILED: { class: 'unavailable', meaning: 'cleave hil could not deploy a segment to a board (a server that did not start, a flash that failed)' },
+  HIL_SPEC_INVALID: { class: 'input', meaning: 'a HIL spec is not JSON/YAML, breaks the schema (the message names the field) or disagrees with its plan' },
   METER_BUSY: { class: 'usage', meaning: 'an energy meter was started while a measurement is running' },
   METER_CONFIG: { class: 'input', meaning: 'a power meter configuration (shunt, full scale) cannot be programmed' },
   METER_FAILED: { class: 'unavailable', meaning: 'an energy meter reading failed during a measurement, so its energy is unknown' },

@@ -8,6 +8,7 @@ import { register as compile } from './compile';
 import { register as cuts } from './cuts';
 import { register as demo } from './demo';
 import { register as energy } from './energy';
+import { register as hil } from './hil';
 import { register as inspect } from './inspect';
 import { register as plan } from './plan';
 import { register as profile } from './profile';
@@ -31,4 +32,5 @@ export function registerCommands(program: Command): void {
   board(program);
   energy(program);
   telemetry(program);
+  hil(program);
 }
