@@ -84,6 +84,8 @@ const TS_ERROR_CODES = {
   CPUFREQ_DENIED: { class: 'unavailable', meaning: 'the CPU frequency governor cannot be written: it needs root' },
   CPUFREQ_GOVERNOR: { class: 'usage', meaning: 'the requested CPU frequency governor is not offered by this machine' },
   CPUFREQ_UNAVAILABLE: { class: 'unavailable', meaning: 'no cpufreq driver here (e.g. a virtual machine)' },
+  DEPLOY_FAILED: { class: 'unavailable', meaning: 'a step of cleave deploy failed on the board (wrong CPU, no Node 20, a command failed): the board was rolled back; the message names the step' },
+  DEPLOY_UNREACHABLE: { class: 'unavailable', meaning: 'cleave deploy cannot reach the board over SSH (address, port, key, host key): check `ssh USER@ADDR` works without a prompt' },
   DEPENDENCY_MISSING: { class: 'unavailable', meaning: 'an optional npm package (or its native addon) that this feature needs is missing or broken' },
   FILE_NOT_FOUND: { class: 'input', meaning: 'a file given to cleave cannot be read (missing, a directory, no permission)' },
   GOLDEN_MISMATCH: { class: 'input', meaning: 'outputs differ from the golden files: a damaged golden file, or a cleave bug to report' },

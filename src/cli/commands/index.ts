@@ -7,6 +7,7 @@ import { register as codecs } from './codecs';
 import { register as compile } from './compile';
 import { register as cuts } from './cuts';
 import { register as demo } from './demo';
+import { register as deploy } from './deploy';
 import { register as energy } from './energy';
 import { register as hil } from './hil';
 import { register as inspect } from './inspect';
@@ -32,5 +33,6 @@ export function registerCommands(program: Command): void {
   board(program);
   energy(program);
   telemetry(program);
+  deploy(program);
   hil(program);
 }
