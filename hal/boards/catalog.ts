@@ -1,10 +1,11 @@
 // The board catalog: every boards/*.json, validated against boards/schema.json. A board is data;
 // adding one is adding a file. Validation errors name the file and the field (as a JSON pointer).
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CleaveError } from '../../src/errors';
 import { packageRoot } from '../../src/paths';
+import { describeSchemaErrors } from '../../src/schema-errors';
 import type { BoardDescriptor } from './descriptor';
 
 /** boards/ beside package.json, or `CLEAVE_BOARDS_DIR` when set. */
@@ -21,28 +22,6 @@ function schemaValidator(): ValidateFunction {
     compiled = new Ajv({ allErrors: true }).compile(schema);
   }
   return compiled;
-}
-
-/** One line per problem: `boards/x.json: /cpu/cores: must be integer`. */
-function describeSchemaErrors(file: string, errors: ErrorObject[]): string {
-  const lines = new Set<string>();
-  for (const e of errors) {
-    // `if`/`allOf` failures only say "must match then schema"; the keyword errors under them name the field.
-    if (e.keyword === 'if') continue;
-    let pointer = e.instancePath || '/';
-    let message = e.message ?? 'is invalid';
-    if (e.keyword === 'required') {
-      pointer = `${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}`;
-      message = 'is required';
-    } else if (e.keyword === 'additionalProperties') {
-      pointer = `${e.instancePath}/${(e.params as { additionalProperty: string }).additionalProperty}`;
-      message = 'is not a known field';
-    } else if (e.keyword === 'enum') {
-      message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-    }
-    lines.add(`${file}: ${pointer}: ${message}`);
-  }
-  return [...lines].join('\n');
 }
 
 /** Checks what JSON Schema cannot: regular expressions compile, references resolve, ids match names. */

@@ -35,6 +35,11 @@ export interface PipelineOptions {
    */
   fallback?: 'none' | 'local';
   session?: SessionOptions;
+  /**
+   * Also return every tensor that crosses a cut (and the plan's inputs and outputs) by its index in
+   * the original model, so a harness can tell which segment first went wrong (`cleave hil`).
+   */
+  keepTensors?: boolean;
 }
 
 export interface StageTiming {
@@ -60,6 +65,8 @@ export interface PipelineResult {
   endToEndMs: number;
   bytesSent: number;
   bytesReceived: number;
+  /** With `keepTensors`: the plan's inputs, outputs and crossing tensors by original model index. */
+  tensors?: Map<number, TensorData>;
 }
 
 interface LocalStage {
@@ -89,6 +96,7 @@ export class Pipeline {
     private readonly codec: CodecName,
     private readonly codecOptions: CodecOptions,
     private readonly sessionOptions: SessionOptions = {},
+    private readonly keepTensors = false,
   ) {}
 
   static async open(planPath: string, options: PipelineOptions = {}): Promise<Pipeline> {
@@ -110,7 +118,7 @@ export class Pipeline {
     if (options.fallback !== undefined && options.fallback !== 'none' && options.fallback !== 'local') {
       throw new CleaveError('BAD_ARGUMENT', `fallback must be "none" or "local", got ${JSON.stringify(options.fallback)}`);
     }
-    const pipeline = new Pipeline(plan, stages, codec, options.codecOptions ?? {}, options.session);
+    const pipeline = new Pipeline(plan, stages, codec, options.codecOptions ?? {}, options.session, options.keepTensors ?? false);
     try {
       for (const seg of plan.segments) {
         const { file, bytes } = await readSegmentProgram(planPath, seg);
@@ -203,6 +211,7 @@ export class Pipeline {
       endToEndMs: performance.now() - started,
       bytesSent: stages.reduce((n, s) => n + (s.bytesSent ?? 0), 0),
       bytesReceived: stages.reduce((n, s) => n + (s.bytesReceived ?? 0), 0),
+      ...(this.keepTensors ? { tensors: values } : {}),
     };
   }
 

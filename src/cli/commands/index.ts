@@ -7,7 +7,9 @@ import { register as codecs } from './codecs';
 import { register as compile } from './compile';
 import { register as cuts } from './cuts';
 import { register as demo } from './demo';
+import { register as deploy } from './deploy';
 import { register as energy } from './energy';
+import { register as hil } from './hil';
 import { register as inspect } from './inspect';
 import { register as plan } from './plan';
 import { register as profile } from './profile';
@@ -31,4 +33,6 @@ export function registerCommands(program: Command): void {
   board(program);
   energy(program);
   telemetry(program);
+  deploy(program);
+  hil(program);
 }
