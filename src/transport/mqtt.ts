@@ -65,6 +65,8 @@ async function connectBroker(a: MqttAddress, peer: string, o: { tls?: TlsClientO
     reconnectPeriod: o.reconnectMs ?? 0, connectTimeout: o.timeoutMs ?? 5000,
   };
   const client = mqtt.connect(a.url, options);
+  // One request or reply is one small write: Nagle's algorithm would hold it for the previous ACK.
+  client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true));
   return new Promise((resolve, reject) => {
     const settle = (error: CleaveError | null) => {
       clearTimeout(timer);
