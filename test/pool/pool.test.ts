@@ -12,6 +12,7 @@ import type { SegmentServer } from '../../src/pipeline/serve';
 import { readPlan, readSegmentProgram } from '../../src/segments/plan';
 import { frameBytes, FrameType, readFrame } from '../../src/wire/frame';
 import { decodeReply, encodeReply, programSha256 } from '../../src/wire/messages';
+import { cleave } from '../lib/cli';
 import { bytesOf, personDetectCases, splitPersonDetect } from '../lib/pipeline';
 import { Mosquitto, mosquittoMissing, requireTools } from '../telemetry/mosquitto';
 import { worker, workerChild, type WorkerChild } from './workers';
@@ -57,6 +58,27 @@ if (missing && !requireTools) {
     const stage = results[0]!.stages[1]!;
     t.equal(stage.where, `mqtt://127.0.0.1:${broker.port}/lab/seg1`);
     for (const key of ['computeMs', 'encodeMs', 'wireMs', 'decodeMs', 'bytesSent', 'bytesReceived'] as const) t.ok(stage[key]! > 0, `stage timing ${key} on every result`);
+  });
+
+  t.test('cleave run --remote K=mqtt://… as a user runs it, against a worker started by cleave serve --mqtt', { skip: missing ?? false }, async (t) => {
+    const { plan, cases } = await ready;
+    const broker = await Mosquitto.start(dir());
+    t.teardown(() => broker.stop());
+    const passwordFile = path.join(dir(), 'password');
+    fs.writeFileSync(passwordFile, 'secret\n');
+    const w = await workerChild([plan, '--segment', '1', '--mqtt', `mqtt://127.0.0.1:${broker.port}/lab`, '--username', 'fleet', '--password-file', passwordFile, '--threads', '1']);
+    t.teardown(() => w.child.kill('SIGKILL'));
+    t.match(w.status, /the broker's authentication/);
+    const input = path.join(dir(), 'in.bin');
+    fs.writeFileSync(input, cases[0]!.input);
+    const r = cleave(['run', plan, '-i', input, '-n', '3', '--remote', `1=mqtt://fleet:secret@127.0.0.1:${broker.port}/lab`, '--json'], { timeout: 60_000 });
+    t.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { outputs: number[][]; results: { stages: { where: string }[] }[] };
+    t.same(out.outputs[0], Array.from(new Int8Array(cases[0]!.expected.buffer, cases[0]!.expected.byteOffset, cases[0]!.expected.byteLength)));
+    t.equal(out.results.length, 3);
+    t.equal(out.results[0]!.stages[1]!.where, `mqtt://127.0.0.1:${broker.port}/lab/seg1`);
+    w.child.kill('SIGTERM');
+    t.equal(await w.exited, 0, 'a worker stops on SIGTERM');
   });
 
   t.test('wrong credentials are refused and said so, at the head and at a worker', { skip: missing ?? false }, async (t) => {
