@@ -7,8 +7,8 @@
 // CPU time rather than wall time, because on a shared machine wall time mostly measures the others.
 // Two figures per sink and rate:
 // - costMicros / overheadPct: the telemetry alone (the same loop with and without the record call,
-//   20,000 records), divided by an inference's CPU time. `telemetryOverheadPct` is the worst sink at
-//   the default sampling rate.
+//   ten records per run asked for, at least 2,000), divided by an inference's CPU time.
+//   `telemetryOverheadPct` is the worst sink at the default sampling rate.
 // - pairedOverheadPct: session runs in alternating blocks with and without telemetry. It is what a
 //   user sees, but an inference's own CPU time varies by several % on a busy machine, more than the
 //   figure measured, so it is reported as a check, not as the result.
@@ -117,7 +117,7 @@ export async function telemetryCostBench(o: { runs: number; modelsDir?: string }
         }
         const telemetry = new Telemetry(source, sinks, { sampleRate, summaryEveryMs: 10_000 });
         const run = session.runSync(input);
-        const records = 20_000;
+        const records = Math.max(2000, 10 * o.runs);
         const alone = (await recordsAlone(run, records, telemetry, mqtt)) - (await recordsAlone(run, records));
         let withTotal = 0;
         let without = 0;
