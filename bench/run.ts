@@ -18,6 +18,8 @@ import { loadOrt, ortOverhead, ortSession, type OrtModule } from './ort';
 import { msSince, nowNs, quantile, round, timeAsync, timeSync, type Budget, type Samples } from './timing';
 import { microCases, type MicroCase } from './micro';
 import { prng } from '../test/fuzz/mutate';
+import { poolBench, type PoolBenchOutcome } from './pool';
+import { telemetryCostBench, type TelemetryCostResult } from './telemetry';
 
 export const SCHEMA_VERSION = 1;
 
@@ -33,6 +35,8 @@ interface Options {
   ort: boolean;
   models: boolean;
   micro: boolean;
+  pool: boolean;
+  telemetry: boolean;
   peakMs: number;
 }
 
@@ -45,6 +49,8 @@ const USAGE = `usage: npm run bench -- [options]
   --no-ort           do not load onnxruntime-node (micro rows then say why)
   --no-models        skip the shipped models
   --no-micro         skip the microbenchmarks
+  --no-pool          skip the MQTT worker pool load test (bench/pool.ts)
+  --no-telemetry     skip the telemetry cost (bench/telemetry.ts)
   --peak-ms N        length of the ceiling measurement in ms (default: 200)
   -h, --help         this text`;
 
@@ -54,7 +60,7 @@ export function parseArgs(argv: string[]): Options {
   const o: Options = {
     quick: false, json: null,
     modelsDir: process.env.CLEAVE_MODELS ?? path.join(packageRoot, 'models'),
-    only: [], threads: [1, 2], ort: true, models: true, micro: true, peakMs: 200,
+    only: [], threads: [1, 2], ort: true, models: true, micro: true, pool: true, telemetry: true, peakMs: 200,
   };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
@@ -79,6 +85,8 @@ export function parseArgs(argv: string[]): Options {
       case '--no-ort': o.ort = false; break;
       case '--no-models': o.models = false; break;
       case '--no-micro': o.micro = false; break;
+      case '--no-pool': o.pool = false; break;
+      case '--no-telemetry': o.telemetry = false; break;
       case '--peak-ms': {
         o.peakMs = Number(value(i, a));
         if (!(o.peakMs > 0 && o.peakMs <= 60000)) throw new UsageError(`--peak-ms wants a number of ms in (0, 60000], got ${argv[i + 1]}`);
@@ -196,6 +204,12 @@ export interface BenchResult {
   callOverhead: CallOverhead | null;
   models: (ModelRow | { model: string; error: string })[];
   micro: MicroRow[];
+  /** 20 head clients against a pool of tails through Mosquitto (bench/pool.ts); null when not run. */
+  pool: PoolBenchOutcome | null;
+  /** What telemetry costs a person_detect inference (bench/telemetry.ts); null when not run. */
+  telemetry: TelemetryCostResult | null;
+  /** telemetry.telemetryOverheadPct: the worst sink at the default sampling, % of an inference (target < 2). */
+  telemetryOverheadPct: number | null;
   errors: string[];
 }
 
@@ -258,7 +272,7 @@ class Bench {
       date: new Date().toISOString(), quick: o.quick, command,
       budgets: { ...this.budget },
       ort: { version: null, error: null }, ortCallOverheadUs: null, callOverhead: null,
-      models: [], micro: [], errors: [],
+      models: [], micro: [], pool: null, telemetry: null, telemetryOverheadPct: null, errors: [],
     };
   }
 
@@ -461,6 +475,39 @@ class Bench {
     }
   }
 
+  async runPool(): Promise<void> {
+    const options = this.o.quick ? { heads: 20, requests: 25, workers: 2, window: 4 } : { heads: 20, requests: 1000, workers: 3, window: 4 };
+    process.stdout.write(`\nMQTT worker pool: ${options.heads} heads x ${options.requests} requests, ${options.workers} workers, Mosquitto on loopback\n`);
+    try {
+      const p = await poolBench({ ...options, modelsDir: this.o.modelsDir });
+      this.result.pool = p;
+      if ('skipped' in p) {
+        process.stdout.write(`skipped: ${p.skipped}\n`);
+        return;
+      }
+      for (const e of p.errors) this.result.errors.push(`pool: ${e}`);
+      process.stdout.write(`${p.requests} requests in ${p.seconds} s (${p.requestsPerSecond}/s), lost ${p.lost}, duplicate replies ${p.duplicateReplies}, resent ${p.resends}; ` +
+        `round trip p50 ${p.roundTripP50Ms} ms p99 ${p.roundTripP99Ms} ms; RSS heads ${p.rssMiB.heads} MiB, workers ${p.rssMiB.workers.join('/')} MiB, broker ${p.rssMiB.broker} MiB\n`);
+    } catch (err) {
+      this.result.errors.push(`pool: ${errorText(err)}`);
+      process.stderr.write(`bench: pool: ${errorText(err)}\n`);
+    }
+  }
+
+  async runTelemetry(): Promise<void> {
+    process.stdout.write('\ntelemetry cost per person_detect inference (CPU time with minus without)\n');
+    try {
+      const t = await telemetryCostBench({ runs: this.o.quick ? 200 : 2000, modelsDir: this.o.modelsDir });
+      this.result.telemetry = t;
+      this.result.telemetryOverheadPct = t.telemetryOverheadPct;
+      for (const r of t.rows) process.stdout.write(`${r.sink.padEnd(5)} sample ${String(r.sampleRate).padEnd(5)} ${fmt(r.costMicros, 1).padStart(8)} µs  ${fmt(r.overheadPct, 2).padStart(6)} %\n`);
+      process.stdout.write(`inference ${t.inferenceCpuMicros} µs CPU; at the default sampling (${t.defaultSampleRate}): ${t.telemetryOverheadPct} % (target < ${t.target} %)\n`);
+    } catch (err) {
+      this.result.errors.push(`telemetry: ${errorText(err)}`);
+      process.stderr.write(`bench: telemetry: ${errorText(err)}\n`);
+    }
+  }
+
   async runCallOverhead(ort: OrtModule | null): Promise<void> {
     const hello = shippedModels(this.o.modelsDir).find((m) => m.name === 'tflm_hello_world');
     if (!hello) return;
@@ -496,6 +543,8 @@ class Bench {
       printMicroHeader();
       await this.runMicro(ort, r.ort.error);
     }
+    if (this.o.pool) await this.runPool();
+    if (this.o.telemetry) await this.runTelemetry();
     if (!this.o.quick) this.remeasurePeak();
     return r;
   }

@@ -30,7 +30,7 @@ let sample: TelemetryMessage | undefined;
 const telemetry = new Telemetry(
   source,
   [{ name: 'capture', write: (m) => { sample = m; }, takeDropped: () => 0, close: async () => undefined }],
-  { summaryEveryMs: 0 },
+  { sampleRate: 1, summaryEveryMs: 0 },
 );
 telemetry.record({ stage: 'compute', latencyUs: 61234.5, energy: { uj: 41250, source: 'measured:rapl' }, bytes: 2 });
 const payload = Buffer.from(`t${JSON.stringify(sample)}`);
@@ -38,7 +38,7 @@ const payload = Buffer.from(`t${JSON.stringify(sample)}`);
 /** µs per Telemetry.record through an MQTT sink whose broker is unreachable (so every record is spooled). */
 async function recordMicros(dir: string, count: number): Promise<number> {
   const sink = await MqttSink.open({ url: 'mqtt://127.0.0.1:1', fleet: 'bench', device: 'bench-device', spoolDir: path.join(dir, 'sink'), connectWaitMs: 50, flushMs: 0, spool: { fsync, maxBytes: 1 << 30 } });
-  const hub = new Telemetry(source, [sink], { summaryEveryMs: 0 });
+  const hub = new Telemetry(source, [sink], { sampleRate: 1, summaryEveryMs: 0 });
   const start = process.hrtime.bigint();
   for (let i = 0; i < count; i++) hub.record({ stage: 'compute', latencyUs: 61234.5, energy: { uj: 41250, source: 'measured:rapl' }, bytes: 2 });
   const micros = Number(process.hrtime.bigint() - start) / 1e3 / count;

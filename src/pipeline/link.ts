@@ -50,7 +50,7 @@ interface Pending {
 }
 
 /** Codes the peer or the TLS layer uses to refuse us; reconnecting will not change its mind. */
-const FINAL_CODES = new Set(['WIRE_AUTH', 'WIRE_PROGRAM_MISMATCH', 'WIRE_VERSION', 'WIRE_TLS']);
+const FINAL_CODES = new Set(['WIRE_AUTH', 'WIRE_PROGRAM_MISMATCH', 'WIRE_VERSION', 'WIRE_TLS', 'BROKER_AUTH']);
 
 const frameSize = (payload: Uint8Array) => HEADER_BYTES + payload.byteLength + TRAILER_BYTES;
 

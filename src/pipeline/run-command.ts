@@ -28,7 +28,7 @@ export interface RemoteRunOptions extends AuthOptions {
 /** Adds the remote options to `cleave run`. */
 export function addRemoteOptions(command: Command): Command {
   return command
-    .option('--remote <k=address>', 'run segment K on a `cleave serve` peer: K=HOST:PORT or K=serial:PATH[@BAUD] (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--remote <k=address>', 'run segment K on a `cleave serve` peer: K=HOST:PORT, K=serial:PATH[@BAUD] or K=mqtt://[USER:PASS@]HOST:PORT[/fleet] (a worker pool; repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--token <token>', 'with --remote: the token the peers expect')
     .option('--token-file <file>', 'with --remote: read the token from the first line of this file')
     .option('--tls-ca <file>', 'with --remote: connect over TLS, trusting this CA for the server certificate')

@@ -13,7 +13,7 @@ import { encodeTensors, programSha256 } from '../wire/messages';
 import { RemoteLink } from './link';
 
 export interface PipelineOptions {
-  /** Segment index -> where it is served: "HOST:PORT", "serial:PATH[@BAUD]" or an Endpoint. */
+  /** Segment index -> where it is served: "HOST:PORT", "serial:PATH[@BAUD]", "mqtt://HOST:PORT[/fleet]" (a worker pool) or an Endpoint. */
   remotes?: Record<number, string | Endpoint>;
   /** Requests in flight per link (default 4). */
   window?: number;
@@ -110,7 +110,9 @@ export class Pipeline {
       if (!Number.isInteger(segment) || !plan.segments[segment]) {
         throw new CleaveError('BAD_ARGUMENT', `remote for segment ${key}: ${planPath} has segments 0..${plan.segments.length - 1}`);
       }
-      const endpoint = typeof where === 'string' ? parseEndpoint(where, `remote for segment ${segment}`) : where;
+      const parsed = typeof where === 'string' ? parseEndpoint(where, `remote for segment ${segment}`) : where;
+      // A pool behind a broker is addressed by segment (its request topic).
+      const endpoint = parsed.kind === 'mqtt' ? { ...parsed, segment } : parsed;
       if (endpoint.kind === 'serial' && options.tls) throw new CleaveError('BAD_ARGUMENT', `remote for segment ${segment}: TLS runs over TCP, not over serial:${endpoint.path}`);
       remotes.set(segment, endpoint);
     }

@@ -11,6 +11,7 @@ import { readPlan, readSegmentProgram, type PlanSegment } from '../segments/plan
 import { Session, type SessionOptions, type TensorSpec } from '../session';
 import type { Connection } from '../transport/connection';
 import type { Listener } from '../transport/listener';
+import { listenMqtt, type MqttAddress, type MqttListenOptions } from '../transport/mqtt';
 import { listenSerial, type SerialAddress } from '../transport/serial';
 import { listenTcp, type TcpAddress, type TlsServerOptions } from '../transport/tcp';
 import { DEFAULT_MAX_PAYLOAD, FLAG_FATAL, type Frame, FrameType, WIRE_VERSION } from '../wire/frame';
@@ -23,6 +24,8 @@ export interface ServeOptions {
   listen?: TcpAddress;
   /** Or a serial line to serve on. */
   serial?: SerialAddress;
+  /** Or join the worker pool of this segment behind an MQTT broker (src/transport/mqtt.ts). */
+  mqtt?: { address: MqttAddress } & Omit<MqttListenOptions, 'maxPayload'>;
   /** Peers must present this token in their hello. */
   token?: string;
   tls?: TlsServerOptions;
@@ -78,7 +81,7 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
   }
 
   static async start(options: ServeOptions): Promise<SegmentServer> {
-    if (!options.listen === !options.serial) throw new CleaveError('BAD_ARGUMENT', 'serve needs exactly one of a listen address or a serial port');
+    if ([options.listen, options.serial, options.mqtt].filter(Boolean).length !== 1) throw new CleaveError('BAD_ARGUMENT', 'serve needs exactly one of a listen address, a serial port or an MQTT broker');
     const maxInFlight = options.maxInFlight ?? 4;
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new CleaveError('BAD_ARGUMENT', `max in flight must be a positive integer, got ${maxInFlight}`);
     const plan = await readPlan(options.planPath);
@@ -92,9 +95,9 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
     const server = new SegmentServer({ ...options, maxInFlight }, seg, file, hash.toString('hex'), hash, session);
     const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     try {
-      server.listener = options.serial
-        ? await listenSerial(options.serial, { maxPayload })
-        : await listenTcp(options.listen!, { maxPayload, tls: options.tls });
+      if (options.mqtt) server.listener = await listenMqtt({ ...options.mqtt.address, segment: options.segment }, { ...options.mqtt, maxPayload });
+      else if (options.serial) server.listener = await listenSerial(options.serial, { maxPayload });
+      else server.listener = await listenTcp(options.listen!, { maxPayload, tls: options.tls });
     } catch (err) {
       session.dispose();
       throw err;
@@ -130,7 +133,7 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
   statusLine(): string {
     const seg = this.planSegment;
     const io = (ts: TensorSpec[]) => ts.map((t) => `${t.dtype}[${t.shape.join('x')}]`).join(', ');
-    const auth = [this.options.tls ? (this.options.tls.ca ? 'TLS with client certificates' : 'TLS') : null, this.options.token ? 'token' : null].filter(Boolean).join(' + ') || 'no authentication';
+    const auth = [this.options.mqtt ? 'the broker\'s authentication' : null, this.options.tls ? (this.options.tls.ca ? 'TLS with client certificates' : 'TLS') : null, this.options.token ? 'token' : null].filter(Boolean).join(' + ') || 'no authentication';
     return `serving segment ${seg.index} (ops ${seg.ops[0]}..${seg.ops[1] - 1}, ${io(this.session.inputs)} -> ${io(this.session.outputs)}) of ${this.options.planPath} ` +
       `on ${this.address}, Program ${seg.program} sha256 ${this.programSha256}, ${auth}, up to ${this.options.maxInFlight} requests in flight`;
   }

@@ -8,7 +8,7 @@ import { CleaveError } from '../errors';
 import type { RunDetails } from '../session';
 import { stagesOfRun, type TelemetrySource } from './record';
 import { parseTelemetryTarget, type TelemetryTarget } from './target';
-import { deviceName, openSinks, Telemetry } from './telemetry';
+import { DEFAULT_SAMPLE_RATE, deviceName, openSinks, Telemetry } from './telemetry';
 
 export interface TelemetryFlags {
   telemetry?: TelemetryTarget[];
@@ -23,7 +23,7 @@ export function telemetryOption(): Option {
 }
 
 export function telemetrySampleOption(): Option {
-  return new Option('--telemetry-sample <rate>', 'fraction of telemetry records sent (summaries count all)').default('1');
+  return new Option('--telemetry-sample <rate>', 'fraction of telemetry records sent (summaries count all)').default(String(DEFAULT_SAMPLE_RATE));
 }
 
 export function telemetryCaOption(): Option {
@@ -55,7 +55,7 @@ export async function telemetrySourceOf(modelPath: string): Promise<TelemetrySou
 /** The Telemetry of `--telemetry` flags, or undefined when none was given. */
 export async function openTelemetry(flags: TelemetryFlags, modelPath: string): Promise<Telemetry | undefined> {
   if (!flags.telemetry?.length) return undefined;
-  const sampleRate = Number(flags.telemetrySample ?? '1');
+  const sampleRate = Number(flags.telemetrySample ?? DEFAULT_SAMPLE_RATE);
   if (!(sampleRate >= 0 && sampleRate <= 1)) throw new CleaveError('BAD_ARGUMENT', `--telemetry-sample must be between 0 and 1, got "${flags.telemetrySample}"`);
   const source = await telemetrySourceOf(modelPath);
   const sinks = await openSinks(flags.telemetry, { device: source.device, tls: flags.telemetryCa ? { caFile: flags.telemetryCa } : undefined });

@@ -37,18 +37,24 @@ interface StageWindow {
 /** Collects one window of records per (segment, stage) and closes it into summaries. */
 export class SummaryWindow {
   private stages = new Map<string, StageWindow>();
+  private last: StageWindow | undefined;
   private startMs: number;
 
   constructor(private readonly source: TelemetrySource, nowMs = Date.now()) {
     this.startMs = nowMs;
   }
 
+  /** Counts one record; the window of the previous record's stage is found without a lookup. */
   add(record: Pick<TelemetryRecord, 'segment' | 'stage' | 'latencyUs' | 'energyUj'>, published: boolean): void {
-    const key = `${record.segment}/${record.stage}`;
-    let w = this.stages.get(key);
-    if (!w) {
-      w = { segment: record.segment, stage: record.stage, latencies: [], energySum: 0, energyCount: 0, published: 0 };
-      this.stages.set(key, w);
+    let w = this.last;
+    if (!w || w.segment !== record.segment || w.stage !== record.stage) {
+      const key = `${record.segment}/${record.stage}`;
+      w = this.stages.get(key);
+      if (!w) {
+        w = { segment: record.segment, stage: record.stage, latencies: [], energySum: 0, energyCount: 0, published: 0 };
+        this.stages.set(key, w);
+      }
+      this.last = w;
     }
     w.latencies.push(record.latencyUs);
     if (record.energyUj !== null) {
@@ -87,6 +93,7 @@ export class SummaryWindow {
       };
     });
     this.stages.clear();
+    this.last = undefined;
     this.startMs = nowMs;
     return summaries;
   }

@@ -23,8 +23,8 @@ export function checkTopic(topic: string): string {
   return topic;
 }
 
-/** A fleet or device name: one topic level, so no '/', wildcard or NUL. */
-function checkLevel(name: string, what: string): void {
+/** A fleet, device or share-group name: one topic level, so no '/', wildcard or NUL. */
+export function checkLevel(name: string, what: string): void {
   if (name === '' || /[/#+\u0000]/.test(name)) throw new CleaveError('TELEMETRY_TOPIC', `${what} "${name}" must be one non-empty MQTT topic level (no '/', '#', '+')`);
 }
 
@@ -34,3 +34,24 @@ export function deviceTopic(fleet: string, device: string, kind: TopicKind): str
   return checkTopic(`cleave/v1/${fleet}/${device}/${kind}`);
 }
 
+
+// A pool of `cleave serve --mqtt` workers (docs/telemetry.md, "Tail worker pools"): heads publish a
+// segment's requests to one topic, which the workers share ($share/<group>/...); each head gets its
+// replies on a topic of its own, named by its MQTT client id.
+
+export function poolRequestTopic(fleet: string, segment: number): string {
+  checkLevel(fleet, 'fleet');
+  return checkTopic(`cleave/v1/${fleet}/pool/seg${segment}/req`);
+}
+
+export function poolReplyTopic(fleet: string, clientId: string): string {
+  checkLevel(fleet, 'fleet');
+  checkLevel(clientId, 'MQTT client id');
+  return checkTopic(`cleave/v1/${fleet}/pool/reply/${clientId}`);
+}
+
+/** The MQTT v5 shared subscription of `group` to `topic`: each message goes to one subscriber of the group. */
+export function sharedSubscription(group: string, topic: string): string {
+  checkLevel(group, 'share group');
+  return `$share/${group}/${topic}`;
+}

@@ -137,32 +137,8 @@ export class FrameConnection extends EventEmitter<ConnectionEvents> implements C
     else this.teardown();
   }
 
-  async *frames(): AsyncIterableIterator<Frame> {
-    const queue: Frame[] = [];
-    let wake: (() => void) | null = null;
-    const onFrame = (f: Frame) => {
-      queue.push(f);
-      wake?.();
-    };
-    const onEnd = () => wake?.();
-    this.on('frame', onFrame);
-    this.on('close', onEnd);
-    try {
-      for (;;) {
-        const next = queue.shift();
-        if (next) {
-          yield next;
-          continue;
-        }
-        if (this.failed) throw this.failed;
-        if (this.ended) return;
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = null;
-      }
-    } finally {
-      this.off('frame', onFrame);
-      this.off('close', onEnd);
-    }
+  frames(): AsyncIterableIterator<Frame> {
+    return iterateFrames(this, () => this.failed, () => this.ended);
   }
 
   private onData(chunk: Buffer): void {
@@ -201,6 +177,36 @@ export class FrameConnection extends EventEmitter<ConnectionEvents> implements C
     if (this.ended) return;
     this.ended = true;
     this.emit('close');
+  }
+}
+
+/** Frames of `conn` as an async iterator: ends once `ended()`, throws `failed()` when there is one. */
+export async function* iterateFrames(conn: EventEmitter<ConnectionEvents>, failed: () => CleaveError | null, ended: () => boolean): AsyncIterableIterator<Frame> {
+  const queue: Frame[] = [];
+  let wake: (() => void) | null = null;
+  const onFrame = (f: Frame) => {
+    queue.push(f);
+    wake?.();
+  };
+  const onEnd = () => wake?.();
+  conn.on('frame', onFrame);
+  conn.on('close', onEnd);
+  try {
+    for (;;) {
+      const next = queue.shift();
+      if (next) {
+        yield next;
+        continue;
+      }
+      const failure = failed();
+      if (failure) throw failure;
+      if (ended()) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = null;
+    }
+  } finally {
+    conn.off('frame', onFrame);
+    conn.off('close', onEnd);
   }
 }
 

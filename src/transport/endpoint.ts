@@ -1,16 +1,18 @@
-// Where a peer is, as users write it ("HOST:PORT", "[::1]:PORT", "serial:PATH[@BAUD]"), and the one
-// door that connects to any of them.
+// Where a peer is, as users write it ("HOST:PORT", "[::1]:PORT", "serial:PATH[@BAUD]",
+// "mqtt://HOST:PORT/fleet" for a pool of workers behind a broker), and the one door that connects to any of them.
 import { CleaveError } from '../errors';
 import type { Connection } from './connection';
+import { connectMqtt, describeMqtt, type MqttAddress, parseMqttAddress } from './mqtt';
 import { connectSerial, type SerialAddress } from './serial';
 import { connectTcp, type TcpAddress, type TlsClientOptions } from './tcp';
 
-export type Endpoint = ({ kind: 'tcp' } & TcpAddress) | ({ kind: 'serial' } & SerialAddress);
+export type Endpoint = ({ kind: 'tcp' } & TcpAddress) | ({ kind: 'serial' } & SerialAddress) | ({ kind: 'mqtt' } & MqttAddress);
 
 export const DEFAULT_BAUD = 115200;
 
 export function parseEndpoint(text: string, what = 'address'): Endpoint {
   if (text.startsWith('serial:')) return { kind: 'serial', ...parseSerialAddress(text.slice('serial:'.length), what) };
+  if (/^mqtts?:\/\//.test(text)) return { kind: 'mqtt', ...parseMqttAddress(text, what) };
   return { kind: 'tcp', ...parseHostPort(text, what) };
 }
 
@@ -34,10 +36,12 @@ export function parseSerialAddress(text: string, what = 'serial port'): SerialAd
 }
 
 export function describeEndpoint(e: Endpoint, tls: boolean): string {
+  if (e.kind === 'mqtt') return describeMqtt(e);
   return e.kind === 'serial' ? `serial:${e.path}` : `${tls ? 'tls' : 'tcp'}:${e.host}:${e.port}`;
 }
 
 export function connect(endpoint: Endpoint, options: { maxPayload: number; tls?: TlsClientOptions; timeoutMs?: number }): Promise<Connection> {
   if (endpoint.kind === 'serial') return connectSerial(endpoint, options);
+  if (endpoint.kind === 'mqtt') return connectMqtt(endpoint, options);
   return connectTcp(endpoint, options);
 }

@@ -116,6 +116,14 @@ t.test('npm run bench -- --quick --json FILE', { skip: buildError ?? false }, as
       }
     }
   }
+
+  // The MQTT worker pool load test (skipped, saying why, without mosquitto) and the telemetry cost.
+  const pool = j.pool as Record<string, unknown>;
+  if (typeof pool.skipped === 'string') t.comment(`pool load test skipped: ${pool.skipped}`);
+  else t.match(pool, { bench: 'mqtt-pool', heads: 20, lost: 0, duplicateReplies: 0, wrongOutputs: 0, requestsPerSecond: Number, roundTripP99Ms: Number, rssMiB: { broker: Number } });
+  const telemetry = j.telemetry as { rows: unknown[]; defaultSampleRate: number };
+  t.equal(telemetry.rows.length, 4, 'file and MQTT, at sampling 1 and at the default');
+  t.ok(isNumber(j.telemetryOverheadPct), `telemetryOverheadPct (${j.telemetryOverheadPct} % at sampling ${telemetry.defaultSampleRate})`);
 });
 
 t.test('without onnxruntime-node the JSON says why and cleave is still measured', { skip: buildError ?? false }, async (t) => {

@@ -59,7 +59,7 @@ t.test('serve refuses bad arguments with clear errors', async (t) => {
   t.match(r.stderr, /no segment 5 \(the plan has segments 0\.\.1\)/);
   r = cleave(['serve', plan, '--segment', '1']);
   t.equal(r.status, 2);
-  t.match(r.stderr, /give one of --listen HOST:PORT or --serial PATH\[@BAUD\]/);
+  t.match(r.stderr, /give one of --listen HOST:PORT, --serial PATH\[@BAUD\] or --mqtt URL/);
   r = cleave(['serve', plan, '--segment', '1', '--listen', 'localhost']);
   t.match(r.stderr, /--listen must be HOST:PORT/);
   r = cleave(['serve', plan, '--segment', '1', '--listen', '127.0.0.1:0', '--tls-cert', path.join(tmp, 'nope.pem'), '--tls-key', path.join(tmp, 'nope.key')]);

@@ -38,7 +38,7 @@ t.test('run --telemetry mqtt:// publishes to the embedded broker; telemetry tail
   t.teardown(() => broker.child.kill('SIGTERM'));
   const url = broker.first[1]!;
   const tail = await start(['telemetry', 'tail', '--mqtt', `${url}/lab`, '--count', '5'], /^device\s+seg\s+stage/);
-  const run = cleave(['run', model, '-i', input, '-n', '5', '--telemetry', `${url}/lab`, '--telemetry', `file:${path.join(tmp, 'run.jsonl')}`], { env });
+  const run = cleave(['run', model, '-i', input, '-n', '5', '--telemetry', `${url}/lab`, '--telemetry', `file:${path.join(tmp, 'run.jsonl')}`, '--telemetry-sample', '1'], { env });
   t.equal(run.status, 0, run.stderr);
   t.equal(await exited(tail.child), 0, 'tail exits after --count records');
   const rows = tail.lines.filter((l) => /compute/.test(l));
@@ -51,6 +51,16 @@ t.test('run --telemetry mqtt:// publishes to the embedded broker; telemetry tail
   t.match(records[5], { count: 5, published: 5 });
   broker.child.kill('SIGTERM');
   t.equal(await exited(broker.child), 0, 'the broker stops on SIGTERM');
+});
+
+t.test('by default one record in a hundred reaches the sinks; the summary counts every run', async (t) => {
+  const file = path.join(tmp, 'sampled.jsonl');
+  const run = cleave(['run', model, '-i', input, '-n', '300', '--telemetry', `file:${file}`], { env });
+  t.equal(run.status, 0, run.stderr);
+  const messages = fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => parseTelemetryMessage(l, 'sampled.jsonl'));
+  t.same(messages.map((m) => m.kind), ['record', 'record', 'record', 'summary']);
+  t.same(messages.slice(0, 3).map((m) => m.kind === 'record' && m.seq), [99, 199, 299], 'every hundredth record');
+  t.match(messages[3], { kind: 'summary', count: 300, published: 3 });
 });
 
 t.test('bad telemetry flags: usage errors naming the value', async (t) => {

@@ -33,7 +33,7 @@ if (missing && !requireTools) {
     const watcher = await collect(broker.url, [telemetryTopic], credentials);
     t.teardown(() => watcher.client.endAsync(true));
     const sink = await MqttSink.open({ url: broker.url, ...credentials, fleet: 'lab', device: 'board-7', spoolDir: dir() });
-    const telemetry = new Telemetry(source, [sink], { summaryEveryMs: 0 });
+    const telemetry = new Telemetry(source, [sink], { sampleRate: 1, summaryEveryMs: 0 });
     for (let i = 0; i < 10; i++) telemetry.record({ stage: 'compute', latencyUs: i });
     t.same(seqs(await watcher.waitFor(telemetryTopic, 10)), [...Array(10).keys()]);
     await telemetry.close();
@@ -49,7 +49,7 @@ if (missing && !requireTools) {
     t.teardown(() => watcher.client.endAsync(true));
     const sink = await MqttSink.open({ url, ...credentials, tls: { caFile: tls.caFile }, fleet: 'lab', device: 'board-7', spoolDir: dir() });
     t.ok(sink.connected);
-    const telemetry = new Telemetry(source, [sink], { summaryEveryMs: 0 });
+    const telemetry = new Telemetry(source, [sink], { sampleRate: 1, summaryEveryMs: 0 });
     for (let i = 0; i < 5; i++) telemetry.record({ stage: 'transfer', latencyUs: i });
     t.same(seqs(await watcher.waitFor(telemetryTopic, 5)), [0, 1, 2, 3, 4]);
     await telemetry.close();
@@ -64,7 +64,7 @@ if (missing && !requireTools) {
     const watcher = await collect(broker.url, [telemetryTopic], { ...credentials, clientId: 'watcher', clean: false });
     t.teardown(() => watcher.client.endAsync(true));
     const sink = await MqttSink.open({ url: broker.url, ...credentials, fleet: 'lab', device: 'board-7', spoolDir: dir(), reconnectMs: 200 });
-    const telemetry = new Telemetry(source, [sink], { summaryEveryMs: 0 });
+    const telemetry = new Telemetry(source, [sink], { sampleRate: 1, summaryEveryMs: 0 });
     for (let i = 0; i < 30; i++) telemetry.record({ stage: 'compute', latencyUs: i });
     t.ok(await sink.drained(5000));
     // Let the watcher's PUBACKs reach the broker too, or Mosquitto redelivers to it after the restart.
@@ -95,7 +95,7 @@ if (missing && !requireTools) {
       const { MqttSink, Telemetry } = require(${JSON.stringify(path.join(repoRoot, 'dist', 'src', 'telemetry'))});
       (async () => {
         const sink = await MqttSink.open(${JSON.stringify(options)});
-        const telemetry = new Telemetry(${JSON.stringify(source)}, [sink], { summaryEveryMs: 0 });
+        const telemetry = new Telemetry(${JSON.stringify(source)}, [sink], { sampleRate: 1, summaryEveryMs: 0 });
         const tick = () => { for (let k = 0; k < 20; k++) process.stdout.write(telemetry.record({ stage: 'compute', latencyUs: k }).seq + '\\n'); setImmediate(tick); };
         tick();
       })();`;

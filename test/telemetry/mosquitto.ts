@@ -80,6 +80,8 @@ export class Mosquitto {
       // Root would drop to the `mosquitto` user, which cannot read this test's private folder.
       `user ${os.userInfo().username}`,
       'per_listener_settings false',
+      // Small messages (pool requests and replies) go out at once instead of waiting for an ACK.
+      'set_tcp_nodelay true',
       'allow_anonymous false',
       `password_file ${passwords}`,
       'persistence true',
@@ -90,6 +92,11 @@ export class Mosquitto {
     fs.writeFileSync(path.join(dir, 'mosquitto.conf'), `${lines.join('\n')}\n`);
     await broker.resume();
     return broker;
+  }
+
+  /** The broker's process id while it runs (for memory figures). */
+  get pid(): number | undefined {
+    return this.process?.pid;
   }
 
   get url(): string {

@@ -23,7 +23,7 @@ t.test('records arrive once and in order, through an outage; status is retained 
 
   const sink = await MqttSink.open({ url: `mqtt://127.0.0.1:${relay.port}`, username: 'fleet', password: 'pw', fleet: 'lab', device: 'board-7', spoolDir: path.join(tmp, 'outage'), reconnectMs: 200 });
   t.ok(sink.connected);
-  const telemetry = new Telemetry(source, [sink], { summaryEveryMs: 0 });
+  const telemetry = new Telemetry(source, [sink], { sampleRate: 1, summaryEveryMs: 0 });
   t.same(await watcher.waitFor(topic('status'), 1), ['online']);
   for (let i = 0; i < 50; i++) telemetry.record({ stage: 'compute', latencyUs: 100 + i });
   t.same(seqs(await watcher.waitFor(topic('telemetry'), 50)), [...Array(50).keys()]);
@@ -55,7 +55,7 @@ t.test('records spooled while no broker runs are delivered by the next process',
   await broker.close();
   const offline = await MqttSink.open({ url: `mqtt://127.0.0.1:${port}`, fleet: 'lab', device: 'board-7', spoolDir, connectWaitMs: 300, flushMs: 100 });
   t.notOk(offline.connected);
-  const first = new Telemetry(source, [offline], { summaryEveryMs: 0 });
+  const first = new Telemetry(source, [offline], { sampleRate: 1, summaryEveryMs: 0 });
   for (let i = 0; i < 20; i++) first.record({ stage: 'end-to-end', latencyUs: i });
   await first.close();
 

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { CleaveError } from '../../src/errors';
 import {
-  checkTopic, deviceTopic, FileSink, formatLine, parseLine, parseTelemetryMessage, parseTelemetryTarget, percentile, RECORD_SCHEMA,
+  checkTopic, DEFAULT_SAMPLE_RATE, deviceTopic, FileSink, formatLine, parseLine, parseTelemetryMessage, parseTelemetryTarget, percentile, RECORD_SCHEMA,
   Sampler, stagesOfRun, SummaryWindow, Telemetry, type TelemetryMessage, type TelemetrySink, type TelemetrySource,
 } from '../../src/telemetry';
 
@@ -29,11 +29,11 @@ class MemorySink implements TelemetrySink {
 
 t.test('records follow the published JSON schema, with energy source and clocks', async (t) => {
   const sink = new MemorySink();
-  const telemetry = new Telemetry(source, [sink], { summaryEveryMs: 0 });
+  const telemetry = new Telemetry(source, [sink], { sampleRate: 1, summaryEveryMs: 0 });
   const run = { micros: 1234.5, outputs: [new Int8Array(2), new Int8Array(3)], energy: { name: 'ina219', kind: 'measured' as const, joules: 0.002, seconds: 0.01, averageWatts: 0.2 } };
-  const a = telemetry.record(stagesOfRun(run));
-  const b = telemetry.record({ stage: 'end-to-end', latencyUs: 2000, energy: null });
-  const c = telemetry.record(stagesOfRun({ micros: 10, outputs: [] }, { joules: 1e-3, reading: { name: 'power-model', kind: 'estimated' } }, 2));
+  const a = telemetry.record(stagesOfRun(run))!;
+  const b = telemetry.record({ stage: 'end-to-end', latencyUs: 2000, energy: null })!;
+  const c = telemetry.record(stagesOfRun({ micros: 10, outputs: [] }, { joules: 1e-3, reading: { name: 'power-model', kind: 'estimated' } }, 2))!;
   const validate = new Ajv2020({ strict: false }).compile(RECORD_SCHEMA);
   for (const r of [a, b, c]) t.ok(validate(r), JSON.stringify(validate.errors));
   t.match(a, { seq: 0, stage: 'compute', latencyUs: 1234.5, energyUj: 2000, energySource: 'measured:ina219', bytes: 5, outcome: 'ok' });
@@ -67,6 +67,16 @@ t.test('summaries: exact percentiles and mean energy over every record, sampled 
   sink.messages = [];
   telemetry.summarize();
   t.same(sink.messages, [], 'an empty window without drops says nothing');
+});
+
+t.test('by default one record in a hundred reaches the sinks; sampled-out records are counted, not built', async (t) => {
+  const sink = new MemorySink();
+  const telemetry = new Telemetry(source, [sink], { summaryEveryMs: 0 });
+  const returned = Array.from({ length: 200 }, (_, i) => telemetry.record({ stage: 'compute', latencyUs: i }));
+  t.equal(DEFAULT_SAMPLE_RATE, 0.01);
+  t.same(returned.flatMap((r, i) => (r ? [i] : [])), [99, 199], 'record() returns the record only when it is sent');
+  telemetry.summarize();
+  t.same(sink.messages.map((m) => m.kind === 'record' ? m.seq : m.count), [99, 199, 200]);
 });
 
 t.test('sampler and percentile edge cases', async (t) => {
@@ -111,7 +121,7 @@ t.test('--telemetry values', async (t) => {
 
 t.test('serial lines: compact, parseable back, other console output ignored, garbage named', async (t) => {
   const sink = new MemorySink();
-  const telemetry = new Telemetry({ ...source, device: 'board 7' }, [sink], { summaryEveryMs: 0 });
+  const telemetry = new Telemetry({ ...source, device: 'board 7' }, [sink], { sampleRate: 1, summaryEveryMs: 0 });
   telemetry.record({ stage: 'transfer', latencyUs: 812.25, bytes: 9216, energy: { uj: 31.5, source: 'measured:rapl' } });
   telemetry.record({ stage: 'decode', latencyUs: 40, outcome: 'error' });
   telemetry.summarize();
@@ -129,7 +139,7 @@ t.test('file sink: one JSON document per line', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-telemetry-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 't.jsonl');
-  const telemetry = new Telemetry(source, [new FileSink(file)], { summaryEveryMs: 0 });
+  const telemetry = new Telemetry(source, [new FileSink(file)], { sampleRate: 1, summaryEveryMs: 0 });
   telemetry.record({ stage: 'compute', latencyUs: 5 });
   telemetry.record({ stage: 'compute', latencyUs: 7 });
   await telemetry.close();

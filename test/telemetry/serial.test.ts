@@ -54,7 +54,7 @@ if (!hasPython && !requireTools) {
     const host = ptyHost();
     t.teardown(() => host.child.kill());
     const [tty] = await host.waitLines(1);
-    const telemetry = new Telemetry(source, [await SerialSink.open(tty!, 115200)], { summaryEveryMs: 0 });
+    const telemetry = new Telemetry(source, [await SerialSink.open(tty!, 115200)], { sampleRate: 1, summaryEveryMs: 0 });
     for (let i = 0; i < 3; i++) telemetry.record({ stage: 'compute', latencyUs: 100 + i, energy: { uj: 5, source: 'estimated' } });
     await telemetry.close();
     const lines = (await host.waitLines(5)).slice(1);

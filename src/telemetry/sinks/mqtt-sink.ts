@@ -146,7 +146,8 @@ export class MqttSink implements TelemetrySink {
     const spool = Spool.open(options.spoolDir, options.spool);
     let connection: { client: MqttClient; connected: boolean };
     try {
-      connection = await connectClient(options, { will: { topic: status, payload: Buffer.from('offline'), qos: 1, retain: true } });
+      // Publishing keeps the connection alive: re-arming the keep-alive timer on every packet costs more than a record.
+      connection = await connectClient(options, { will: { topic: status, payload: Buffer.from('offline'), qos: 1, retain: true }, reschedulePings: false });
     } catch (err) {
       spool.close();
       throw err;
