@@ -142,7 +142,7 @@ function usefulWire(options: WireOption[]): WireOption | undefined {
 }
 
 export interface SearchOptions {
-  /** Called after each cut position is expanded: `done` of `total` positions. */
+  /** Called after each cut position is expanded and after the final filter: `done` of `total` steps. */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -282,7 +282,7 @@ export function searchPareto(problem: PlanningProblem, options: SearchOptions = 
   const start = store.add();
   precisionAt.fill(-2);
   expand([start], 0, 0, 0);
-  options.onProgress?.(1, last);
+  options.onProgress?.(1, last + 1);
   for (let i = 1; i < last; i++) {
     precisionAt.fill(-2);
     for (let d = 0; d < m - 1; d++) {
@@ -290,9 +290,10 @@ export function searchPareto(problem: PlanningProblem, options: SearchOptions = 
       pending[i * m + d] = [];
       expand(labels, i, d, d + 1);
     }
-    options.onProgress?.(i + 1, last);
+    options.onProgress?.(i + 1, last + 1);
   }
   const front = paretoFilter(store.values, stride, stride, finals);
+  options.onProgress?.(last + 1, last + 1);
   const wireAt = new Map(positions.flatMap((p, i) => (wire[i] ? [[p, wire[i]!] as const] : [])));
   return front.map((id) => unwind(problem, store, id, wireAt)).sort((a, b) => a.objectives.latencyMicros - b.objectives.latencyMicros || a.objectives.bottleneckMicros - b.objectives.bottleneckMicros);
 }
@@ -335,4 +336,31 @@ export function choosePlan(front: CandidatePlan[], objective: Objective): Candid
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]! ? p : best;
     return best;
   });
+}
+
+/**
+ * The whole model on device `d` (the input sent down the chain to it first), as a reference beside
+ * the front: the plans split computing is compared with are "all on the first device" and "all on
+ * the last" (full offloading). Undefined when it does not fit the device or its position has no
+ * wire option; the latency limit is not applied.
+ */
+export function singleDevicePlan(problem: PlanningProblem, d: number): CandidatePlan | undefined {
+  const device = problem.devices[d]!;
+  const precision = problem.precisions.find((p) => device.fits(0, problem.opCount, p));
+  if (!precision) return undefined;
+  const segment: PlacedSegment = { begin: 0, end: problem.opCount, device: d, precision };
+  let step: Step = { segment };
+  if (d > 0) {
+    const w = usefulWire(problem.wire.get(0) ?? []);
+    if (!w) return undefined;
+    step = { segment, transfer: { position: 0, from: 0, to: d, codec: w.codec, lossless: w.lossless, bytes: w.bytes } };
+  }
+  const objectives = extend(problem, emptyObjectives(problem.devices.length), step, prefixSums(problem));
+  return { segments: [segment], transfers: step.transfer ? [step.transfer] : [], objectives };
+}
+
+/** The best single-device plan for `objective`, undefined when no device holds the whole model. */
+export function bestSingleDevice(problem: PlanningProblem, objective: Objective): CandidatePlan | undefined {
+  const plans = problem.devices.flatMap((_, d) => singleDevicePlan(problem, d) ?? []);
+  return plans.length ? choosePlan(plans, objective) : undefined;
 }
