@@ -25,9 +25,18 @@ function hopMicros(link: Link, payload: number): number {
   return (link.latencySeconds + linkBytes(link, payload) / link.bytesPerSecond) * 1e6;
 }
 
+export interface RequestOptions {
+  /**
+   * Time (µs) a request spends between processes beyond compute and the link itself: the sender's
+   * and receiver's event loops, system calls, waking the peer. Measured per machine (see
+   * bench/plan-accuracy.ts: a remote run over loopback), added once per device that serves a part.
+   */
+  perRemoteMicros?: number;
+}
+
 /** Predicted end-to-end latency (µs) of one request through `plan`, reply included. */
-export function requestLatencyMicros(problem: PlanningProblem, plan: CandidatePlan): number {
-  let micros = 0;
+export function requestLatencyMicros(problem: PlanningProblem, plan: CandidatePlan, options: RequestOptions = {}): number {
+  let micros = (options.perRemoteMicros ?? 0) * plan.segments.filter((s) => s.device > 0).length;
   for (const s of plan.segments) micros += problem.devices[s.device]!.opMicros.slice(s.begin, s.end).reduce((a, b) => a + b, 0);
   for (const t of plan.transfers) for (let h = t.from; h < t.to; h++) micros += hopMicros(problem.links[h]!, t.bytes);
   const last = plan.segments[plan.segments.length - 1]!.device;
