@@ -130,9 +130,10 @@ export class SegmentMemoryTable {
   }
 }
 
-/** Mean encoded bytes of what crosses each position (0: the model inputs), per codec that takes its dtypes. */
+/** Mean encoded bytes of what crosses each position (0: the model inputs; opCount: its outputs), per codec that takes its dtypes. */
 export function measureWireSizes(graph: Graph, modelPath: string, codecs: readonly CodecName[], inputSets = 2): Map<number, WireOption[]> {
-  const positions = new Map<number, number[]>([[0, graph.inputs], ...listCuts(graph).map((c): [number, number[]] => [c.position, c.crossing])]);
+  // The model's outputs too (at position opCount): a pipeline sends them back to the first device.
+  const positions = new Map<number, number[]>([[0, graph.inputs], ...listCuts(graph).map((c): [number, number[]] => [c.position, c.crossing]), [graph.ops.length, graph.outputs]]);
   const session = Session.fromBytes(compileGraph(graph).bytes, modelPath, { threads: 1 });
   const sets = measurementInputs(graph, modelPath, inputSets);
   const dumps = sets.map((s) => {

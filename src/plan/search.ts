@@ -8,6 +8,7 @@
 // is the front of every plan (test/plan/search.test.ts checks it against brute-force enumeration).
 import { CleaveError } from '../errors';
 import type { Link } from './devices';
+import { paretoFilter } from './pareto';
 
 export type Precision = 'int8' | 'int4';
 
@@ -133,71 +134,186 @@ export function paretoInsert<T extends { objectives: Objectives }>(set: T[], ite
 }
 
 /**
- * Wire options worth trying at a position: every objective grows with the bytes sent, so only the
+ * The wire option worth trying at a position: every objective grows with the bytes sent, so only the
  * smallest encoding can be on the front (the first listed among equals, lossless codecs first).
  */
-function usefulWire(options: WireOption[]): WireOption[] {
-  const sorted = [...options].sort((a, b) => a.bytes - b.bytes || Number(b.lossless) - Number(a.lossless));
-  return sorted.slice(0, 1);
+function usefulWire(options: WireOption[]): WireOption | undefined {
+  return [...options].sort((a, b) => a.bytes - b.bytes || Number(b.lossless) - Number(a.lossless))[0];
 }
 
-/** Precisions worth trying: int4 only changes memory, so it is tried only where int8 does not fit. */
-function usefulPrecision(problem: PlanningProblem, device: SearchDevice, begin: number, end: number): Precision | undefined {
-  return problem.precisions.find((p) => device.fits(begin, end, p));
+export interface SearchOptions {
+  /** Called after each cut position is expanded and after the final filter: `done` of `total` steps. */
+  onProgress?: (done: number, total: number) => void;
 }
 
-interface Label {
-  objectives: Objectives;
-  step: Step | null;
-  prev: Label | null;
+const PRECISIONS: readonly Precision[] = ['int8', 'int4'];
+
+/**
+ * Partial plans of the search, one row each: the objectives (latency, slowest stage, wire bytes,
+ * then each device's energy), the previous row and the step that led here. Typed arrays, not
+ * objects: a long chain makes hundreds of thousands of them.
+ */
+class LabelStore {
+  values: Float64Array;
+  prev: Int32Array;
+  begin: Int32Array;
+  end: Int32Array;
+  device: Int8Array;
+  precision: Int8Array;
+  transfer: Int8Array;
+  size = 0;
+
+  constructor(readonly stride: number, capacity = 1024) {
+    this.values = new Float64Array(capacity * stride);
+    this.prev = new Int32Array(capacity);
+    this.begin = new Int32Array(capacity);
+    this.end = new Int32Array(capacity);
+    this.device = new Int8Array(capacity);
+    this.precision = new Int8Array(capacity);
+    this.transfer = new Int8Array(capacity);
+  }
+
+  /** A new row (objectives zero); grows the arrays when full. */
+  add(): number {
+    if (this.size === this.prev.length) {
+      const grow = <T extends Float64Array | Int32Array | Int8Array>(a: T, n: number): T => {
+        const b = new (a.constructor as new (n: number) => T)(n);
+        b.set(a);
+        return b;
+      };
+      const capacity = this.prev.length * 2;
+      this.values = grow(this.values, capacity * this.stride);
+      this.prev = grow(this.prev, capacity);
+      this.begin = grow(this.begin, capacity);
+      this.end = grow(this.end, capacity);
+      this.device = grow(this.device, capacity);
+      this.precision = grow(this.precision, capacity);
+      this.transfer = grow(this.transfer, capacity);
+    }
+    return this.size++;
+  }
 }
 
-function unwind(label: Label): CandidatePlan {
-  const steps: Step[] = [];
-  for (let l: Label | null = label; l && l.step; l = l.prev) steps.unshift(l.step);
-  return { segments: steps.map((s) => s.segment), transfers: steps.flatMap((s) => (s.transfer ? [s.transfer] : [])), objectives: label.objectives };
-}
-
-/** The exact Pareto front of every plan (one plan per distinct objective vector). */
-export function searchPareto(problem: PlanningProblem): CandidatePlan[] {
+/**
+ * The exact Pareto front of every plan (one plan per distinct objective vector).
+ *
+ * States are (cut position, device of the last segment). A state's partial plans all continue the
+ * same way (the same segments from the same position, the same transfers from the same device), so
+ * only its Pareto set is expanded; energies of devices after the state's are zero in all of them
+ * and are not compared. A segment on the last device must end the model (nothing can follow it).
+ * Each state's candidates are filtered once, when every candidate has arrived (they all come
+ * from earlier positions), by the sorted k-d filter of pareto.ts.
+ */
+export function searchPareto(problem: PlanningProblem, options: SearchOptions = {}): CandidatePlan[] {
   const n = problem.opCount;
   const m = problem.devices.length;
   const positions = [0, ...problem.cuts, n];
+  const last = positions.length - 1;
   const prefix = prefixSums(problem);
-  const wire = new Map([...problem.wire].map(([p, options]) => [p, usefulWire(options)]));
-  // states[i][d]: Pareto set of plans covering ops [0, positions[i]) whose last segment ran on d.
-  const states: Label[][][] = positions.map(() => Array.from({ length: m }, () => []));
-  const start: Label = { objectives: emptyObjectives(m), step: null, prev: null };
+  const wire = positions.map((p) => usefulWire(problem.wire.get(p) ?? []));
+  const stride = 3 + m;
+  const store = new LabelStore(stride);
   const limit = problem.maxLatencyMicros ?? Infinity;
-  const expand = (from: Label, fromDevice: number, i: number, firstDevice: number) => {
+  const pending: number[][] = Array.from({ length: positions.length * m }, () => []);
+  const finals: number[] = [];
+  const joules = new Float64Array(m);
+  // Precision of segment (position i, position j, device), per i: -1 when nothing fits, -2 not yet asked.
+  const precisionAt = new Int8Array(positions.length * m);
+  const usefulPrecision = (d: number, begin: number, end: number): number => {
+    const device = problem.devices[d]!;
+    for (const p of problem.precisions) if (device.fits(begin, end, p)) return PRECISIONS.indexOf(p);
+    return -1;
+  };
+
+  const expand = (labels: number[], i: number, fromDevice: number, firstDevice: number) => {
     const begin = positions[i]!;
-    for (let j = i + 1; j < positions.length; j++) {
+    const w = wire[i];
+    for (let j = i + 1; j <= last; j++) {
       const end = positions[j]!;
       for (let d = firstDevice; d < m; d++) {
-        const device = problem.devices[d]!;
-        const precision = usefulPrecision(problem, device, begin, end);
-        if (!precision) continue;
-        const segment = { begin, end, device: d, precision };
-        const transfers: (Transfer | undefined)[] = d === fromDevice
-          ? [undefined]
-          : (wire.get(begin) ?? []).map((w) => ({ position: begin, from: fromDevice, to: d, codec: w.codec, lossless: w.lossless, bytes: w.bytes }));
-        for (const transfer of transfers) {
-          const step: Step = transfer ? { segment, transfer } : { segment };
-          const objectives = extend(problem, from.objectives, step, prefix);
-          if (objectives.latencyMicros > limit) continue;
-          paretoInsert(states[j]![d]!, { objectives, step, prev: from });
+        if (d === m - 1 && j < last) continue;
+        const moves = d !== fromDevice;
+        if (moves && !w) continue;
+        let precision = precisionAt[j * m + d]!;
+        if (precision === -2) precision = precisionAt[j * m + d] = usefulPrecision(d, begin, end);
+        if (precision < 0) continue;
+        const segMicros = prefix.micros[d]![end]! - prefix.micros[d]![begin]!;
+        const segJoulesEnd = prefix.joules[d]![end]!, segJoulesBegin = prefix.joules[d]![begin]!;
+        const target = j === last ? finals : pending[j * m + d]!;
+        for (const from of labels) {
+          // The same arithmetic, in the same order, as extend(): the brute-force test compares bits.
+          const v = store.values;
+          const base = from * stride;
+          let latency = v[base]!, bottleneck = v[base + 1]!, bytes = v[base + 2]!;
+          for (let k = 0; k < m; k++) joules[k] = v[base + 3 + k]!;
+          if (moves) {
+            for (let h = fromDevice; h < d; h++) {
+              const link = problem.links[h]!;
+              const micros = (link.latencySeconds + w!.bytes / link.bytesPerSecond) * 1e6;
+              latency += micros;
+              bottleneck = Math.max(bottleneck, micros);
+              bytes += w!.bytes;
+              joules[h] = joules[h]! + w!.bytes * link.joulesPerByte;
+            }
+          }
+          latency += segMicros;
+          if (latency > limit) continue;
+          bottleneck = Math.max(bottleneck, segMicros);
+          joules[d] = joules[d]! + segJoulesEnd - segJoulesBegin;
+          const id = store.add();
+          const out = store.values;
+          out[id * stride] = latency;
+          out[id * stride + 1] = bottleneck;
+          out[id * stride + 2] = bytes;
+          for (let k = 0; k < m; k++) out[id * stride + 3 + k] = joules[k]!;
+          store.prev[id] = from;
+          store.begin[id] = begin;
+          store.end[id] = end;
+          store.device[id] = d;
+          store.precision[id] = precision;
+          store.transfer[id] = moves ? 1 : 0;
+          target.push(id);
         }
       }
     }
   };
+
   // The input is at the first device: the first segment runs there or is sent down the chain.
-  expand(start, 0, 0, 0);
-  for (let i = 1; i < positions.length - 1; i++) {
-    for (let d = 0; d < m; d++) for (const label of states[i]![d]!) expand(label, d, i, d + 1);
+  const start = store.add();
+  precisionAt.fill(-2);
+  expand([start], 0, 0, 0);
+  options.onProgress?.(1, last + 1);
+  for (let i = 1; i < last; i++) {
+    precisionAt.fill(-2);
+    for (let d = 0; d < m - 1; d++) {
+      const labels = paretoFilter(store.values, stride, 4 + d, pending[i * m + d]!);
+      pending[i * m + d] = [];
+      expand(labels, i, d, d + 1);
+    }
+    options.onProgress?.(i + 1, last + 1);
   }
-  const front: Label[] = [];
-  for (const label of states[positions.length - 1]!.flat()) paretoInsert(front, label);
-  return front.map(unwind).sort((a, b) => a.objectives.latencyMicros - b.objectives.latencyMicros || a.objectives.bottleneckMicros - b.objectives.bottleneckMicros);
+  const front = paretoFilter(store.values, stride, stride, finals);
+  options.onProgress?.(last + 1, last + 1);
+  const wireAt = new Map(positions.flatMap((p, i) => (wire[i] ? [[p, wire[i]!] as const] : [])));
+  return front.map((id) => unwind(problem, store, id, wireAt)).sort((a, b) => a.objectives.latencyMicros - b.objectives.latencyMicros || a.objectives.bottleneckMicros - b.objectives.bottleneckMicros);
+}
+
+function unwind(problem: PlanningProblem, store: LabelStore, id: number, wire: Map<number, WireOption>): CandidatePlan {
+  const m = problem.devices.length;
+  const v = store.values.subarray(id * store.stride, (id + 1) * store.stride);
+  const objectives: Objectives = { latencyMicros: v[0]!, bottleneckMicros: v[1]!, wireBytes: v[2]!, joules: Array.from(v.subarray(3, 3 + m)) };
+  const segments: PlacedSegment[] = [];
+  const transfers: Transfer[] = [];
+  // Row 0 is the empty plan, on the first device.
+  for (let l = id; l !== 0; l = store.prev[l]!) {
+    const segment: PlacedSegment = { begin: store.begin[l]!, end: store.end[l]!, device: store.device[l]!, precision: PRECISIONS[store.precision[l]!]! };
+    segments.unshift(segment);
+    if (store.transfer[l]) {
+      const w = wire.get(segment.begin)!;
+      transfers.unshift({ position: segment.begin, from: store.device[store.prev[l]!]!, to: segment.device, codec: w.codec, lossless: w.lossless, bytes: w.bytes });
+    }
+  }
+  return { segments, transfers, objectives };
 }
 
 export type Objective = 'latency' | 'throughput' | 'energy';
@@ -220,4 +336,31 @@ export function choosePlan(front: CandidatePlan[], objective: Objective): Candid
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]! ? p : best;
     return best;
   });
+}
+
+/**
+ * The whole model on device `d` (the input sent down the chain to it first), as a reference beside
+ * the front: the plans split computing is compared with are "all on the first device" and "all on
+ * the last" (full offloading). Undefined when it does not fit the device or its position has no
+ * wire option; the latency limit is not applied.
+ */
+export function singleDevicePlan(problem: PlanningProblem, d: number): CandidatePlan | undefined {
+  const device = problem.devices[d]!;
+  const precision = problem.precisions.find((p) => device.fits(0, problem.opCount, p));
+  if (!precision) return undefined;
+  const segment: PlacedSegment = { begin: 0, end: problem.opCount, device: d, precision };
+  let step: Step = { segment };
+  if (d > 0) {
+    const w = usefulWire(problem.wire.get(0) ?? []);
+    if (!w) return undefined;
+    step = { segment, transfer: { position: 0, from: 0, to: d, codec: w.codec, lossless: w.lossless, bytes: w.bytes } };
+  }
+  const objectives = extend(problem, emptyObjectives(problem.devices.length), step, prefixSums(problem));
+  return { segments: [segment], transfers: step.transfer ? [step.transfer] : [], objectives };
+}
+
+/** The best single-device plan for `objective`, undefined when no device holds the whole model. */
+export function bestSingleDevice(problem: PlanningProblem, objective: Objective): CandidatePlan | undefined {
+  const plans = problem.devices.flatMap((_, d) => singleDevicePlan(problem, d) ?? []);
+  return plans.length ? choosePlan(plans, objective) : undefined;
 }

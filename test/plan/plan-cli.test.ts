@@ -35,6 +35,9 @@ t.test('plans kws over two memory-limited boards, charts the front and writes a 
   t.equal(r.status, 0, r.stderr);
   t.match(r.stdout, /^\*\s+0\s+0\.\.\d+@a →(raw|lossless)→ \d+\.\.12@b/m, 'the chosen plan is marked and cuts the model');
   t.match(r.stdout, /a \(rpi4\): latency predicted, energy estimated/);
+  t.match(r.stdout, /^chosen: [\d.]+ ms, a [\d.]+ mJ b [\d.]+ mJ$/m);
+  t.match(r.stdout, /^vs best single device: no device holds the whole model$/m, 'neither board holds kws alone');
+  t.match(r.stdout, /^vs full offload to b: it cannot hold the whole model$/m);
   t.match(r.stdout, /cost model fitted on host-x86_64: on held-back ops, median error [\d.]+%/);
 
   const chart = fs.readFileSync(svg, 'utf8');
@@ -52,6 +55,20 @@ t.test('plans kws over two memory-limited boards, charts the front and writes a 
   t.equal(whole.status, 0, whole.stderr);
   t.equal(split.status, 0, split.stderr);
   t.same(fs.readFileSync(path.join(dir, 'split.bin')), fs.readFileSync(path.join(dir, 'whole.bin')), 'byte-exact output');
+});
+
+t.test('beside the chosen plan: the best single device and full offloading, in the table and in --json', async (t) => {
+  const args = ['plan', kws.file, '--device', 'a=rpi4', '--device', 'b=host-x86_64', '--link', 'a-b=tcp:20mbit:5ms', '--codecs', 'raw,lossless', '--precisions', 'int8', '--profile', path.join(dir, 'profile.json')];
+  const r = cleave(args);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /^vs best single device: (a|b) [\d.]+ ms, a [\d.]+ mJ b [\d.]+ mJ$/m);
+  t.match(r.stdout, /^vs full offload to b: [\d.]+ ms, a [\d.]+ mJ b [\d.]+ mJ$/m);
+  const j = cleave([...args, '--json']);
+  t.equal(j.status, 0, j.stderr);
+  const out = JSON.parse(j.stdout);
+  t.equal(out.compared.fullOffload.device, 'b');
+  t.ok(out.compared.fullOffload.latencyMs > 5, 'full offload pays the link: its 5 ms delay at least');
+  t.ok(out.compared.chosen.latencyMs <= out.compared.bestSingleDevice.latencyMs, 'the chosen plan is no slower than any single device');
 });
 
 t.test('a bad --device is a usage error naming the flag and the reason', async (t) => {

@@ -87,7 +87,7 @@ export function register(program: Command): void {
       // Native pieces load here, not at the top: commands that need no addon work without it.
       const { profileModel } = require('../../plan/profile') as typeof import('../../plan/profile');
       const { buildProblem, deviceCosts, measureWireSizes } = require('../../plan/problem') as typeof import('../../plan/problem');
-      const { searchPareto, choosePlan, totalJoules } = require('../../plan/search') as typeof import('../../plan/search');
+      const { searchPareto, choosePlan, totalJoules, singleDevicePlan, bestSingleDevice } = require('../../plan/search') as typeof import('../../plan/search');
       const { frontChart } = require('../../plan/chart') as typeof import('../../plan/chart');
       const { writePlan } = require('../../segments/plan') as typeof import('../../segments/plan');
 
@@ -100,7 +100,13 @@ export function register(program: Command): void {
       const wire = measureWireSizes(graph, model, codecs);
       const started = process.hrtime.bigint();
       const { problem } = buildProblem({ graph, devices, links, costs, wire, precisions, maxLatencyMicros: maxLatency === undefined ? undefined : maxLatency * 1000 });
-      const front = searchPareto(problem);
+      const progress = opts.json ? undefined : delayedProgressBar('searching plans');
+      let front: CandidatePlan[];
+      try {
+        front = searchPareto(problem, { onProgress: progress?.update });
+      } finally {
+        progress?.stop();
+      }
       const searchMs = Number(process.hrtime.bigint() - started) / 1e6;
       if (front.length === 0) {
         const memory = devices.map((d) => `${d.name} ${d.ramBytes === Infinity ? 'unlimited' : `${d.ramBytes} B`} RAM${d.flashBytes === Infinity ? '' : `, ${d.flashBytes} B flash`}`).join('; ');
@@ -108,9 +114,17 @@ export function register(program: Command): void {
       }
       const chosen = choosePlan(front, objective);
       const names = devices.map((d) => d.name);
+      // What splitting buys: the same figures for the whole model on one device.
+      const single = bestSingleDevice(problem, objective);
+      const offload = devices.length > 1 ? singleDevicePlan(problem, devices.length - 1) : undefined;
+      const figures = (p: CandidatePlan) => ({
+        device: p.segments.length === 1 ? names[p.segments[0]!.device] : undefined,
+        latencyMs: p.objectives.latencyMicros / 1000, joules: Object.fromEntries(names.map((n, i) => [n, p.objectives.joules[i]])), totalJoules: totalJoules(p.objectives),
+      });
 
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ model, objective, searchMs, devices: devices.map((d, i) => ({ name: d.name, board: d.board.id, costs: costs[i]!.source, energy: costs[i]!.energy })), costModel: { board: costModel.board, heldBack }, chosen: front.indexOf(chosen), front }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ model, objective, searchMs, devices: devices.map((d, i) => ({ name: d.name, board: d.board.id, costs: costs[i]!.source, energy: costs[i]!.energy })), costModel: { board: costModel.board, heldBack }, chosen: front.indexOf(chosen), front,
+          compared: { chosen: figures(chosen), bestSingleDevice: single && figures(single), fullOffload: offload && figures(offload) } }, null, 2)}\n`);
       } else {
         const rows = front.map((p, i) => [
           p === chosen ? '*' : '', i, describe(p, names), (p.objectives.latencyMicros / 1000).toFixed(3), (1e6 / p.objectives.bottleneckMicros).toFixed(1),
@@ -118,6 +132,10 @@ export function register(program: Command): void {
         ]);
         process.stdout.write(`${formatTable(['', 'plan', 'segments (ops@device, →codec→ where data moves)', 'latency ms', 'inf/s', 'wire B', ...names.map((n) => `${n} mJ`)], rows)}\n`);
         process.stdout.write(`* chosen for ${objective}. ${front.length} plans on the front, searched in ${searchMs.toFixed(1)} ms.\n`);
+        const summary = (p: CandidatePlan) => `${(p.objectives.latencyMicros / 1000).toFixed(3)} ms, ${p.objectives.joules.map((j, i) => `${names[i]} ${(j * 1000).toFixed(4)} mJ`).join(' ')}`;
+        process.stdout.write(`chosen: ${summary(chosen)}\n`);
+        process.stdout.write(`vs best single device: ${single ? `${names[single.segments[0]!.device]} ${summary(single)}` : 'no device holds the whole model'}\n`);
+        if (devices.length > 1) process.stdout.write(`vs full offload to ${names[names.length - 1]}: ${offload ? summary(offload) : 'it cannot hold the whole model'}\n`);
         devices.forEach((d, i) => process.stdout.write(`${d.name} (${d.board.id}): latency ${costs[i]!.source}, energy ${costs[i]!.energy}\n`));
         process.stdout.write(heldBack.ops === 0
           ? `cost model fitted on ${costModel.board}: too few profiled ops to hold any back, its error is not measured\n`
@@ -142,6 +160,28 @@ export function register(program: Command): void {
         if (!opts.json) process.stdout.write(`wrote ${path.join(opts.output, 'plan.json')} (run it with \`cleave run ${path.join(opts.output, 'plan.json')}\`) and placement.json\n`);
       }
     });
+}
+
+/**
+ * A progress bar on stderr for a search that turns out to be long: it appears after a second, only
+ * on a terminal, and draws from inside the (synchronous) search's progress callback.
+ */
+export function delayedProgressBar(label: string): { update: (done: number, total: number) => void; stop: () => void } | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  const { SingleBar, Presets } = require('cli-progress') as typeof import('cli-progress');
+  const started = Date.now();
+  let bar: InstanceType<typeof SingleBar> | undefined;
+  return {
+    update: (done, total) => {
+      if (!bar) {
+        if (Date.now() - started < 1000) return;
+        bar = new SingleBar({ format: `${label} [{bar}] {percentage}% | {value}/{total} steps | {duration}s`, stream: process.stderr, synchronousUpdate: true, fps: 10 }, Presets.shades_classic);
+        bar.start(total, done);
+      }
+      bar.update(done);
+    },
+    stop: () => bar?.stop(),
+  };
 }
 
 async function writeFileOrFail(file: string, text: string): Promise<void> {
