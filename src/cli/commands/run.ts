@@ -92,6 +92,10 @@ async function runCommand(model: string, opts: RunFlags): Promise<void> {
   const meter: EnergyMeter | undefined = opts.energy ? await openBestEnergyMeter(await detectCurrentBoard()) : undefined;
   const options: SessionOptions = { ...(opts.threads !== undefined ? { threads: opts.threads } : {}), kernels: opts.kernels };
   const runner: Runner = await load(model, options);
+  // From here on Ctrl-C stops after the run in progress, keeping what was measured.
+  const interrupt = { requested: false };
+  const onSigint = () => { interrupt.requested = true; };
+  process.on('SIGINT', onSigint);
   const telemetry = await openTelemetry(opts, model).catch((err) => { runner.dispose(); throw err; });
   try {
     if (opts.profile && !(runner instanceof Session)) {
@@ -105,7 +109,11 @@ async function runCommand(model: string, opts: RunFlags): Promise<void> {
     const inputFiles = assignFiles(inputArgs, runner.inputs, 'input', model, true);
     const inputs = await Promise.all(runner.inputs.map((spec, k) => readTensorInput(inputFiles[k]!, spec, { format: opts.inputFormat, normalization })));
 
-    const measured = await timeRuns(runner, inputs, opts);
+    // A plan's segments each have a session; the kernel set and threads asked for are theirs.
+    const kernels = runner instanceof Session ? runner.kernels : opts.kernels;
+    const threads = runner instanceof Session ? runner.threads : opts.threads ?? os.availableParallelism();
+    if (!opts.json) process.stdout.write(`kernels ${kernels}, ${threads} thread(s), arena ${formatBytes(runner.arenaBytes)}\n`);
+    const measured = await timeRuns(runner, inputs, opts, interrupt);
     const result = measured.first;
     const energy = meter && !measured.interrupted ? await meterRuns(meter, opts.repeat, () => runner.run(inputs)) : undefined;
     if (telemetry) recordRuns(telemetry, measured.runs, energy && { joules: energy.joulesPerInference, reading: energy.reading });
@@ -126,8 +134,8 @@ async function runCommand(model: string, opts: RunFlags): Promise<void> {
     const profile = measured.profiles.length > 0 ? opProfileRows(measured.profiles, latency.mean, tflite ? opMacsOf(tflite, model) : null) : undefined;
     const summary = {
       model,
-      kernels: runner instanceof Session ? runner.kernels : opts.kernels,
-      threads: runner instanceof Session ? runner.threads : opts.threads ?? os.availableParallelism(),
+      kernels,
+      threads,
       arenaBytes: runner.arenaBytes,
       outputs,
       warmup: opts.warmup,
@@ -157,6 +165,7 @@ async function runCommand(model: string, opts: RunFlags): Promise<void> {
     else printSummary(summary, latency, outputs, profile, opts);
     if (measured.interrupted) process.exitCode = 130;
   } finally {
+    process.off('SIGINT', onSigint);
     runner.dispose();
     await meter?.close();
     await telemetry?.close();
@@ -172,16 +181,14 @@ interface Measured {
 }
 
 /**
- * Warm-up runs, then the timed ones. Ctrl-C stops after the run in progress, keeping what was
- * measured (the caller prints it and exits 130), as benchmark_model does.
+ * Warm-up runs, then the timed ones. After Ctrl-C (`interrupt.requested`) the runs stop after the
+ * one in progress and what was measured is kept (the caller prints it and exits 130), as
+ * benchmark_model does.
  */
-async function timeRuns(runner: Runner, inputs: TensorData[], opts: RunFlags): Promise<Measured> {
-  let interrupted = false;
-  const onSigint = () => { interrupted = true; };
-  process.on('SIGINT', onSigint);
+async function timeRuns(runner: Runner, inputs: TensorData[], opts: RunFlags, interrupt: { requested: boolean }): Promise<Measured> {
   const progress = startProgress('running', opts.warmup + opts.repeat, { json: opts.json });
   try {
-    for (let i = 0; i < opts.warmup && !interrupted; i++) {
+    for (let i = 0; i < opts.warmup && !interrupt.requested; i++) {
       await runner.run(inputs);
       progress.advance();
     }
@@ -190,7 +197,7 @@ async function timeRuns(runner: Runner, inputs: TensorData[], opts: RunFlags): P
     const measured: Measured = { first: undefined as unknown as RunDetails, micros: [], profiles: [], runs: [], interrupted: false };
     for (let i = 0; i < opts.repeat; i++) {
       // The first timed run always completes: its outputs are the result.
-      if (interrupted && i > 0) break;
+      if (interrupt.requested && i > 0) break;
       const r = await runner.runDetailed(inputs, { dump: i === 0 && opts.dumpTensors !== undefined, ...(opts.profile ? { profile: true } : {}) });
       if (i === 0) measured.first = r;
       measured.micros.push(r.micros);
@@ -198,11 +205,10 @@ async function timeRuns(runner: Runner, inputs: TensorData[], opts: RunFlags): P
       if (opts.telemetry) measured.runs.push(r);
       progress.advance();
     }
-    measured.interrupted = interrupted && measured.micros.length < opts.repeat;
+    measured.interrupted = interrupt.requested && measured.micros.length < opts.repeat;
     return measured;
   } finally {
     progress.stop();
-    process.off('SIGINT', onSigint);
   }
 }
 
@@ -217,7 +223,6 @@ function printSummary(
   l: LatencySummary, outputs: OutputReport[], profile: OpProfileRow[] | undefined, opts: RunFlags,
 ): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  out(`kernels ${s.kernels}, ${s.threads} thread(s), arena ${formatBytes(s.arenaBytes)}`);
   for (const o of outputs) out(formatOutput(o));
   const us = (v: number) => `${v.toFixed(1)} µs`;
   const runs = s.interrupted ? `${s.runs} of ${s.requestedRuns} run(s) (interrupted)` : `${s.runs} run(s)`;
