@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { CleaveError } from '../../errors';
 import { checkInputDir } from '../../io/files';
-import { integerFlag, parseIncreasingIntegers } from '../numbers';
+import { integerFlag, parseIncreasingIntegers } from '../flags';
 import { readModelFile } from '../../model/reader';
 import { readCaseInputs } from '../../segments/agreement';
 import { codecReport } from '../../segments/codec-report';

@@ -4,7 +4,7 @@
 // partial figures on Ctrl-C).
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { CleaveError } from '../../errors';
 import { detectCurrentBoard, openBestEnergyMeter, type EnergyMeter } from '../../../hal';
 import { addRemoteOptions, runRemote, type RemoteRunOptions } from '../../pipeline/run-command';
@@ -19,7 +19,7 @@ import { describeOutput, formatOutput, writeTensorFile, type OutputReport } from
 import { modelLabels, readLabelsFile } from '../../io/labels';
 import { latencySummary, type LatencySummary } from '../../stats';
 import { formatBytes } from '../table';
-import { integerFlag, parseDecimalList, parseDecimalPair } from '../numbers';
+import { choiceFlag, integerFlag, oneOf, parseDecimalList, parseDecimalPair } from '../flags';
 import { formatOpProfile, opProfileRows, type OpProfileRow } from '../op-profile';
 import { startProgress } from '../progress';
 import { openTelemetry, recordRuns, telemetryCaOption, telemetryOption, telemetrySampleOption, type TelemetryFlags } from '../../telemetry/cli-options';
@@ -53,7 +53,7 @@ export function register(program: Command): void {
     .description('run a .tflite model, a compiled Program or a split plan on inputs in real units, and time it')
     .argument('<model>', '.tflite file, .cprog Program, or plan.json written by `cleave split`')
     .requiredOption('-i, --input <[name=]file>', 'an input: raw tensor bytes, .npy (float32 is quantized), raw float32 (--input-format f32) or a PNG/JPEG image; NAME (tensor name or t<index>) picks the input, else by position (repeatable)', collect, [] as string[])
-    .addOption(new Option('--input-format <format>', 'how to read input files (auto: by their magic bytes; f32 is never guessed)').choices(INPUT_FORMATS).default('auto'))
+    .option('--input-format <format>', oneOf('how to read input files (auto: by their magic bytes; f32 is never guessed)', INPUT_FORMATS), choiceFlag('--input-format', INPUT_FORMATS, 'format'), 'auto')
     .option('--mean <m[,m,m]>', 'images: real value = (pixel - mean) / std, one value or one per channel')
     .option('--std <s[,s,s]>', 'images: see --mean')
     .option('--input-range <low,high>', 'images: map pixels 0..255 linearly onto LOW..HIGH (e.g. 0,255, -1,1 or 0,1); default: the input\'s quantized range')
@@ -66,7 +66,7 @@ export function register(program: Command): void {
     .option('--profile', 'time every op of every timed run: op, kernel, time, share, MACs, GMAC/s')
     .option('--dump-tensors <dir>', 'write t<index>.bin for every non-constant tensor (index in the .tflite subgraph)')
     .option('--threads <n>', 'intra-op threads (default: available cores)', integerFlag('--threads', { min: 1, max: 256 }))
-    .addOption(new Option('--kernels <set>', 'kernel set (auto: the fastest this CPU runs; every set gives the same bytes)').choices(KERNEL_SETS).default('auto'))
+    .option('--kernels <set>', oneOf('kernel set (auto: the fastest this CPU runs; every set gives the same bytes)', KERNEL_SETS), choiceFlag('--kernels', KERNEL_SETS, 'kernel set'), 'auto')
     .option('--energy', 'measure joules per inference with the best meter of this board: one window around N more runs (N = --repeat)')
     .option('--json', 'machine-readable summary')
     .addOption(telemetryOption()).addOption(telemetrySampleOption()).addOption(telemetryCaOption()))

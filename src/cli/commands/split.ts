@@ -9,7 +9,7 @@ import { readModelFile } from '../../model/reader';
 import { compareOutputs, readCaseInputs } from '../../segments/agreement';
 import { parseCuts } from '../../segments/cuts';
 import { checkInputDir, fileErrorReason, prepareOutputDir } from '../../io/files';
-import { parseIncreasingIntegers } from '../numbers';
+import { parseIncreasingIntegers } from '../flags';
 import { startProgress } from '../progress';
 import { PlanRunner, writePlan } from '../../segments/plan';
 import { Session, type TensorData } from '../../session';

@@ -1,4 +1,4 @@
-// The one parser of numeric flag values. Strict on purpose: "0x2", "1e2", " 5", "5,,20" and "abc"
+// The one parser of flag values (numbers and fixed choices). Numbers are strict on purpose: "0x2", "1e2", " 5", "5,,20" and "abc"
 // are refused with the flag's name and the text given (quoted, so stray spaces show), never read
 // as 2, 100, 5 or NaN the way Number() would. Used as commander argParsers, so a bad value stops
 // the command before any work starts.
@@ -78,4 +78,22 @@ export function parseDecimalPair(flag: string, text: string): [number, number] {
 /** "0.5" or "0.5,0.4,0.3": one decimal per channel (or one for all). */
 export function parseDecimalList(flag: string, text: string, range: Range = {}): number[] {
   return text.split(',').map((p) => parseDecimal(flag, p, range));
+}
+
+/**
+ * A commander argParser for a flag with fixed values; `describe` lists them for `--help`. Unlike
+ * commander's `.choices()`, a wrong value is a one-line `cleave: ...` usage error like every other.
+ */
+export function choiceFlag<T extends string>(flag: string, values: readonly T[], what = 'value'): (text: string) => T {
+  return (text) => {
+    if (!(values as readonly string[]).includes(text)) {
+      throw new CleaveError('BAD_ARGUMENT', `${flag}: ${what} ${JSON.stringify(text)} does not exist; valid: ${values.join(', ')}`);
+    }
+    return text as T;
+  };
+}
+
+/** "… (one of: a, b, c)" for a flag's help line. */
+export function oneOf(description: string, values: readonly string[]): string {
+  return `${description} (one of: ${values.join(', ')})`;
 }
