@@ -2,7 +2,6 @@
 // once), create sessions on it (each its own arena, recurrent state and worker thread), run them.
 // Arguments are validated here with messages that name the input; the native side does the work on
 // the session's worker thread (run) or inline (runSync), and its errors arrive with their codes.
-import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import { CleaveError, fromNative } from './errors';
 import { compileGraph, isProgram, readProgramTables } from './compile/program';
@@ -11,7 +10,32 @@ import { compileOffThread } from './compile-client';
 import { meterRuns, type EnergyWindow } from './energy-window';
 import { isTflite, readModel } from './model/reader';
 import type { EnergyMeter, EnergyReading } from '../hal';
+import { PlanRunner } from './segments/plan';
+import { readUserFile } from './io/files';
 import { binding, type NativeModel, type NativeModelOptions, type NativeRunResult, type NativeSession } from './native';
+
+/** Every kernel set name `kernels` accepts; `availableKernelSets()` says which this CPU runs. */
+export const KERNEL_SETS = ['auto', 'reference', 'avx512-vnni', 'avx2', 'neon', 'neon-dotprod'] as const;
+export type KernelSet = (typeof KERNEL_SETS)[number];
+
+/** The kernel sets this CPU can run (the addon's own check, binding.cpuFeatures()). */
+export function availableKernelSets(): KernelSet[] {
+  const f = binding.cpuFeatures();
+  const has: Record<KernelSet, boolean> = { auto: true, reference: true, 'avx512-vnni': f.avx512vnni, avx2: f.avx2, neon: f.neon, 'neon-dotprod': f.dotprod };
+  return KERNEL_SETS.filter((k) => has[k]);
+}
+
+/** Refuses a kernel set that does not exist, or that this CPU cannot run, naming the valid ones. */
+export function checkKernelSet(kernels: unknown): KernelSet {
+  if (!(KERNEL_SETS as readonly unknown[]).includes(kernels)) {
+    throw new CleaveError('BAD_ARGUMENT', `kernel set ${JSON.stringify(kernels)} does not exist; valid: ${KERNEL_SETS.join(', ')}`);
+  }
+  const available = availableKernelSets();
+  if (!available.includes(kernels as KernelSet)) {
+    throw new CleaveError('BAD_ARGUMENT', `kernel set "${kernels}" is not available on this CPU (${binding.cpuFeatures().arch}); available here: ${available.join(', ')}`);
+  }
+  return kernels as KernelSet;
+}
 
 export type TensorData = Int8Array | Uint8Array | Int16Array | Int32Array | Float32Array;
 
@@ -33,7 +57,7 @@ export interface SessionOptions {
    * Kernel set: "auto" (default: the fastest this CPU supports), "reference" (TFLite's reference
    * arithmetic, the specification), or a named set: "avx512-vnni", "avx2", "neon", "neon-dotprod".
    */
-  kernels?: 'auto' | 'reference' | 'avx512-vnni' | 'avx2' | 'neon' | 'neon-dotprod';
+  kernels?: KernelSet;
   /**
    * `run()` executes on the calling thread, when nothing is queued, if the session's previous run
    * took less than this many microseconds (default 10; 0: always on the session's worker thread).
@@ -113,7 +137,7 @@ function nativeOptions(options: SessionOptions): NativeModelOptions {
   if (!(inlineMicros >= 0 && inlineMicros <= 1e6)) {
     throw new CleaveError('BAD_ARGUMENT', `inlineRunMicros must be a number from 0 to 1000000, got ${options.inlineRunMicros}`);
   }
-  return { threads, kernels: options.kernels ?? 'auto', inlineMicros };
+  return { threads, kernels: checkKernelSet(options.kernels ?? 'auto'), inlineMicros };
 }
 
 /**
@@ -328,23 +352,63 @@ export class Session {
   }
 }
 
-/** Loads a .tflite model or a compiled Program once, for any number of sessions. */
-export async function loadModel(source: string | Uint8Array, options: SessionOptions = {}): Promise<Model> {
-  if (typeof source !== 'string') return Model.fromBytesAsync(source, '<buffer>', options);
-  let bytes: Uint8Array;
-  try {
-    bytes = await fsp.readFile(source);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new CleaveError('FILE_NOT_FOUND', `${source}: cannot read: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+/** What `load` and `loadModel` read: a path, or the bytes of a .tflite model or a Program. */
+export type ModelSource = string | Uint8Array | ArrayBuffer;
+
+const OPTION_NAMES: readonly (keyof SessionOptions)[] = ['threads', 'kernels', 'inlineRunMicros'];
+
+/** Refuses options that are not an object or name an option that does not exist (a typo would otherwise be ignored). */
+function checkOptions(options: unknown, where: string): SessionOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new CleaveError('BAD_ARGUMENT', `${where}: options must be an object, got ${describeValue(options)}`);
   }
-  return Model.fromBytesAsync(bytes, source, options);
+  for (const key of Object.keys(options)) {
+    if (!(OPTION_NAMES as readonly string[]).includes(key)) {
+      throw new CleaveError('BAD_ARGUMENT', `${where}: unknown option "${key}" (valid: ${OPTION_NAMES.join(', ')})`);
+    }
+  }
+  return options as SessionOptions;
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
+  return typeof v;
+}
+
+/** The bytes of a source given as bytes; null for a path. */
+function sourceBytes(source: unknown, where: string): Uint8Array | null {
+  if (typeof source === 'string') {
+    if (source === '') throw new CleaveError('BAD_ARGUMENT', `${where}: the path is empty`);
+    return null;
+  }
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  throw new CleaveError('BAD_ARGUMENT', `${where}: source must be a path, a Buffer, a Uint8Array or an ArrayBuffer, got ${describeValue(source)}`);
+}
+
+/** Loads a .tflite model or a compiled Program once, for any number of sessions. */
+export async function loadModel(source: ModelSource, options: SessionOptions = {}): Promise<Model> {
+  const checked = checkOptions(options, 'loadModel');
+  const bytes = sourceBytes(source, 'loadModel');
+  if (bytes) return Model.fromBytesAsync(bytes, '<buffer>', checked);
+  const path = source as string;
+  return Model.fromBytesAsync(await readUserFile(path, 'model'), path, checked);
 }
 
 /**
- * Loads a .tflite model or a compiled Program from a path or from bytes, as one session. The
- * compile runs on a worker thread and the weight packing on a native one: the event loop stays free.
+ * Loads, as one runner: a .tflite model or a compiled Program (a path, a Buffer, a Uint8Array or an
+ * ArrayBuffer) as a Session; a split plan (a path ending in .json, written by `cleave split` or
+ * `cleave plan`) as a PlanRunner, which runs the segments in sequence with the same `run`,
+ * `runDetailed`, `inputs`, `outputs` and `dispose`. The compile runs on a worker thread and the
+ * weight packing on a native one: the event loop stays free.
  */
-export async function load(source: string | Uint8Array, options: SessionOptions = {}): Promise<Session> {
-  return (await loadModel(source, options)).createSession();
+export async function load(source: `${string}.json`, options?: SessionOptions): Promise<PlanRunner>;
+export async function load(source: ModelSource, options?: SessionOptions): Promise<Session>;
+export async function load(source: ModelSource, options: SessionOptions = {}): Promise<Session | PlanRunner> {
+  const checked = checkOptions(options, 'load');
+  if (sourceBytes(source, 'load') === null && (source as string).endsWith('.json')) return PlanRunner.load(source as string, checked);
+  return (await loadModel(source, checked)).createSession();
 }

@@ -35,7 +35,8 @@ export function reportFailure(err: unknown, debug: boolean): { text: string; sta
   return { text: [headline, error.stack ?? '', ...causes].join('\n'), status: EXIT_STATUS.internal };
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** The `cleave` command tree: what main parses and what docs/cli.md is generated from. */
+export function buildProgram(): Command {
   const program = new Command();
   program
     .name('cleave')
@@ -45,6 +46,11 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .addHelpText('after', EXIT_STATUS_HELP);
   registerCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

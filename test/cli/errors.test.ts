@@ -6,25 +6,17 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cleave, repoRoot, type CliResult } from '../lib/cli';
+import { cleave, failsWith, repoRoot } from '../lib/cli';
 import { shippedModels } from '../lib/models';
 import { CleaveError, ERROR_CODES, EXIT_STATUS, fromNative } from '../../src/errors';
 import { reportFailure } from '../../src/cli/main';
+import { binding } from '../../src/native';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-errors-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const kws = shippedModels().find((m) => m.name === 'mlperf_tiny_kws')!;
 const input = path.join(kws.dir, 'real_kws_input0', 't0.bin');
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-
-/** One `cleave: ...` line on stderr matching `message`, no stack, and `status`. */
-function failsWith(t: Tap.Test, r: CliResult, status: number, message: RegExp): void {
-  t.equal(r.signal, null, 'not killed by a signal');
-  t.equal(r.status, status, `exit status\n${r.stderr}`);
-  t.match(r.stderr, /^cleave: [^\n]+\n$/, 'exactly one line, starting "cleave: "');
-  t.match(r.stderr, message);
-  t.notMatch(r.stderr, /\n {4}at |internal error/, 'no stack trace, not an internal error');
-}
 
 t.test('a missing model file: bad input, 1', async (t) => {
   const missing = path.join(tmp, 'no-such-model.tflite');
@@ -49,13 +41,17 @@ t.test('a damaged Program: bad input, 1, naming the file', async (t) => {
   failsWith(t, cleave(['run', damaged, '-i', input]), 1, new RegExp(`^cleave: ${escape(damaged)}: .*checksum`));
 });
 
-t.test('an unknown kernel set: usage, 2', async (t) => {
-  failsWith(t, cleave(['run', kws.file, '-i', input, '--kernels', 'bogus']), 2, /kernel set "bogus" is not available/);
+t.test('an unknown kernel set: usage, 2, naming the valid ones', async (t) => {
+  failsWith(t, cleave(['run', kws.file, '-i', input, '--kernels', 'bogus']), 2,
+    /^cleave: --kernels: kernel set "bogus" does not exist; valid: auto, reference, avx512-vnni, avx2, neon, neon-dotprod$/m);
+  const elsewhere = binding.cpuFeatures().arch === 'arm64' ? 'avx2' : 'neon';
+  failsWith(t, cleave(['run', kws.file, '-i', input, '--kernels', elsewhere]), 2,
+    new RegExp(`^cleave: kernel set "${elsewhere}" is not available on this CPU \\(\\w+\\); available here: auto, reference`));
 });
 
 t.test('bad flag values and unknown options: usage, 2', async (t) => {
   failsWith(t, cleave(['run', kws.file, '-i', input, '--repeat', 'zero']), 2, /^cleave: --repeat must be a positive integer, got "zero"/);
-  failsWith(t, cleave(['run', kws.file, '-i', input, '--threads', '0']), 2, /threads must be an integer from 1 to 256, got 0/);
+  failsWith(t, cleave(['run', kws.file, '-i', input, '--threads', '0']), 2, /threads must be an integer from 1 to 256, got "0"/);
   // Commander's own usage errors print commander's line ("error: ...") and exit 2 too.
   const unknown = cleave(['run', kws.file, '--bogus']);
   t.equal(unknown.status, 2, unknown.stderr);

@@ -21,7 +21,7 @@ t.test('compile, then run the Program with --dump-tensors: verify.js finds every
   const r = cleave(['run', prog, '--input', path.join(caseDir, 't0.bin'), '--output', out, '--repeat', '3', '--dump-tensors', dumpDir]);
   t.equal(r.status, 0, r.stderr);
   t.match(r.stdout, /output t37 int8\[1x10\]: /);
-  t.match(r.stdout, /3 run\(s\): median [\d.]+ µs/);
+  t.match(r.stdout, /3 run\(s\) after 1 warm-up: mean [\d.]+ µs/);
   t.same(fs.readFileSync(out), fs.readFileSync(path.join(caseDir, 't37.bin')));
   const v = spawnSync(process.execPath, [path.join(modelsRoot, 'verify.js'), modelsRoot, path.join(tmp, 'dumps'), '--model', 'mlperf_tiny_ic', '--case', 'derived_person_gray'], { encoding: 'utf8' });
   t.equal(v.status, 0, v.stdout + v.stderr);

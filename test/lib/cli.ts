@@ -22,3 +22,15 @@ export function cleave(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: 
   });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
+
+/**
+ * A failure as the CLI must report it (docs/errors.md): exactly one line `cleave: ...` on stderr
+ * matching `message`, no stack trace, not killed by a signal, and exit `status`.
+ */
+export function failsWith(t: Tap.Test, r: CliResult, status: number, message: RegExp): void {
+  t.equal(r.signal, null, 'not killed by a signal');
+  t.equal(r.status, status, `exit status\n${r.stderr}`);
+  t.match(r.stderr, /^cleave: [^\n]+\n$/, 'exactly one line, starting "cleave: "');
+  t.match(r.stderr, message);
+  t.notMatch(r.stderr, /\n {4}at |internal error/, 'no stack trace, not an internal error');
+}

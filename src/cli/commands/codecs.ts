@@ -2,18 +2,13 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { CleaveError } from '../../errors';
+import { checkInputDir } from '../../io/files';
+import { integerFlag, parseIncreasingIntegers } from '../flags';
 import { readModelFile } from '../../model/reader';
 import { readCaseInputs } from '../../segments/agreement';
 import { codecReport } from '../../segments/codec-report';
 import { parseCuts } from '../../segments/cuts';
 import { formatTable } from '../table';
-
-function optionalInt(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new CleaveError('BAD_ARGUMENT', `--${name} must be an integer, got "${value}"`);
-  return n;
-}
 
 export function register(program: Command): void {
   program
@@ -22,20 +17,23 @@ export function register(program: Command): void {
     .argument('<model>', '.tflite file')
     .requiredOption('--at <cut>', 'the cut (see `cleave cuts`)')
     .option('--cases <dir>', 'golden cases to run (default: the model\'s directory; else one synthetic input)')
-    .option('--threshold <n>', 'ts, ts+tabq: outlier threshold in quantized units (default: automatic)')
-    .option('--error-budget <n>', 'tabq, ts+tabq: max error per element in quantized units', '2')
-    .option('--bits <n>', 'ts: bits per in-threshold value', '4')
+    .option('--threshold <n>', 'ts, ts+tabq: outlier threshold in quantized units (default: automatic)', integerFlag('--threshold', { min: 0, max: 255 }))
+    .option('--error-budget <n>', 'tabq, ts+tabq: max error per element in quantized units', integerFlag('--error-budget', { min: 0, max: 127 }), 2)
+    .option('--bits <n>', 'ts: bits per in-threshold value', integerFlag('--bits', { min: 1, max: 8 }), 4)
     .option('--json', 'machine-readable output')
-    .action((model: string, opts: { at: string; cases?: string; threshold?: string; errorBudget: string; bits: string; json?: boolean }) => {
+    .action(async (model: string, opts: { at: string; cases?: string; threshold?: number; errorBudget: number; bits: number; json?: boolean }) => {
       const graph = readModelFile(model);
-      const [cut] = parseCuts(graph, opts.at);
+      const at = parseIncreasingIntegers('--at', opts.at);
+      if (at.length !== 1) throw new CleaveError('BAD_ARGUMENT', `--at takes one cut here, got ${at.length}`);
+      const [cut] = parseCuts(graph, String(at[0]));
+      if (opts.cases !== undefined) await checkInputDir(opts.cases, '--cases');
       let cases = readCaseInputs(opts.cases ?? path.dirname(model), graph.inputs).map((c) => c.inputs);
       const synthetic = cases.length === 0;
       if (synthetic) cases = [graph.inputs.map((i) => new Uint8Array(graph.tensors[i]!.byteLength).map((_, k) => (k * 131 + 7) & 0xff))];
       const report = codecReport(graph, cut!, cases, {
-        threshold: optionalInt(opts.threshold, 'threshold'),
-        errorBudget: optionalInt(opts.errorBudget, 'error-budget'),
-        bits: optionalInt(opts.bits, 'bits'),
+        threshold: opts.threshold,
+        errorBudget: opts.errorBudget,
+        bits: opts.bits,
       });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { summarize } from '../../model/analysis';
 import { compileGraph } from '../../compile/program';
+import { checkInputDir } from '../../io/files';
 import { CleaveError } from '../../errors';
 import { readModelFile } from '../../model/reader';
 import { packageRoot } from '../../paths';
@@ -26,10 +27,12 @@ export function register(program: Command): void {
   program
     .command('demo')
     .description('compile and run every shipped model, checking outputs against the golden cases')
-    .option('--models <dir>', 'models directory', path.join(packageRoot, 'models'))
-    .action(async (opts: { models: string }) => {
-      const dirs = modelDirs(opts.models);
-      if (dirs.length === 0) throw new CleaveError('FILE_NOT_FOUND', `${opts.models}: no models found (expected <model>/model.tflite)`);
+    .option('--models <dir>', 'models directory (default: the models/ shipped with cleave)')
+    .action(async (opts: { models?: string }) => {
+      const models = opts.models ?? path.join(packageRoot, 'models');
+      if (opts.models !== undefined) await checkInputDir(models, '--models');
+      const dirs = modelDirs(models);
+      if (dirs.length === 0) throw new CleaveError('FILE_NOT_FOUND', `${models}: no models found (expected <model>/model.tflite)`);
       const rows: (string | number)[][] = [];
       let failures = 0;
       for (const dir of dirs) {

@@ -1,20 +1,29 @@
-// `cleave inspect MODEL [--json]`: what a .tflite model holds and what it costs.
+// `cleave inspect MODEL|PROGRAM [--json]`: what a .tflite model holds and what it costs; for a
+// compiled Program, what the Program keeps (src/cli/program-summary.ts).
 import type { Command } from 'commander';
 import { inspectModel, type InspectReport, type TensorReport } from '../../inspect';
+import { isProgram } from '../../compile/program';
+import { readUserFile } from '../../io/files';
+import { renderProgramSummary, summarizeProgram } from '../program-summary';
 import { formatBytes, formatNumber, formatTable } from '../table';
 
 export function register(program: Command): void {
   program
     .command('inspect')
-    .description('list the ops, tensors, MACs and memory of a .tflite model')
-    .argument('<model>', '.tflite file')
+    .description('list the ops, tensors, MACs and memory of a .tflite model (or what a .cprog Program keeps)')
+    .argument('<model>', '.tflite file or .cprog Program')
     .option('--json', 'machine-readable output (schema in docs/inspect.md)')
-    .action((model: string, opts: { json?: boolean }) => {
+    .action(async (model: string, opts: { json?: boolean }) => {
+      const bytes = new Uint8Array(await readUserFile(model, 'model'));
+      if (isProgram(bytes)) {
+        const summary = summarizeProgram(bytes, model);
+        process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : `${renderProgramSummary(summary)}\n`);
+        return;
+      }
       const report = inspectModel(model);
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderReport(report)}\n`);
     });
 }
-
 function tensorCell(t: TensorReport): string {
   const q = t.scale ? ` s=${t.scale.length > 1 ? `[${t.scale.length} ch]` : t.scale[0]!.toPrecision(4)} zp=${t.zeroPoint!.length > 1 ? '…' : t.zeroPoint![0]}` : '';
   return `t${t.index} ${t.dtype}[${t.shape.join('x')}]${t.constant ? ' const' : q}`;

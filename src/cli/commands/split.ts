@@ -1,5 +1,6 @@
 // `cleave split MODEL --at CUT[,CUT...] -o DIR`: standalone .tflite and Program per segment, plus
 // DIR/plan.json mapping each segment's inputs and outputs to the original tensors.
+import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { compileGraph } from '../../compile/program';
@@ -7,6 +8,9 @@ import { CleaveError } from '../../errors';
 import { readModelFile } from '../../model/reader';
 import { compareOutputs, readCaseInputs } from '../../segments/agreement';
 import { parseCuts } from '../../segments/cuts';
+import { checkInputDir, fileErrorReason, prepareOutputDir } from '../../io/files';
+import { parseIncreasingIntegers } from '../flags';
+import { startProgress } from '../progress';
 import { PlanRunner, writePlan } from '../../segments/plan';
 import { Session, type TensorData } from '../../session';
 import { formatTable } from '../table';
@@ -14,9 +18,8 @@ import { formatTable } from '../table';
 /** "int4:1,2" -> {1, 2}; segments must exist. */
 function parseWeights(spec: string | undefined, segmentCount: number): Set<number> {
   if (!spec) return new Set();
-  const match = /^int4:([\d,]+)$/.exec(spec);
-  if (!match) throw new CleaveError('BAD_ARGUMENT', `--weights must look like int4:SEGMENT[,SEGMENT...], got "${spec}"`);
-  const segments = match[1]!.split(',').filter(Boolean).map(Number);
+  if (!spec.startsWith('int4:')) throw new CleaveError('BAD_ARGUMENT', `--weights must look like int4:SEGMENT[,SEGMENT...], got "${spec}"`);
+  const segments = parseIncreasingIntegers('--weights', spec.slice('int4:'.length), { min: 0 });
   for (const s of segments) {
     if (s >= segmentCount) throw new CleaveError('BAD_ARGUMENT', `--weights: segment ${s} does not exist (segments 0..${segmentCount - 1})`);
   }
@@ -34,17 +37,36 @@ export function register(program: Command): void {
     .option('--cases <dir>', 'golden cases to measure int4 agreement on (default: the model\'s directory)')
     .action(async (model: string, opts: { at: string; output: string; weights?: string; cases?: string }) => {
       const graph = readModelFile(model);
-      const cuts = parseCuts(graph, opts.at);
+      const cuts = parseCuts(graph, parseIncreasingIntegers('--at', opts.at).join(','));
       const int4Segments = parseWeights(opts.weights, cuts.length + 1);
+      if (opts.cases !== undefined) await checkInputDir(opts.cases, '--cases');
+      await prepareOutputDir(opts.output);
+      const before = await fsp.readdir(opts.output);
       const plan = await writePlan(graph, cuts, opts.output, { int4Segments });
+      const stale = await removeStaleSegments(opts.output, before, plan);
       const rows = plan.segments.map((s) => [
         s.index, `${s.ops[0]}..${s.ops[1] - 1}`, s.tflite, s.weights, s.weightBytes, s.arenaBytes,
         s.outputs.map((t) => `t${t.tensor}`).join(', '), s.outputs.reduce((n, t) => n + t.bytes, 0),
       ]);
       process.stdout.write(`${formatTable(['segment', 'ops', 'file', 'weights', 'weight B', 'arena B', 'outputs', 'output B'], rows)}\n`);
       process.stdout.write(`wrote ${path.join(opts.output, 'plan.json')}\n`);
+      if (stale.length > 0) process.stdout.write(`removed ${stale.join(', ')}: segment files of an earlier split into ${opts.output} that this plan does not use\n`);
       if (int4Segments.size) await reportInt4(model, graph, opts.output, opts.cases ?? path.dirname(model));
     });
+}
+
+const SEGMENT_FILE = /^seg\d+\.(tflite|cprog)$/;
+
+/** Segment files a previous split left in `dir` that the new plan does not use, removed; their names. */
+async function removeStaleSegments(dir: string, before: string[], plan: { segments: { tflite: string; program: string }[] }): Promise<string[]> {
+  const current = new Set(plan.segments.flatMap((s) => [s.tflite, s.program]));
+  const stale = before.filter((f) => SEGMENT_FILE.test(f) && !current.has(f)).sort();
+  for (const f of stale) {
+    await fsp.rm(path.join(dir, f)).catch((err: unknown) => {
+      throw new CleaveError('WRITE_FAILED', `${path.join(dir, f)}: cannot remove stale segment file: ${fileErrorReason(err)}`);
+    });
+  }
+  return stale;
 }
 
 /** Bytes saved by int4 segments and how their output agrees with the int8 model on golden cases. */
@@ -63,10 +85,13 @@ async function reportInt4(model: string, graph: ReturnType<typeof readModelFile>
   }
   const whole = Session.fromBytes(compileGraph(graph).bytes, model);
   const pairs: [TensorData, TensorData][] = [];
+  const progress = startProgress('int4 agreement', cases.length);
   for (const c of cases) {
     whole.resetState();
     pairs.push([(await whole.run(c.inputs))[0]!, (await runner.run(c.inputs))[0]!]);
+    progress.advance();
   }
+  progress.stop();
   whole.dispose();
   runner.dispose();
   const a = compareOutputs(pairs);

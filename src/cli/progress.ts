@@ -1,0 +1,46 @@
+// The one progress bar every command uses for work that can take more than a second (repeated
+// runs, codecs over many cases, int4 agreement, fuzzing). Drawn on stderr, and only when stderr is
+// a terminal and the output is not --json: in a pipe, a log or CI nothing is drawn, so the output
+// stays what the command prints.
+import { SingleBar, Presets } from 'cli-progress';
+
+export interface Progress {
+  /** Counts `n` more steps done. */
+  advance(n?: number): void;
+  /** Removes the bar (idempotent); call before printing results. */
+  stop(): void;
+}
+
+const SILENT: Progress = { advance() {}, stop() {} };
+
+/** Whether output may carry terminal decoration (bars, colour): a TTY, and not machine-readable. */
+export function decorated(stream: NodeJS.WriteStream, json = false): boolean {
+  return !json && stream.isTTY === true && process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb';
+}
+
+/** A bar of `total` steps labelled `label`; silent unless `decorated(process.stderr, json)`. */
+export function startProgress(label: string, total: number, options: { json?: boolean } = {}): Progress {
+  if (!decorated(process.stderr, options.json) || total <= 1) return SILENT;
+  const bar = new SingleBar({
+    format: `${label} [{bar}] {value}/{total} {percentage}% eta {eta_formatted}`,
+    stream: process.stderr,
+    clearOnComplete: true,
+    hideCursor: true,
+    etaBuffer: 50,
+  }, Presets.shades_classic);
+  bar.start(total, 0);
+  let stopped = false;
+  return {
+    advance: (n = 1) => bar.increment(n),
+    stop: () => {
+      if (stopped) return;
+      stopped = true;
+      bar.stop();
+    },
+  };
+}
+
+/** Bold on a terminal, plain otherwise (and always plain in --json). */
+export function bold(text: string, json = false): string {
+  return decorated(process.stdout, json) ? `\u001b[1m${text}\u001b[22m` : text;
+}
