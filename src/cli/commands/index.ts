@@ -6,6 +6,7 @@ import { register as boards } from './boards';
 import { register as codecs } from './codecs';
 import { register as compile } from './compile';
 import { register as cuts } from './cuts';
+import { register as daemon } from './daemon';
 import { register as demo } from './demo';
 import { register as energy } from './energy';
 import { register as inspect } from './inspect';
@@ -13,6 +14,7 @@ import { register as plan } from './plan';
 import { register as profile } from './profile';
 import { register as run } from './run';
 import { register as serve } from './serve';
+import { register as service } from './service';
 import { register as split } from './split';
 import { register as telemetry } from './telemetry';
 
@@ -31,4 +33,6 @@ export function registerCommands(program: Command): void {
   board(program);
   energy(program);
   telemetry(program);
+  daemon(program);
+  service(program);
 }
