@@ -241,7 +241,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     } catch (err) {
       const e = err instanceof CleaveError ? err : new CleaveError('INTERNAL', (err as Error).message);
       doc.error = { code: e.code, message: e.message };
-      this.emit('log', `${item.id}: ${e.message}`);
+      this.emit('log', e.message.startsWith(item.id) ? e.message : `${item.id}: ${e.message}`);
     }
     doc.latencyUs = (performance.now() - started) * 1000;
     doc.wallMs = Date.now();
