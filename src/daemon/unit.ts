@@ -21,8 +21,9 @@ export interface UnitOptions {
   watchdogSec: number;
 }
 
-const HOMES = ['/home', '/root', '/run/user'];
-const underHome = (p: string) => HOMES.some((h) => p === h || p.startsWith(`${h}/`));
+const under = (roots: string[]) => (p: string) => roots.some((r) => p === r || p.startsWith(`${r}/`));
+const underHome = under(['/home', '/root', '/run/user']);
+const underTmp = under(['/tmp', '/var/tmp']);
 
 /** systemd quotes a path holding spaces or quotes with "…" and backslash escapes. */
 function quote(p: string): string {
@@ -31,7 +32,10 @@ function quote(p: string): string {
 
 export function renderUnit(o: UnitOptions): string {
   // ProtectHome=yes hides /home, /root and /run/user; where the daemon needs a file there, read-only.
-  const protectHome = [...o.readPaths, ...o.readWritePaths].some(underHome) ? 'read-only' : 'yes';
+  const used = [...o.readPaths, ...o.readWritePaths];
+  const protectHome = used.some(underHome) ? 'read-only' : 'yes';
+  // PrivateTmp= gives the daemon its own empty /tmp: only when it uses nothing there.
+  const privateTmp = used.some(underTmp) ? ['# PrivateTmp= is off: the daemon uses files under /tmp or /var/tmp'] : ['PrivateTmp=yes'];
   const lines = [
     '# Written by `cleave service install`; see docs/daemon.md.',
     '[Unit]',
@@ -52,7 +56,7 @@ export function renderUnit(o: UnitOptions): string {
     'NoNewPrivileges=yes',
     'ProtectSystem=strict',
     `ProtectHome=${protectHome}`,
-    'PrivateTmp=yes',
+    ...privateTmp,
     ...(o.readWritePaths.length > 0 ? [`ReadWritePaths=${o.readWritePaths.map(quote).join(' ')}`] : []),
     '',
     '[Install]',

@@ -30,12 +30,18 @@ function defaultConfig(user: boolean): string {
   return user ? path.join(process.env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), 'cleave', 'daemon.yaml') : '/etc/cleave/daemon.yaml';
 }
 
-/** `systemd-analyze verify` of a unit file: null when it passed, else what it said; undefined when the tool is not here. */
-function verify(file: string, user: boolean): string | null | undefined {
-  const r = spawnSync('systemd-analyze', [...(user ? ['--user'] : []), 'verify', file], { encoding: 'utf8', timeout: 30_000 });
+/**
+ * `systemd-analyze verify` of a unit file: null when it passed, else what it said; undefined when
+ * the tool is not here. It exits 0 on directives it ignores ("Failed to parse …, ignoring"), so any
+ * output is a problem. A user unit is verified as a system one: `--user` needs a running user
+ * manager, and the syntax and the ExecStart= binaries it checks are the same.
+ */
+export function verifyUnit(file: string): string | null | undefined {
+  const r = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8', timeout: 30_000 });
   if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined;
   if (r.error) return r.error.message;
-  return r.status === 0 ? null : (r.stderr || r.stdout).trim();
+  const said = `${r.stderr}${r.stdout}`.trim();
+  return r.status === 0 && said === '' ? null : said || `exit status ${r.status}`;
 }
 
 export function register(program: Command): void {
@@ -83,7 +89,7 @@ export function register(program: Command): void {
         throw new CleaveError('WRITE_FAILED', `cannot write the unit ${file}: ${(err as Error).message}${user ? '' : ' (a system unit needs root; or use --user)'}`);
       }
       process.stdout.write(`wrote ${file}\n`);
-      const verdict = verify(file, user);
+      const verdict = verifyUnit(file);
       if (verdict === undefined) process.stdout.write('systemd-analyze is not installed here: the unit was not verified\n');
       else if (verdict === null) process.stdout.write('systemd-analyze verify: no problems\n');
       else throw new CleaveError('COMMAND_FAILED', `systemd-analyze verify ${file} found problems:\n${verdict}`);
