@@ -18,14 +18,20 @@ export function register(program: Command): void {
         return;
       }
       const log = (line: string) => process.stderr.write(`cleave daemon: ${line}\n`);
-      const daemon = await Daemon.start(opts.config, { onLog: log });
-      process.stdout.write(`ready: ${daemon.statusLine()}\n`);
+      // Installed before the start, whose loading takes a while: SIGHUP's default action is to exit.
+      let daemon: Daemon | undefined;
       process.on('SIGHUP', () => {
+        if (!daemon) {
+          log('SIGHUP before ready: the config being loaded is the one read now');
+          return;
+        }
         log('SIGHUP: reloading the config');
         void daemon.reload().then((took) => {
-          if (took) process.stdout.write(`reloaded: ${daemon.statusLine()}\n`);
+          if (took) process.stdout.write(`reloaded: ${daemon!.statusLine()}\n`);
         });
       });
+      daemon = await Daemon.start(opts.config, { onLog: log });
+      process.stdout.write(`ready: ${daemon.statusLine()}\n`);
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         process.once('SIGTERM', () => resolve('SIGTERM'));
         process.once('SIGINT', () => resolve('SIGINT'));
