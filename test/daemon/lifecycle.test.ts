@@ -20,17 +20,23 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-daemon-life-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 let n = 0;
 
+interface Options {
+  out?: string;
+  maxInFlight?: number;
+  pollMs?: number;
+}
+
 /** A folder with a head config on person_detect: in/ watched, done/, results in `out`, telemetry to a JSONL file. */
-function setup(extra: { out?: string; maxInFlight?: number } = {}) {
+function setup(extra: Options = {}) {
   const dir = fs.mkdtempSync(path.join(tmp, `case${n++}-`));
   const config = path.join(dir, 'daemon.yaml');
-  const write = (o: { out?: string; maxInFlight?: number }) => fs.writeFileSync(config, [
+  const write = (o: Options) => fs.writeFileSync(config, [
     'role: head',
     'stateDir: state',
     'head:',
     `  model: ${personDetect}`,
     `  maxInFlight: ${o.maxInFlight ?? 1}`,
-    '  source: { directory: { path: in, done: done } }',
+    `  source: { directory: { path: in, done: done, pollMs: ${o.pollMs ?? 500} } }`,
     `  results: { dir: ${o.out ?? 'out'} }`,
     'telemetry:',
     '  targets: ["file:telemetry.jsonl"]',
@@ -95,7 +101,7 @@ t.test('the sd_notify sequence: READY, STATUS, watchdog pings, RELOADING with MO
   t.same(receiver.messages.slice(stopping + 1).filter((m) => m.text === 'WATCHDOG=1'), [], 'no pings after STOPPING=1');
 });
 
-t.test('SIGHUP with inputs in flight: none dropped, none run twice, later ones on the new config', async (t) => {
+t.test('SIGHUP with inputs in flight: none dropped, none run twice, later ones on the new config and source', async (t) => {
   const c = setup({ out: 'out1', maxInFlight: 2 });
   const daemon = new CliChild(['daemon', '--config', c.config]);
   t.teardown(() => daemon.signal('SIGKILL'));
@@ -103,7 +109,8 @@ t.test('SIGHUP with inputs in flight: none dropped, none run twice, later ones o
   const total = 150;
   dropInputs(path.join(c.dir, 'in'), total);
   await until(() => c.count('out1') >= 5, 'the first results');
-  c.write({ out: 'out2', maxInFlight: 1 });
+  // A changed source too: a new watcher of the same folder, which must not take the inputs in flight.
+  c.write({ out: 'out2', maxInFlight: 1, pollMs: 300 });
   daemon.signal('SIGHUP');
   const atSignal = c.count('out1');
   await daemon.waitForLine(/^reloaded: /);

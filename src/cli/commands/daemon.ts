@@ -18,20 +18,23 @@ export function register(program: Command): void {
         return;
       }
       const log = (line: string) => process.stderr.write(`cleave daemon: ${line}\n`);
-      // Installed before the start, whose loading takes a while: SIGHUP's default action is to exit.
       let daemon: Daemon | undefined;
-      process.on('SIGHUP', () => {
-        if (!daemon) {
-          log('SIGHUP before ready: the config being loaded is the one read now');
-          return;
-        }
+      let reloadWhenReady = false;
+      const reload = (d: Daemon) => {
         log('SIGHUP: reloading the config');
-        void daemon.reload().then((took) => {
-          if (took) process.stdout.write(`reloaded: ${daemon!.statusLine()}\n`);
+        void d.reload().then((took) => {
+          if (took) process.stdout.write(`reloaded: ${d.statusLine()}\n`);
         });
+      };
+      // Installed before the start, which takes a while: SIGHUP's default action would end the
+      // process, and the config may have changed after the start read it.
+      process.on('SIGHUP', () => {
+        if (daemon) reload(daemon);
+        else reloadWhenReady = true;
       });
       daemon = await Daemon.start(opts.config, { onLog: log });
       process.stdout.write(`ready: ${daemon.statusLine()}\n`);
+      if (reloadWhenReady) reload(daemon);
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         process.once('SIGTERM', () => resolve('SIGTERM'));
         process.once('SIGINT', () => resolve('SIGINT'));
