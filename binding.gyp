@@ -34,6 +34,7 @@
         "native/addon/completion_port.cc",
         "native/addon/errors.cc",
         "native/addon/model.cc",
+        "native/addon/sd_notify.cc",
         "native/addon/session.cc",
         "native/common/crc32.cc",
         "native/host/context_worker.cc",

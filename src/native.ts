@@ -88,6 +88,13 @@ export interface NativeBinding {
   /** Wire codecs (native/codec, native/addon/codec_glue.cc), typed in src/codec/binding.ts. */
   codecEncode: import('./codec/binding').NativeCodecEncode;
   codecDecode: import('./codec/binding').NativeCodecDecode;
+  /**
+   * sd_notify(3): sends `state` ("READY=1", "STATUS=…", "WATCHDOG=1", …) as one datagram to
+   * $NOTIFY_SOCKET (a path, or '@' for the abstract namespace) without blocking. False when
+   * NOTIFY_SOCKET is unset (not run by a service manager); throws NOTIFY_FAILED when the send fails
+   * and BAD_ARGUMENT for a NOTIFY_SOCKET that is no unix socket address.
+   */
+  sdNotify(state: string): boolean;
 }
 
 function loadBinding(): NativeBinding {

@@ -6,6 +6,7 @@
 #include "addon/codec_glue.h"
 #include "addon/model.h"
 #include "addon/session.h"
+#include "addon/sd_notify.h"
 #include "host/cpu_features.h"
 
 namespace {
@@ -34,6 +35,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeModel", model_class);
   exports.Set("loadModel", Napi::Function::New(env, cleave::ModelWrap::LoadAsync, "loadModel"));
   RegisterCodecs(env, exports);
+  cleave::RegisterSdNotify(env, exports);
   return exports;
 }
 

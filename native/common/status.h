@@ -32,6 +32,7 @@ enum class StatusCode : uint8_t {
   kBusy = 10,             // the object is in use and the call cannot wait
   kDisposed = 11,         // the object was disposed
   kInternal = 12,         // a broken invariant: a bug in cleave
+  kNotifyFailed = 13,     // host only: a notification to the service manager ($NOTIFY_SOCKET) could not be sent
   // Wire codecs (native/codec): what is wrong with a payload or an encode request.
   kCodecInvalidArgument = 32,   // encode: bad meta, options or sizes from the caller
   kCodecBufferTooSmall = 33,    // output or workspace smaller than the codec needs
@@ -95,6 +96,7 @@ inline const char* StatusCodeName(StatusCode code) {
     case StatusCode::kBusy: return "BUSY";
     case StatusCode::kDisposed: return "DISPOSED";
     case StatusCode::kInternal: return "INTERNAL";
+    case StatusCode::kNotifyFailed: return "NOTIFY_FAILED";
     case StatusCode::kCodecInvalidArgument: return "CODEC_INVALID_ARGUMENT";
     case StatusCode::kCodecBufferTooSmall: return "CODEC_BUFFER_TOO_SMALL";
     case StatusCode::kCodecBadMagic: return "CODEC_BAD_MAGIC";

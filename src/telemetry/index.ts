@@ -8,5 +8,5 @@ export type { TelemetrySink } from './sinks/sink';
 export { FileSink, SerialSink } from './sinks/line-sinks';
 export { formatLine, parseLine, type SerialLine } from './sinks/line-format';
 export { MqttSink, connectClient, type MqttConnectOptions, type MqttSinkOptions, type MqttTls } from './sinks/mqtt-sink';
-export { DEFAULT_SAMPLE_RATE, deviceName, openSinks, spoolDirFor, Telemetry, type SinkContext, type TelemetryOptions } from './telemetry';
+export { DEFAULT_SAMPLE_RATE, defaultSpoolRoot, deviceName, openSinks, spoolDirFor, Telemetry, type SinkContext, type TelemetryOptions } from './telemetry';
 export { startEmbeddedBroker, type EmbeddedBroker } from './broker';

@@ -95,16 +95,22 @@ export function deviceName(): string {
   return process.env.CLEAVE_DEVICE || os.hostname();
 }
 
-/** Spools live under $CLEAVE_SPOOL_DIR, else $XDG_STATE_HOME/cleave/spool (~/.local/state/...), one folder per broker and fleet. */
-export function spoolDirFor(url: string, fleet: string): string {
-  const root = process.env.CLEAVE_SPOOL_DIR
+/** Where spools live unless told: $CLEAVE_SPOOL_DIR, else $XDG_STATE_HOME/cleave/spool (~/.local/state/...). */
+export function defaultSpoolRoot(): string {
+  return process.env.CLEAVE_SPOOL_DIR
     ?? path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'cleave', 'spool');
+}
+
+/** One spool folder per broker and fleet, under `root`. */
+export function spoolDirFor(url: string, fleet: string, root = defaultSpoolRoot()): string {
   return path.join(root, `${url.replace(/^\w+:\/\//, '').replace(/[^A-Za-z0-9.-]/g, '_')}_${fleet}`);
 }
 
 export interface SinkContext {
   device: string;
   tls?: MqttTls;
+  /** Spool root for mqtt targets (default: defaultSpoolRoot()). */
+  spoolRoot?: string;
 }
 
 /** Opens the sinks of `--telemetry` values; closes those already open if one fails. */
@@ -114,7 +120,7 @@ export async function openSinks(targets: TelemetryTarget[], ctx: SinkContext): P
     for (const t of targets) {
       if (t.kind === 'file') sinks.push(new FileSink(t.path));
       else if (t.kind === 'serial') sinks.push(await SerialSink.open(t.path, t.baud));
-      else sinks.push(await MqttSink.open({ url: t.url, fleet: t.fleet, device: ctx.device, username: t.username, password: t.password, tls: ctx.tls, spoolDir: spoolDirFor(t.url, t.fleet) }));
+      else sinks.push(await MqttSink.open({ url: t.url, fleet: t.fleet, device: ctx.device, username: t.username, password: t.password, tls: ctx.tls, spoolDir: spoolDirFor(t.url, t.fleet, ctx.spoolRoot) }));
     }
   } catch (err) {
     await Promise.allSettled(sinks.map((s) => s.close()));

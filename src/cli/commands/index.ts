@@ -6,6 +6,7 @@ import { register as boards } from './boards';
 import { register as codecs } from './codecs';
 import { register as compile } from './compile';
 import { register as cuts } from './cuts';
+import { register as daemon } from './daemon';
 import { register as demo } from './demo';
 import { register as deploy } from './deploy';
 import { register as energy } from './energy';
@@ -15,6 +16,7 @@ import { register as plan } from './plan';
 import { register as profile } from './profile';
 import { register as run } from './run';
 import { register as serve } from './serve';
+import { register as service } from './service';
 import { register as split } from './split';
 import { register as telemetry } from './telemetry';
 
@@ -35,4 +37,6 @@ export function registerCommands(program: Command): void {
   telemetry(program);
   deploy(program);
   hil(program);
+  daemon(program);
+  service(program);
 }
