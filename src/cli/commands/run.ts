@@ -41,7 +41,7 @@ export function register(program: Command): void {
     .command('run')
     .description('run a .tflite model, a compiled Program or a split plan on raw input bytes')
     .argument('<model>', '.tflite file, .cprog Program, or plan.json written by `cleave split`')
-    .requiredOption('-i, --input <file>', 'raw bytes of an input tensor (repeat for several inputs)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('-i, --input <file>', 'raw bytes of an input tensor (repeat for several inputs)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('-o, --output <file>', 'write the raw bytes of the (first) output here')
     .option('-n, --repeat <n>', 'run N times and report latency statistics', '1')
     .option('--dump-tensors <dir>', 'write t<index>.bin for every non-constant tensor (index in the .tflite subgraph)')
@@ -51,7 +51,9 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable summary')
     .addOption(telemetryOption()).addOption(telemetrySampleOption()).addOption(telemetryCaOption()))
     .action(async (model: string, opts: RunOptions) => {
-      if (opts.remote.length > 0) return runRemote(model, await Promise.all(opts.input.map(readInput)), opts);
+      if (opts.remote.length > 0) return runRemote(model, opts);
+      if (opts.input.length === 0) throw new CleaveError('BAD_ARGUMENT', 'give --input FILE (repeat for several model inputs)');
+      if (opts.inputs !== undefined || opts.outputs !== undefined) throw new CleaveError('BAD_ARGUMENT', '--inputs and --outputs run with --remote');
       const repeat = Number(opts.repeat);
       if (!Number.isInteger(repeat) || repeat < 1) throw new CleaveError('BAD_ARGUMENT', `--repeat must be a positive integer, got "${opts.repeat}"`);
       const threads = opts.threads === undefined ? undefined : Number(opts.threads);
