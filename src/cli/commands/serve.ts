@@ -13,6 +13,7 @@ interface ServeCliOptions extends AuthOptions {
   serial?: string;
   maxInFlight?: string;
   threads?: string;
+  candidate: string[];
 }
 
 export function register(program: Command): void {
@@ -30,6 +31,7 @@ export function register(program: Command): void {
     .option('--tls-ca <file>', 'TLS: require client certificates signed by this CA')
     .option('--max-in-flight <n>', 'requests worked on at once; beyond, the server stops reading', '4')
     .option('--threads <n>', 'intra-op threads (default: available cores)')
+    .option('--candidate <plan>', 'also serve segment K of this plan (another cut of the model, for `cleave run --replan`; repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .action(async (plan: string, opts: ServeCliOptions) => {
       const segment = Number(opts.segment);
       if (!Number.isInteger(segment) || segment < 0) throw new CleaveError('BAD_ARGUMENT', `--segment must be a segment index, got "${opts.segment}"`);
@@ -39,6 +41,7 @@ export function register(program: Command): void {
       const server = await SegmentServer.start({
         planPath: plan,
         segment,
+        candidates: opts.candidate,
         ...(opts.listen ? { listen: parseHostPort(opts.listen, '--listen') } : { serial: parseSerialAddress(opts.serial!, '--serial') }),
         token: readToken(opts),
         tls,
