@@ -12,6 +12,7 @@ import { formatTable } from '../cli/table';
 import type { SessionOptions, TensorData } from '../session';
 import { type AuthOptions, positiveInt, readClientTls, readToken } from './cli-options';
 import { listInputFiles, readInputFile, writeOutputs } from './input-dir';
+import { describeReplan, type ReplanEvent } from './replan';
 import { pipeline, type PipelineOptions, type PipelineResult } from './runner';
 import { percentile } from '../stats';
 
@@ -24,6 +25,10 @@ export interface RemoteRunOptions extends AuthOptions {
   repeat: string;
   input: string[];
   inputs?: string;
+  replan?: boolean;
+  candidate: string[];
+  replanLink?: string;
+  replanThreshold?: string;
   output?: string;
   outputs?: string;
   json?: boolean;
@@ -44,6 +49,10 @@ export function addRemoteOptions(command: Command): Command {
     .option('--window <n>', 'with --remote: requests in flight per link', '4')
     .option('--timeout <ms>', 'with --remote: per request attempt', '10000')
     .option('--fallback <mode>', 'with --remote: "local" runs a segment here while its peer is gone; "none" fails those requests', 'none')
+    .option('--replan', 'with --remote: re-plan while running: move to the --candidate cut the planner prefers when the link changes')
+    .option('--candidate <plan>', 'with --replan: another plan of the model (another cut) whose tail the peer also serves (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--replan-link <spec>', 'with --replan: the link the plan assumes, tcp:RATE:DELAY (default: as measured over the first requests)')
+    .option('--replan-threshold <x>', 'with --replan: re-plan when bandwidth or round trip is off by this factor for a sustained window', '2')
     .option('--inputs <dir>', 'with --remote: every file of DIR (sorted by name) is one input')
     .option('--outputs <dir>', 'with --inputs: write each input\'s outputs to DIR under the input\'s name (NAME.K.EXT when several)');
 }
@@ -97,11 +106,21 @@ export async function runRemote(model: string, opts: RemoteRunOptions): Promise<
   const codec = codecInfo(opts.codec ?? 'lossless').name as CodecName;
   const window = positiveInt(opts.window, '--window');
   const work = await jobs(opts, repeat);
+  if (!opts.replan && (opts.candidate.length > 0 || opts.replanLink !== undefined)) throw new CleaveError('BAD_ARGUMENT', '--candidate and --replan-link go with --replan');
+  if (opts.replan && opts.candidate.length === 0) throw new CleaveError('BAD_ARGUMENT', '--replan needs at least one --candidate PLAN (another cut the peer serves too)');
+  const threshold = Number(opts.replanThreshold ?? '2');
+  if (!(threshold > 1)) throw new CleaveError('BAD_ARGUMENT', `--replan-threshold must be a number above 1, got "${opts.replanThreshold}"`);
   const p = await pipeline(model, {
     remotes: Object.fromEntries(opts.remote.map(parseRemote)),
     window, codec, token: readToken(opts), tls: readClientTls(opts), timeoutMs: positiveInt(opts.timeout, '--timeout'),
     fallback: opts.fallback as PipelineOptions['fallback'],
     session: { threads: positiveInt(opts.threads, '--threads'), kernels: opts.kernels },
+    ...(opts.replan ? { replan: { candidates: opts.candidate, link: opts.replanLink, threshold } } : {}),
+  });
+  const replans: ReplanEvent[] = [];
+  p.on('replan', (e) => {
+    replans.push(e);
+    if (!opts.json) process.stderr.write(`cleave run: ${describeReplan(e)}\n`);
   });
   if (opts.inputs !== undefined && p.plan.inputs.length !== 1) {
     await p.close();
@@ -153,9 +172,10 @@ export async function runRemote(model: string, opts: RemoteRunOptions): Promise<
       model, codec, window: window ?? 4, runs: work.count, throughputPerSecond: throughput,
       outputs: first.outputs.map((o) => Array.from(o as ArrayLike<number>)),
       summary,
+      ...(opts.replan ? { replans } : {}),
       results: results.map((r, i) => ({
         ...(opts.inputs !== undefined ? { input: inputFiles[i], outputFiles: written[i] } : {}),
-        endToEndMs: r.endToEndMs, bytesSent: r.bytesSent, bytesReceived: r.bytesReceived, stages: r.stages,
+        cuts: r.cuts, endToEndMs: r.endToEndMs, bytesSent: r.bytesSent, bytesReceived: r.bytesReceived, stages: r.stages,
       })),
     }, null, 2)}\n`);
     return;
