@@ -263,6 +263,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
 
   private async startTail(config: TailConfig): Promise<SegmentServer> {
     const where = parseEndpoint(config.listen, 'tail.listen');
+    if (where.kind === 'mqtt') throw new CleaveError('BAD_ARGUMENT', `tail.listen: ${config.listen}: a tail listens on HOST:PORT or serial:PATH[@BAUD]`);
     const server = await SegmentServer.start({
       planPath: config.plan,
       segment: config.segment,

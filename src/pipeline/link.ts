@@ -36,6 +36,14 @@ export interface Exchange {
   attempts: number;
   bytesSent: number;
   bytesReceived: number;
+  /**
+   * From when the link began to serve this request (its first send, or the link's previous reply if
+   * that came later: requests are answered in turn) to its reply: the time this request itself took,
+   * without waiting behind those ahead of it.
+   */
+  serviceMs: number;
+  /** True when a reply to an earlier request was still outstanding when this one was sent. */
+  queued: boolean;
 }
 
 interface Pending {
@@ -68,6 +76,11 @@ export class RemoteLink {
   private failure: CleaveError | null = null;
   /** What last went wrong on the link (a timeout, a broken connection), for the error of a request that gives up. */
   private lastFault = 'none';
+  private nextPing = 1;
+  /** When the latest reply arrived. */
+  private lastReplyAt = 0;
+  /** Pings waiting for their pong, by the number in their payload. */
+  private readonly pings = new Map<number, { sentAt: number; resolve: (rttMs: number | null) => void }>();
 
   constructor(
     private readonly endpoint: Endpoint,
@@ -100,7 +113,35 @@ export class RemoteLink {
     }
   }
 
+  /**
+   * Round trip of a ping on the connection, ms; null when there is no connection or no pong within
+   * the request timeout. The pong travels behind whatever the connection is carrying.
+   */
+  ping(): Promise<number | null> {
+    const conn = this.conn;
+    if (!conn || conn.closed) return Promise.resolve(null);
+    const id = this.nextPing++;
+    const payload = Buffer.alloc(8);
+    payload.writeDoubleLE(id, 0);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pings.delete(id);
+        resolve(null);
+      }, this.options.timeoutMs);
+      this.pings.set(id, {
+        sentAt: performance.now(),
+        resolve: (rtt) => {
+          clearTimeout(timer);
+          resolve(rtt);
+        },
+      });
+      conn.send({ type: FrameType.Ping, flags: 0, stream: this.stream, seq: 0, payload });
+    });
+  }
+
   async close(): Promise<void> {
+    for (const p of this.pings.values()) p.resolve(null);
+    this.pings.clear();
     this.failAll(new CleaveError('WIRE_CLOSED', `${this.peer}: link closed`));
     const conn = this.conn;
     this.conn = null;
@@ -252,7 +293,14 @@ export class RemoteLink {
       if (p) this.settle(p, error);
       return;
     }
-    if (f.type !== FrameType.Reply) return; // pongs and anything newer than us: nothing to do
+    if (f.type === FrameType.Pong && f.payload.byteLength === 8) {
+      const id = new DataView(f.payload.buffer, f.payload.byteOffset, 8).getFloat64(0, true);
+      const ping = this.pings.get(id);
+      this.pings.delete(id);
+      ping?.resolve(performance.now() - ping.sentAt);
+      return;
+    }
+    if (f.type !== FrameType.Reply) return; // anything newer than us: nothing to do
     const p = this.pending.get(f.seq);
     if (!p) return; // a late answer to a request already settled by an earlier copy
     let reply: Reply;
@@ -264,7 +312,11 @@ export class RemoteLink {
     }
     this.pending.delete(p.seq);
     if (p.timer) clearTimeout(p.timer);
-    p.resolve({ reply, wireMs: performance.now() - p.firstSentAt, attempts: p.attempts, bytesSent: p.bytesSent, bytesReceived: frameSize(f.payload) });
+    const now = performance.now();
+    const queued = this.lastReplyAt > p.firstSentAt;
+    const serviceMs = now - Math.max(p.firstSentAt, this.lastReplyAt);
+    this.lastReplyAt = now;
+    p.resolve({ reply, wireMs: now - p.firstSentAt, attempts: p.attempts, bytesSent: p.bytesSent, bytesReceived: frameSize(f.payload), serviceMs, queued });
   }
 
   private onClose(conn: Connection): void {

@@ -1,14 +1,18 @@
 // `cleave run PLAN.json --remote K=HOST:PORT|serial:PATH[@BAUD] …`: the plan runs as a pipeline, its
-// remote segments on `cleave serve` peers. `--repeat N` streams N copies of the input with up to
-// `--window` requests in flight per link; a summary of stage times (p50/p90/p99) and throughput closes
-// the run. run.ts registers these options and hands remote runs over here.
+// remote segments on `cleave serve` peers. `--repeat N` streams N copies of the input, `--inputs DIR`
+// every file of DIR, with up to `--window` requests in flight per link (a progress bar on a terminal);
+// a summary of stage times (p50/p90/p99) and throughput closes the run. run.ts registers these
+// options and hands remote runs over here.
 import { promises as fsp } from 'node:fs';
+import * as cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { CleaveError } from '../errors';
 import { type CodecName, codecInfo } from '../codec';
 import { formatTable } from '../cli/table';
 import type { SessionOptions, TensorData } from '../session';
 import { type AuthOptions, positiveInt, readClientTls, readToken } from './cli-options';
+import { listInputFiles, readInputFile, writeOutputs } from './input-dir';
+import { describeReplan, type ReplanEvent } from './replan';
 import { pipeline, type PipelineOptions, type PipelineResult } from './runner';
 import { percentile } from '../stats';
 
@@ -19,7 +23,14 @@ export interface RemoteRunOptions extends AuthOptions {
   timeout?: string;
   fallback?: string;
   repeat: string;
+  input: string[];
+  inputs?: string;
+  replan?: boolean;
+  candidate: string[];
+  replanLink?: string;
+  replanThreshold?: string;
   output?: string;
+  outputs?: string;
   json?: boolean;
   threads?: string;
   kernels?: SessionOptions['kernels'];
@@ -37,7 +48,12 @@ export function addRemoteOptions(command: Command): Command {
     .option('--codec <codec>', 'with --remote: raw | lossless | ts | tabq | ts+tabq', 'lossless')
     .option('--window <n>', 'with --remote: requests in flight per link', '4')
     .option('--timeout <ms>', 'with --remote: per request attempt', '10000')
-    .option('--fallback <mode>', 'with --remote: "local" runs a segment here while its peer is gone; "none" fails those requests', 'none');
+    .option('--fallback <mode>', 'with --remote: "local" runs a segment here while its peer is gone; "none" fails those requests', 'none')
+    .option('--replan', 'with --remote: re-plan while running: move to the --candidate cut the planner prefers when the link changes')
+    .option('--candidate <plan>', 'with --replan: another plan of the model (another cut) whose tail the peer also serves (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--replan-link <spec>', 'with --replan: the link the plan assumes, tcp:RATE:DELAY (default: as measured over the first requests)')
+    .option('--replan-threshold <x>', 'with --replan: re-plan when bandwidth or round trip is off by this factor for a sustained window', '2')
+    .option('--inputs <dir>', 'with --remote: every file of DIR (sorted by name) is one input');
 }
 
 /** "1=127.0.0.1:7000" -> [1, "127.0.0.1:7000"]. */
@@ -51,22 +67,86 @@ function bytesOf(t: TensorData): Uint8Array {
   return new Uint8Array(t.buffer, t.byteOffset, t.byteLength);
 }
 
-export async function runRemote(model: string, inputs: Uint8Array[], opts: RemoteRunOptions): Promise<void> {
+/** Inputs read and submitted ahead of the oldest unfinished one. */
+const READ_AHEAD = 64;
+
+/** One input of the run: its file (with --inputs) and its tensors. */
+interface Job {
+  file?: string;
+  tensors: Uint8Array[];
+}
+
+/** The run's inputs: N copies of the --input files, or each file of --inputs DIR read as it is needed. */
+async function jobs(opts: RemoteRunOptions, repeat: number): Promise<{ count: number; get: (i: number) => Promise<Job> }> {
+  if (opts.inputs === undefined) {
+    if (opts.outputs !== undefined) throw new CleaveError('BAD_ARGUMENT', '--outputs DIR goes with --inputs DIR (use --output FILE with --input)');
+    if (opts.input.length === 0) throw new CleaveError('BAD_ARGUMENT', 'give --input FILE (repeat for several model inputs) or --inputs DIR');
+    const tensors = await Promise.all(opts.input.map(readInputFile));
+    return { count: repeat, get: () => Promise.resolve({ tensors }) };
+  }
+  if (opts.input.length > 0) throw new CleaveError('BAD_ARGUMENT', 'give --input or --inputs, not both');
+  if (opts.output !== undefined) throw new CleaveError('BAD_ARGUMENT', '--output FILE goes with --input (use --outputs DIR with --inputs)');
+  if (repeat !== 1) throw new CleaveError('BAD_ARGUMENT', '--repeat goes with --input; --inputs runs each file once');
+  const files = await listInputFiles(opts.inputs);
+  return { count: files.length, get: async (i) => ({ file: files[i]!, tensors: [await readInputFile(files[i]!)] }) };
+}
+
+/** A bar on stderr for runs of many inputs, only on a terminal and never with --json. */
+function progressBar(total: number, json: boolean | undefined): { tick: () => void; stop: () => void } {
+  if (json || total < 2 || !process.stderr.isTTY) return { tick: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'inputs {bar} {value}/{total} ({percentage}%), {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic);
+  bar.start(total, 0);
+  return { tick: () => bar.increment(), stop: () => bar.stop() };
+}
+
+export async function runRemote(model: string, opts: RemoteRunOptions): Promise<void> {
   if (!model.endsWith('.json')) throw new CleaveError('BAD_ARGUMENT', '--remote runs a split plan (plan.json written by `cleave split`)');
   const repeat = positiveInt(opts.repeat, '--repeat')!;
   const codec = codecInfo(opts.codec ?? 'lossless').name as CodecName;
   const window = positiveInt(opts.window, '--window');
+  const work = await jobs(opts, repeat);
+  if (!opts.replan && (opts.candidate.length > 0 || opts.replanLink !== undefined)) throw new CleaveError('BAD_ARGUMENT', '--candidate and --replan-link go with --replan');
+  if (opts.replan && opts.candidate.length === 0) throw new CleaveError('BAD_ARGUMENT', '--replan needs at least one --candidate PLAN (another cut the peer serves too)');
+  const threshold = Number(opts.replanThreshold ?? '2');
+  if (!(threshold > 1)) throw new CleaveError('BAD_ARGUMENT', `--replan-threshold must be a number above 1, got "${opts.replanThreshold}"`);
   const p = await pipeline(model, {
     remotes: Object.fromEntries(opts.remote.map(parseRemote)),
     window, codec, token: readToken(opts), tls: readClientTls(opts), timeoutMs: positiveInt(opts.timeout, '--timeout'),
     fallback: opts.fallback as PipelineOptions['fallback'],
     session: { threads: positiveInt(opts.threads, '--threads'), kernels: opts.kernels },
+    ...(opts.replan ? { replan: { candidates: opts.candidate, link: opts.replanLink, threshold } } : {}),
   });
+  const replans: ReplanEvent[] = [];
+  p.on('replan', (e) => {
+    replans.push(e);
+    if (!opts.json) process.stderr.write(`cleave run: ${describeReplan(e)}\n`);
+  });
+  if (opts.inputs !== undefined && p.plan.inputs.length !== 1) {
+    await p.close();
+    throw new CleaveError('BAD_ARGUMENT', `--inputs ${opts.inputs}: each file is one input, but ${model} takes ${p.plan.inputs.length} input tensors`);
+  }
+  const bar = progressBar(work.count, opts.json);
+  const written: string[][] = [];
+  const inputFiles: (string | undefined)[] = [];
   let results: PipelineResult[];
   const started = performance.now();
   try {
-    results = await Promise.all(Array.from({ length: repeat }, () => p.run(inputs)));
+    // Inputs are read and submitted in order; the pipeline's window bounds what is in flight, and
+    // results resolve in input order, so outputs are written in order too.
+    const runs: Promise<PipelineResult>[] = [];
+    for (let i = 0; i < work.count; i++) {
+      if (i >= READ_AHEAD) await runs[i - READ_AHEAD]; // a directory of thousands is not read at once
+      const job = await work.get(i);
+      inputFiles[i] = job.file;
+      runs.push(p.run(job.tensors).then(async (r) => {
+        if (opts.outputs !== undefined) written[i] = await writeOutputs(opts.outputs, job.file!, r.outputs);
+        bar.tick();
+        return r;
+      }));
+    }
+    results = await Promise.all(runs);
   } finally {
+    bar.stop();
     await p.close();
   }
   const seconds = (performance.now() - started) / 1000;
@@ -85,23 +165,29 @@ export async function runRemote(model: string, inputs: Uint8Array[], opts: Remot
     const sorted = results.map(f).sort((a, b) => a - b);
     return { stage: name, p50Ms: percentile(sorted, 0.5), p90Ms: percentile(sorted, 0.9), p99Ms: percentile(sorted, 0.99) };
   });
-  const throughput = repeat / seconds;
+  const throughput = work.count / seconds;
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({
-      model, codec, window: window ?? 4, runs: repeat, throughputPerSecond: throughput,
+      model, codec, window: window ?? 4, runs: work.count, throughputPerSecond: throughput,
       outputs: first.outputs.map((o) => Array.from(o as ArrayLike<number>)),
       summary,
-      results: results.map((r) => ({ endToEndMs: r.endToEndMs, bytesSent: r.bytesSent, bytesReceived: r.bytesReceived, stages: r.stages })),
+      ...(opts.replan ? { replans } : {}),
+      results: results.map((r, i) => ({
+        ...(opts.inputs !== undefined ? { input: inputFiles[i], outputFiles: written[i] } : {}),
+        cuts: r.cuts, endToEndMs: r.endToEndMs, bytesSent: r.bytesSent, bytesReceived: r.bytesReceived, stages: r.stages,
+      })),
     }, null, 2)}\n`);
     return;
   }
-  first.outputs.forEach((o, i) => {
+  const show = (o: TensorData, limit: number) => {
     const values = Array.from(o as ArrayLike<number>);
-    const shown = values.length > 32 ? `${values.slice(0, 32).join(', ')}, … (${values.length} values)` : values.join(', ');
-    process.stdout.write(`output ${i}: ${shown}\n`);
-  });
+    return values.length > limit ? `${values.slice(0, limit).join(', ')}, … (${values.length} values)` : values.join(', ');
+  };
+  if (opts.inputs === undefined) first.outputs.forEach((o, i) => process.stdout.write(`output ${i}: ${show(o, 32)}\n`));
+  else if (opts.outputs === undefined) results.forEach((r, k) => r.outputs.forEach((o, i) => process.stdout.write(`${inputFiles[k]}: output ${i}: ${show(o, 16)}\n`)));
   const f = (n: number) => n.toFixed(3);
   process.stdout.write(`${formatTable(['stage', 'p50 ms', 'p90 ms', 'p99 ms'], summary.map((s) => [s.stage, f(s.p50Ms), f(s.p90Ms), f(s.p99Ms)]))}\n`);
-  process.stdout.write(`${repeat} run(s), window ${window ?? 4}, codec ${codec}: ${throughput.toFixed(1)} inferences/s; ` +
+  if (opts.outputs !== undefined) process.stdout.write(`wrote the outputs of ${work.count} input(s) to ${opts.outputs}\n`);
+  process.stdout.write(`${work.count} run(s), window ${window ?? 4}, codec ${codec}: ${throughput.toFixed(1)} inferences/s; ` +
     `${first.bytesSent} B sent, ${first.bytesReceived} B received per inference\n`);
 }

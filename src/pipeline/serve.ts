@@ -4,6 +4,8 @@
 // At most `maxInFlight` requests are worked on at once; beyond that the server stops reading (the
 // peer's sends back up in TCP's buffers) instead of queueing without bound. Replies are kept by
 // (stream, request id) for a while, so a request retried after a reconnect is answered, not recomputed.
+// With candidate plans (other cuts of the same model, for a client that re-plans while running), the
+// server holds segment K of each; a peer's hello picks one by its Program hash, for that connection.
 import { EventEmitter } from 'node:events';
 import { CleaveError } from '../errors';
 import { decode, encode, type CodecName, codecInfo, type WireDType } from '../codec';
@@ -20,6 +22,8 @@ import { decodeHello, decodeTensors, encodeError, encodeHelloAck, encodeReply, p
 export interface ServeOptions {
   planPath: string;
   segment: number;
+  /** Other plans (candidate cuts) whose segment `segment` is served too; a hello picks one by hash. */
+  candidates?: string[];
   /** Where to listen for TCP (or TLS, with `tls`); port 0 picks a free port. */
   listen?: TcpAddress;
   /** Or a serial line to serve on. */
@@ -52,6 +56,25 @@ interface Answer {
 interface Waiting {
   conn: Connection;
   frame: Frame;
+  served: Served;
+}
+
+/** One Program the server holds: segment K of the plan, or of a candidate plan. */
+interface Served {
+  planPath: string;
+  segment: PlanSegment;
+  hash: Buffer;
+  session: Session;
+}
+
+async function loadServed(planPath: string, segment: number, session: SessionOptions | undefined): Promise<Served> {
+  const plan = await readPlan(planPath);
+  const seg = plan.segments[segment];
+  if (!Number.isInteger(segment) || !seg) {
+    throw new CleaveError('BAD_ARGUMENT', `${planPath}: no segment ${segment} (the plan has segments 0..${plan.segments.length - 1})`);
+  }
+  const { file, bytes } = await readSegmentProgram(planPath, seg);
+  return { planPath, segment: seg, hash: programSha256(bytes), session: Session.fromBytes(bytes, file, session) };
 }
 
 export class SegmentServer extends EventEmitter<ServerEvents> {
@@ -68,38 +91,38 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
   private listener!: Listener;
   private served = 0;
 
+  /** SHA-256 of the served Program (the plan's own), hex. */
+  readonly programSha256: string;
+  readonly planSegment: PlanSegment;
+  private readonly session: Session;
+
   private constructor(
     private readonly options: ServeOptions,
-    readonly planSegment: PlanSegment,
-    readonly programFile: string,
-    /** SHA-256 of the served Program, hex. */
-    readonly programSha256: string,
-    private readonly programHash: Buffer,
-    private readonly session: Session,
+    /** The plan's segment first, then the candidates'. */
+    private readonly programs: Served[],
   ) {
     super();
+    this.planSegment = programs[0]!.segment;
+    this.programSha256 = programs[0]!.hash.toString('hex');
+    this.session = programs[0]!.session;
   }
 
   static async start(options: ServeOptions): Promise<SegmentServer> {
     if ([options.listen, options.serial, options.mqtt].filter(Boolean).length !== 1) throw new CleaveError('BAD_ARGUMENT', 'serve needs exactly one of a listen address, a serial port or an MQTT broker');
     const maxInFlight = options.maxInFlight ?? 4;
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new CleaveError('BAD_ARGUMENT', `max in flight must be a positive integer, got ${maxInFlight}`);
-    const plan = await readPlan(options.planPath);
-    const seg = plan.segments[options.segment];
-    if (!Number.isInteger(options.segment) || !seg) {
-      throw new CleaveError('BAD_ARGUMENT', `${options.planPath}: no segment ${options.segment} (the plan has segments 0..${plan.segments.length - 1})`);
-    }
-    const { file, bytes } = await readSegmentProgram(options.planPath, seg);
-    const hash = programSha256(bytes);
-    const session = Session.fromBytes(bytes, file, options.session);
-    const server = new SegmentServer({ ...options, maxInFlight }, seg, file, hash.toString('hex'), hash, session);
+    const programs: Served[] = [];
+    const dispose = () => programs.forEach((p) => p.session.dispose());
     const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    let server: SegmentServer;
     try {
+      for (const planPath of [options.planPath, ...(options.candidates ?? [])]) programs.push(await loadServed(planPath, options.segment, options.session));
+      server = new SegmentServer({ ...options, maxInFlight }, programs);
       if (options.mqtt) server.listener = await listenMqtt({ ...options.mqtt.address, segment: options.segment }, { ...options.mqtt, maxPayload });
       else if (options.serial) server.listener = await listenSerial(options.serial, { maxPayload });
       else server.listener = await listenTcp(options.listen!, { maxPayload, tls: options.tls });
     } catch (err) {
-      session.dispose();
+      dispose();
       throw err;
     }
     server.listener.on('connection', (conn) => server.accept(conn));
@@ -134,8 +157,9 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
     const seg = this.planSegment;
     const io = (ts: TensorSpec[]) => ts.map((t) => `${t.dtype}[${t.shape.join('x')}]`).join(', ');
     const auth = [this.options.mqtt ? 'the broker\'s authentication' : null, this.options.tls ? (this.options.tls.ca ? 'TLS with client certificates' : 'TLS') : null, this.options.token ? 'token' : null].filter(Boolean).join(' + ') || 'no authentication';
+    const candidates = this.programs.slice(1).map((p) => `; candidate ${p.planPath} ops ${p.segment.ops[0]}..${p.segment.ops[1] - 1} sha256 ${p.hash.toString('hex')}`).join('');
     return `serving segment ${seg.index} (ops ${seg.ops[0]}..${seg.ops[1] - 1}, ${io(this.session.inputs)} -> ${io(this.session.outputs)}) of ${this.options.planPath} ` +
-      `on ${this.address}, Program ${seg.program} sha256 ${this.programSha256}, ${auth}, up to ${this.options.maxInFlight} requests in flight`;
+      `on ${this.address}, Program ${seg.program} sha256 ${this.programSha256}, ${auth}, up to ${this.options.maxInFlight} requests in flight${candidates}`;
   }
 
   /**
@@ -152,7 +176,7 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
         await conn.close();
       }));
       await listenerClosed;
-      this.session.dispose();
+      for (const p of this.programs) p.session.dispose();
       return this.served;
     })();
     return this.closing;
@@ -164,7 +188,7 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
       return;
     }
     this.connections.add(conn);
-    let greeted = false;
+    let greeted: Served | null = null;
     // A line (serial) waits for whoever comes; a socket that never says hello is closed.
     const helloTimer = conn.persistent ? undefined : setTimeout(() => {
       if (!greeted) this.refuse(conn, 0, { code: 'WIRE_HELLO_TIMEOUT', message: `${this.address}: no hello from ${conn.peer} within ${this.options.helloTimeoutMs ?? 10000} ms` });
@@ -192,18 +216,18 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
         case FrameType.Request:
           if (this.closing) return; // answered after the reconnect it will make once we say goodbye
           if (this.inFlight >= this.options.maxInFlight!) {
-            this.waiting.push({ conn, frame });
+            this.waiting.push({ conn, frame, served: greeted });
             this.peakWaiting = Math.max(this.peakWaiting, this.waiting.length);
             this.pause(conn);
           } else {
-            this.start(conn, frame);
+            this.start(conn, frame, greeted);
           }
           return;
         case FrameType.Ping:
           this.trySend(conn, { ...frame, type: FrameType.Pong });
           return;
         case FrameType.Goodbye:
-          if (conn.persistent) greeted = false; // the line stays, for the next peer's hello
+          if (conn.persistent) greeted = null; // the line stays, for the next peer's hello
           else void conn.close();
           return;
         default:
@@ -212,40 +236,41 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
     });
   }
 
-  /** Checks a hello; answers hello-ack or refuses (and closes) with an error that says why. */
-  private greet(conn: Connection, frame: Frame): boolean {
+  /** Checks a hello; answers hello-ack (and returns the Program it asked for) or refuses (and closes) with an error that says why. */
+  private greet(conn: Connection, frame: Frame): Served | null {
     let hello;
     try {
       hello = decodeHello(frame.payload, conn.peer);
     } catch (err) {
       this.refuse(conn, frame.stream, { code: (err as CleaveError).code, message: (err as Error).message });
-      return false;
+      return null;
     }
     const here = `${this.address} (segment ${this.planSegment.index})`;
     if (hello.version !== WIRE_VERSION) {
       this.refuse(conn, frame.stream, { code: 'WIRE_VERSION', message: `${here}: speaks wire protocol version ${WIRE_VERSION}, ${conn.peer} speaks ${hello.version}` });
-      return false;
+      return null;
     }
     if (this.options.token !== undefined && !tokensEqual(hello.token, this.options.token)) {
       this.refuse(conn, frame.stream, { code: 'WIRE_AUTH', message: `${here}: token refused for ${conn.peer}` });
       this.emit('log', `refused ${conn.peer}: wrong token`);
-      return false;
+      return null;
     }
-    if (hello.segment !== this.planSegment.index || !hello.programSha256.equals(this.programHash)) {
+    const served = this.programs.find((p) => p.segment.index === hello.segment && p.hash.equals(hello.programSha256));
+    if (!served) {
       this.refuse(conn, frame.stream, {
         code: 'WIRE_PROGRAM_MISMATCH',
-        message: `${here}: serves segment ${this.planSegment.index} as Program sha256 ${this.programSha256}, ` +
+        message: `${here}: serves segment ${this.planSegment.index} as Program sha256 ${this.programs.map((p) => p.hash.toString('hex')).join(' or ')}, ` +
           `${conn.peer} expects segment ${hello.segment} as Program sha256 ${hello.programSha256.toString('hex')}`,
       });
       this.emit('log', `refused ${conn.peer}: Program mismatch`);
-      return false;
+      return null;
     }
     const ack = encodeHelloAck({
-      version: WIRE_VERSION, segment: this.planSegment.index, programSha256: this.programHash,
+      version: WIRE_VERSION, segment: served.segment.index, programSha256: served.hash,
       maxPayload: this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD, maxInFlight: this.options.maxInFlight!,
     });
     this.trySend(conn, { type: FrameType.HelloAck, flags: 0, stream: frame.stream, seq: 0, payload: ack });
-    return true;
+    return served;
   }
 
   /** Sends a final error; closes the connection unless it is a line that outlives its peers. */
@@ -270,13 +295,13 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
     conn.resume();
   }
 
-  private start(conn: Connection, frame: Frame): void {
+  private start(conn: Connection, frame: Frame, served: Served): void {
     this.inFlight++;
     this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
     const key = `${frame.stream}:${frame.seq}`;
     let answer = this.answers.get(key);
     if (!answer) {
-      answer = this.compute(frame, conn.peer);
+      answer = this.compute(frame, conn.peer, served);
       this.remember(key, answer);
     }
     void answer.then((a) => {
@@ -289,7 +314,7 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
     this.inFlight--;
     const next = this.waiting.shift();
     if (next) {
-      this.start(next.conn, next.frame);
+      this.start(next.conn, next.frame, next.served);
     } else {
       for (const conn of [...this.paused]) this.resumeIfFree(conn);
     }
@@ -307,18 +332,19 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
   }
 
   /** Decodes, runs, encodes; a bad request becomes an error frame about that request, never a crash. */
-  private async compute(frame: Frame, peer: string): Promise<Answer> {
+  private async compute(frame: Frame, peer: string, served: Served): Promise<Answer> {
+    const session = served.session;
     try {
       const wires = decodeTensors(frame.payload, peer);
-      const specs = this.session.inputs;
+      const specs = session.inputs;
       if (wires.length !== specs.length) {
-        throw new CleaveError('BAD_INPUT', `segment ${this.planSegment.index} takes ${specs.length} tensor(s), request #${frame.seq} from ${peer} carries ${wires.length}`);
+        throw new CleaveError('BAD_INPUT', `segment ${served.segment.index} takes ${specs.length} tensor(s), request #${frame.seq} from ${peer} carries ${wires.length}`);
       }
       const inputs = wires.map((w, i) => decode(w, { maxBytes: specs[i]!.byteLength, expect: { dtype: specs[i]!.dtype as WireDType, shape: specs[i]!.shape } }));
-      const run = await this.session.runDetailed(inputs.map((t) => t.data));
+      const run = await session.runDetailed(inputs.map((t) => t.data));
       const requested = inputs[0]?.codec.name ?? 'raw';
       const tensors = run.outputs.map((data, i) => {
-        const spec = this.session.outputs[i]!;
+        const spec = session.outputs[i]!;
         const dtype = spec.dtype as WireDType;
         // The reply uses the request's codec where that codec takes the output's dtype.
         const codec: CodecName = codecInfo(requested).dtypes.includes(dtype) ? requested : 'lossless';

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { readModelFile } from '../../src/model/reader';
 import { writePlan } from '../../src/segments/plan';
 import { load } from '../../src/session';
-import { repoRoot } from './cli';
+import { packageRoot } from '../../src/paths';
 import { modelsRoot } from './models';
 
 export const personDetectDir = path.join(modelsRoot, 'tflm_person_detect');
@@ -56,8 +56,8 @@ export interface ServedChild {
  * another command (`ip netns exec NS`).
  */
 export function serveChild(args: string[], port = 0, host = '127.0.0.1', prefix: string[] = []): Promise<ServedChild> {
-  const command = [...prefix, process.execPath, path.join(repoRoot, 'bin', 'cleave'), 'serve', ...args, '--listen', `${host}:${port}`];
-  const child = spawn(command[0]!, command.slice(1), { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = [...prefix, process.execPath, path.join(packageRoot, 'bin', 'cleave'), 'serve', ...args, '--listen', `${host}:${port}`];
+  const child = spawn(command[0]!, command.slice(1), { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

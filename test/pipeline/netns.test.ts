@@ -1,6 +1,9 @@
 // The tail of person_detect served in another network namespace over a veth pair shaped with tbf to
-// 1, 10 and 100 Mbit/s, with delay added by the fault proxy: outputs byte-identical with the whole
-// model; and at 100 Mbit/s with 5 ms each way, a window of 4 outruns a window of 1.
+// 1, 10 and 100 Mbit/s, with delay and 1% loss added by the fault proxy (the kernel has no netem):
+// outputs byte-identical with the whole model; and at 100 Mbit/s with 5 ms each way, a window of 4
+// outruns a window of 1. Loss on a TCP stream is what TCP makes of it: a lost segment stalls its
+// direction for one retransmission timeout (200 ms here, Linux's minimum RTO), bytes stay in order
+// (test/lib/fault-proxy.ts); the runner must deliver every output all the same.
 import t from 'tap';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -28,13 +31,14 @@ t.test('over a tbf-shaped veth link to another namespace', { skip: !canShape && 
 
   for (const [mbit, delayMs] of [[1, 50], [10, 20], [100, 5]] as const) {
     link.setRate(mbit);
-    const proxy = await faultProxy(server.port, { delayMs, maxFaults: 0 }, link.nsIp);
+    const proxy = await faultProxy(server.port, { delayMs, loss: 0.01, seed: mbit, maxFaults: 0 }, link.nsIp);
     const p = await pipeline(plan, { remotes: { 1: `127.0.0.1:${proxy.port}` }, window: 4, codec: 'raw', session: { threads: 1 } });
     const order = [...cases, ...cases];
     const results = await Promise.all(order.map((c) => p.run(c.input)));
     await p.close();
     await proxy.close();
-    t.same(results.map((r) => bytesOf(r.outputs[0]!).toString('hex')), order.map((c) => c.expected.toString('hex')), `${mbit} Mbit/s, ${delayMs} ms each way: byte-identical, in order`);
+    t.same(results.map((r) => bytesOf(r.outputs[0]!).toString('hex')), order.map((c) => c.expected.toString('hex')),
+      `${mbit} Mbit/s, ${delayMs} ms each way, 1% loss (${proxy.stalls()} segment(s) lost): byte-identical, in order`);
     // raw sends 9.3 KB per request: beyond tbf's 4 KB burst, at 1 Mbit/s that takes over 40 ms.
     const fastest = Math.min(...results.map((r) => r.stages[1]!.wireMs!));
     if (mbit === 1) t.ok(fastest >= 2 * delayMs + 30, `the shaping and delay show in the wire time (fastest ${fastest.toFixed(1)} ms)`);

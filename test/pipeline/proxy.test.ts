@@ -21,6 +21,7 @@ t.teardown(async () => (await ready).server.close());
 
 const links: [string, Faults][] = [
   ['5 ms each way', { delayMs: 5, maxFaults: 0 }],
+  ['1% of TCP segments lost (each a 200 ms retransmission stall)', { loss: 0.01, maxFaults: 0 }],
   ['a flipped byte every 20 KB', { corruptEvery: 20_000, maxFaults: 4 }],
   ['a reset every 30 KB', { resetEvery: 30_000, maxFaults: 3 }],
 ];
@@ -37,9 +38,24 @@ for (const [name, faults] of links) {
     t.same(results.map((r) => bytesOf(r.outputs[0]!).toString('hex')), order.map((c) => c.expected.toString('hex')));
     t.equal(proxy.faults(), faults.maxFaults, `${proxy.faults()} faults injected`);
     if (faults.delayMs) t.ok(results.every((r) => r.stages[1]!.wireMs! >= 2 * faults.delayMs!), 'the delay shows in the wire time');
+    else if (faults.loss) t.comment(`${proxy.stalls()} segment(s) lost`);
     else t.ok(results.some((r) => r.stages[1]!.attempts! > 1), 'some requests were sent again');
   });
 }
+
+t.test('loss stalls a direction for the retransmission time and keeps byte order', async (t) => {
+  const { plan, server, cases } = await ready;
+  // Every segment lost: each chunk waits one retransmission time, so each request waits at least two.
+  const proxy = await faultProxy(server.port!, { loss: 1, retransmitMs: 40, maxFaults: 0 });
+  t.teardown(() => proxy.close());
+  const p = await pipeline(plan, { remotes: { 1: `127.0.0.1:${proxy.port}` }, window: 4, codec: 'raw', session: { threads: 1 } });
+  const order = Array.from({ length: 6 }, (_, i) => cases[i % cases.length]!);
+  const results = await Promise.all(order.map((c) => p.run(c.input)));
+  await p.close();
+  t.same(results.map((r) => bytesOf(r.outputs[0]!).toString('hex')), order.map((c) => c.expected.toString('hex')));
+  t.ok(results.every((r) => r.stages[1]!.wireMs! >= 2 * 40), 'each request waited a retransmission each way');
+  t.ok(proxy.stalls() >= 2 * order.length, `${proxy.stalls()} stalls`);
+});
 
 t.test('a link that damages every request: each fails after its retries, naming the peer and the fault', async (t) => {
   const { plan, server, cases } = await ready;

@@ -52,13 +52,13 @@ export function register(program: Command): void {
     .command('run')
     .description('run a .tflite model, a compiled Program or a split plan on inputs in real units, and time it')
     .argument('<model>', '.tflite file, .cprog Program, or plan.json written by `cleave split`')
-    .requiredOption('-i, --input <[name=]file>', 'an input: raw tensor bytes, .npy (float32 is quantized), raw float32 (--input-format f32) or a PNG/JPEG image; NAME (tensor name or t<index>) picks the input, else by position (repeatable)', collect, [] as string[])
+    .option('-i, --input <[name=]file>', 'an input: raw tensor bytes, .npy (float32 is quantized), raw float32 (--input-format f32) or a PNG/JPEG image; NAME (tensor name or t<index>) picks the input, else by position (repeatable)', collect, [] as string[])
     .option('--input-format <format>', oneOf('how to read input files (auto: by their magic bytes; f32 is never guessed)', INPUT_FORMATS), choiceFlag('--input-format', INPUT_FORMATS, 'format'), 'auto')
     .option('--mean <m[,m,m]>', 'images: real value = (pixel - mean) / std, one value or one per channel')
     .option('--std <s[,s,s]>', 'images: see --mean')
     .option('--input-range <low,high>', 'images: map pixels 0..255 linearly onto LOW..HIGH (e.g. 0,255, -1,1 or 0,1); default: the input\'s quantized range')
     .option('-o, --output <[name=]file>', 'write an output: raw bytes, or a NumPy array for a .npy name; NAME picks the output, else by position (repeatable)', collect, [] as string[])
-    .option('--outputs <dir>', 'write every output as DIR/t<index>.bin')
+    .option('--outputs <dir>', 'write every output as DIR/t<index>.bin; with --remote and --inputs DIR, each input\'s outputs under the input\'s name (NAME.K.EXT when several)')
     .option('--labels <file>', 'class labels, one per line (default: labels packed into the model, if any)')
     .option('--top <k>', 'show the K highest-scoring classes of each output', integerFlag('--top', { min: 1, max: 1000 }), 5)
     .option('-n, --repeat <n>', 'timed runs', integerFlag('--repeat', { min: 1 }), 1)
@@ -75,9 +75,10 @@ export function register(program: Command): void {
 
 async function runCommand(model: string, opts: RunFlags): Promise<void> {
   if (opts.remote.length > 0) {
-    const inputs = await Promise.all(opts.input.map(async (f) => new Uint8Array(await readUserFile(f, 'input'))));
-    return runRemote(model, inputs, { ...opts, repeat: String(opts.repeat), output: opts.output[0], threads: opts.threads === undefined ? undefined : String(opts.threads) });
+    return runRemote(model, { ...opts, repeat: String(opts.repeat), output: opts.output[0], threads: opts.threads === undefined ? undefined : String(opts.threads) });
   }
+  if (opts.inputs !== undefined) throw new CleaveError('BAD_ARGUMENT', '--inputs DIR streams a directory through a plan\'s pipeline (with --remote); for one model, give --input per file');
+  if (opts.input.length === 0) throw new CleaveError('BAD_ARGUMENT', 'give --input FILE (repeat for several model inputs)');
   const normalization = {
     ...(opts.mean !== undefined ? { mean: parseDecimalList('--mean', opts.mean) } : {}),
     ...(opts.std !== undefined ? { std: parseDecimalList('--std', opts.std, { min: Number.MIN_VALUE }) } : {}),

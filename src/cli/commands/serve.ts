@@ -18,6 +18,7 @@ interface ServeCliOptions extends AuthOptions, MqttCredentialOptions {
   group?: string;
   maxInFlight?: string;
   threads?: string;
+  candidate: string[];
 }
 
 export function register(program: Command): void {
@@ -40,6 +41,7 @@ export function register(program: Command): void {
     .option('--tls-ca <file>', 'TLS: require client certificates signed by this CA')
     .option('--max-in-flight <n>', 'requests worked on at once; beyond, the server stops reading', '4')
     .option('--threads <n>', 'intra-op threads (default: available cores)')
+    .option('--candidate <plan>', 'also serve segment K of this plan (another cut of the model, for `cleave run --replan`; repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .action(async (plan: string, opts: ServeCliOptions) => {
       const segment = Number(opts.segment);
       if (!Number.isInteger(segment) || segment < 0) throw new CleaveError('BAD_ARGUMENT', `--segment must be a segment index, got "${opts.segment}"`);
@@ -52,6 +54,7 @@ export function register(program: Command): void {
       const server = await SegmentServer.start({
         planPath: plan,
         segment,
+        candidates: opts.candidate,
         ...(mqtt ? { mqtt } : opts.listen ? { listen: parseHostPort(opts.listen, '--listen') } : { serial: parseSerialAddress(opts.serial!, '--serial') }),
         token: readToken(opts),
         tls,
