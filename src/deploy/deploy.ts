@@ -57,18 +57,26 @@ function parseFacts(out: string): BoardFacts {
   return { machine: machine.trim(), node: node.trim(), systemd: manager.trim() === 'systemd', previous: previous.trim() };
 }
 
-function startScript(prefix: string, name: string, segment: number, port: number, withToken: boolean): string {
+/** The daemon config of the release: a tail serving the segment (docs/daemon.md); paths relative to it. */
+function daemonConfig(prefix: string, segment: number, port: number, token: string | undefined): string {
+  return `${JSON.stringify({
+    role: 'tail',
+    stateDir: `${prefix}/state`,
+    tail: { plan: 'plan/plan.json', segment, listen: `0.0.0.0:${port}`, ...(token !== undefined ? { token } : {}) },
+  }, null, 2)}\n`;
+}
+
+/** Starts the daemon without a service manager (the board has no systemd): detached, logging to PREFIX/NAME.log, its pid in PREFIX/NAME.pid. */
+function startScript(prefix: string, name: string): string {
   const q = shellQuote;
-  const serve = ['exec', 'node', `${prefix}/current/bin/cleave`, 'serve', `${prefix}/current/plan/plan.json`, '--segment', String(segment), '--listen', `0.0.0.0:${port}`];
-  if (withToken) serve.push('--token-file', `${prefix}/current/token`);
+  const daemon = ['exec', 'node', `${prefix}/current/bin/cleave`, 'daemon', '--config', `${prefix}/current/daemon.json`];
   return [
     '#!/bin/sh',
-    '# Starts the service without a service manager (the board has no systemd): detached, logging to',
-    `# ${prefix}/${name}.log, its pid in ${prefix}/${name}.pid.`,
+    '# Starts the service without a service manager (the board has no systemd).',
     'set -e',
     `cd ${q(prefix)}`,
     `if [ -f ${q(`${name}.pid`)} ]; then kill "$(cat ${q(`${name}.pid`)})" 2>/dev/null || true; rm -f ${q(`${name}.pid`)}; fi`,
-    `setsid sh -c ${q(serve.map(q).join(' '))} >${q(`${name}.log`)} 2>&1 </dev/null &`,
+    `setsid sh -c ${q(daemon.map(q).join(' '))} >${q(`${name}.log`)} 2>&1 </dev/null &`,
     `echo $! >${q(`${name}.pid`)}`,
     '',
   ].join('\n');
@@ -112,12 +120,18 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
   const packRequest = {
     plan, planPath: options.planPath, arch: board.cpu.arch,
     files: [
-      { name: 'start.sh', content: startScript(prefix, name, segment, port, options.token !== undefined), mode: 0o755 },
+      { name: 'start.sh', content: startScript(prefix, name), mode: 0o755 },
       { name: 'service.json', content: `${JSON.stringify({ name, segment, port })}\n`, mode: 0o644 },
-      ...(options.token !== undefined ? [{ name: 'token', content: `${options.token}\n`, mode: 0o600 }] : []),
+      // It holds the token: readable by its owner only.
+      { name: 'daemon.json', content: daemonConfig(prefix, segment, port, options.token), mode: 0o600 },
     ],
   };
   let pack: Release | null = null;
+  /** (Re)writes the unit for the release PREFIX/current points at, then enables and restarts it. */
+  const systemdStart = () => [
+    `node ${q(`${prefix}/current/bin/cleave`)} service install --config ${q(`${prefix}/current/daemon.json`)} --name ${q(name)}`,
+    'systemctl daemon-reload', `systemctl enable ${q(name)}`, `systemctl restart ${q(name)}`,
+  ].join(' && ');
   /** Set once this deploy has touched the service: undoing the switch then restarts the previous one. */
   let startedService = false;
 
@@ -160,7 +174,7 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
           : `rm -f ${q(`${prefix}/current`)}`, 'restore PREFIX/current');
         if (!facts.previous || !startedService) return;
         // The previous release serves again, on its own port (its service.json says which).
-        await sshCheck(target, facts.systemd ? `systemctl restart ${q(name)}` : `sh ${q(`${prefix}/current/start.sh`)}`, `restart the previous ${name}`);
+        await sshCheck(target, facts.systemd ? systemdStart() : `sh ${q(`${prefix}/current/start.sh`)}`, `restart the previous ${name}`);
         const previousPort = Number((JSON.parse(await sshCheck(target, `cat ${q(`${prefix}/current/service.json`)}`, 'read the previous release\'s service.json')) as { port: number }).port);
         await waitForListener(target.host, previousPort, PREVIOUS_RESTART_MS);
       },
@@ -170,10 +184,7 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
       run: async () => {
         startedService = true;
         if (facts.systemd) {
-          await sshCheck(target, [
-            `node ${q(`${prefix}/current/bin/cleave`)} service install --name ${q(name)} --exec ${q(`${prefix}/current/start.sh`)}`,
-            'systemctl daemon-reload', `systemctl enable ${q(name)}`, `systemctl restart ${q(name)}`,
-          ].join(' && '), `start ${name} with systemd`);
+          await sshCheck(target, systemdStart(), `start ${name} with systemd`);
         } else {
           options.onStep?.(`no systemd on ${who}: starting ${name} detached (it will not restart on failure or at boot)`);
           await sshCheck(target, `sh ${q(`${prefix}/current/start.sh`)}`, `start ${name}`);

@@ -56,7 +56,7 @@ if (missing) {
     for (const step of ['check the board', 'copy the release', 'switch to the release', 'start the service', 'check that it answers']) t.match(first.stderr, `cleave deploy: ${step}…`);
     const release = fs.readlinkSync(path.join(prefix, 'current'));
     t.match(release, /^releases\/\d{8}T\d{6}Z$/);
-    t.equal(fs.statSync(path.join(prefix, 'current', 'token')).mode & 0o777, 0o600, 'the token is readable by its owner only');
+    t.equal(fs.statSync(path.join(prefix, 'current', 'daemon.json')).mode & 0o777, 0o600, 'the config (it holds the token) is readable by its owner only');
     t.ok(fs.existsSync(path.join(prefix, 'current', 'build', 'Release', 'cleave.node')), 'the addon travelled');
 
     const [expected] = (await personDetectCases()).filter((c) => c.name === 'real_person');
