@@ -49,10 +49,12 @@ OptimizedOps::OptimizedOps(const Program& program, const Interpreter& interprete
     auto constant = [&](int32_t id) -> const int8_t* { return reinterpret_cast<const int8_t*>(interpreter.TensorData(id)); };
     auto array = [&](int32_t offset) { return reinterpret_cast<const int32_t*>(program.constant(static_cast<uint32_t>(offset))); };
     auto bias = [&](int32_t id) -> const int32_t* { return id < 0 ? nullptr : reinterpret_cast<const int32_t*>(program.constant(program.tensor(id).offset)); };
-    const kernels::Shape& in_shape = program.tensor(op.inputs[0]).shape;
-    const kernels::Shape& out_shape = program.tensor(op.outputs[0]).shape;
+    // The shapes of a convolution's input, filter and output (other ops may have fewer tensors).
     const bool convolution = op.opcode == kConv2D || op.opcode == kDepthwiseConv2D;
-    const kernels::Shape& filter_shape = convolution ? program.tensor(op.inputs[1]).shape : out_shape;
+    const kernels::Shape none{};
+    const kernels::Shape& in_shape = convolution ? program.tensor(op.inputs[0]).shape : none;
+    const kernels::Shape& filter_shape = convolution ? program.tensor(op.inputs[1]).shape : none;
+    const kernels::Shape& out_shape = convolution ? program.tensor(op.outputs[0]).shape : none;
     // A depthwise convolution of a one-channel input is a convolution with as many filters as the
     // depth multiplier: where the set has a direct convolution, run it as one (filter [1,kh,kw,c]
     // transposed to [c,kh,kw,1]) instead of broadcasting one channel through the depthwise kernel.
