@@ -49,27 +49,50 @@ OptimizedOps::OptimizedOps(const Program& program, const Interpreter& interprete
     auto constant = [&](int32_t id) -> const int8_t* { return reinterpret_cast<const int8_t*>(interpreter.TensorData(id)); };
     auto array = [&](int32_t offset) { return reinterpret_cast<const int32_t*>(program.constant(static_cast<uint32_t>(offset))); };
     auto bias = [&](int32_t id) -> const int32_t* { return id < 0 ? nullptr : reinterpret_cast<const int32_t*>(program.constant(program.tensor(id).offset)); };
-    if (op.opcode == kConv2D) {
-      const kernels::Shape& f = program.tensor(op.inputs[1]).shape;
-      const int32_t n = f.dims[0], k = f.dims[1] * f.dims[2] * f.dims[3];
+    // The shapes of a convolution's input, filter and output (other ops may have fewer tensors).
+    const bool convolution = op.opcode == kConv2D || op.opcode == kDepthwiseConv2D;
+    const kernels::Shape none{};
+    const kernels::Shape& in_shape = convolution ? program.tensor(op.inputs[0]).shape : none;
+    const kernels::Shape& filter_shape = convolution ? program.tensor(op.inputs[1]).shape : none;
+    const kernels::Shape& out_shape = convolution ? program.tensor(op.outputs[0]).shape : none;
+    // A depthwise convolution of a one-channel input is a convolution with as many filters as the
+    // depth multiplier: where the set has a direct convolution, run it as one (filter [1,kh,kw,c]
+    // transposed to [c,kh,kw,1]) instead of broadcasting one channel through the depthwise kernel.
+    const bool depthwise_as_conv = op.opcode == kDepthwiseConv2D && kernels->conv && in_shape.dims[3] == 1;
+    // (A grouped convolution, filter depth below the input's, stays on the reference kernels.)
+    if ((op.opcode == kConv2D && filter_shape.dims[3] == in_shape.dims[3]) || depthwise_as_conv) {
+      const kernels::Shape& f = filter_shape;
+      const int32_t n = out_shape.dims[3], k = f.dims[1] * f.dims[2] * in_shape.dims[3];
+      const int8_t* filter = constant(op.inputs[1]);
+      std::vector<int8_t> transposed;
+      if (depthwise_as_conv) {
+        transposed.resize(size_t(n) * k);
+        for (int32_t ch = 0; ch < n; ++ch)
+          for (int32_t t = 0; t < k; ++t) transposed[size_t(ch) * k + t] = filter[size_t(t) * n + ch];
+        filter = transposed.data();
+      }
       prepared.packed = AlignedAlloc(kernels->gemm_packed_size(n, k), &packed_bytes_);
       const op_params::Conv2D conv(p);
-      kernels->pack_gemm_b(constant(op.inputs[1]), bias(op.inputs[2]), array(conv.multiplier_offset()), array(conv.shift_offset()), true,
-                           int32_t(Elements(program.tensor(op.outputs[0]).shape) / n), n, k, conv.input_offset(), prepared.packed);
+      kernels->pack_gemm_b(filter, bias(op.inputs[2]), array(conv.multiplier_offset()), array(conv.shift_offset()), true,
+                           int32_t(Elements(out_shape) / n), n, k, conv.input_offset(), prepared.packed);
       prepared.kind = Kind::kGemmConv;
-      prepared.parallel = Elements(program.tensor(op.outputs[0]).shape) * k >= kMinParallelMacs;
-      const bool direct = ConvReadsInputDirectly(ConvParamsFrom(p), f, program.tensor(op.inputs[0]).shape,
-                                                 program.tensor(op.outputs[0]).shape);
-      prepared.kernel = KernelName(kernels, direct ? "" : "im2col+",
-                                   kernels->gemm_variant ? kernels->gemm_variant(prepared.packed) : nullptr, "gemm");
+      prepared.parallel = Elements(out_shape) * k >= kMinParallelMacs;
+      // A 1x1 stride-1 unpadded conv reads its input as the matrix already; any other takes the
+      // set's direct convolution where it runs the layer's packed form, else im2col rows.
+      const bool reads_input = ConvReadsInputDirectly(ConvParamsFrom(p), f, in_shape, out_shape);
+      const char* direct = !reads_input && kernels->conv_variant ? kernels->conv_variant(prepared.packed) : nullptr;
+      prepared.direct_conv = direct != nullptr;
+      prepared.kernel = direct ? KernelName(kernels, "", direct, "")
+                               : KernelName(kernels, reads_input ? "" : "im2col+",
+                                            kernels->gemm_variant ? kernels->gemm_variant(prepared.packed) : nullptr, "gemm");
     } else if (op.opcode == kDepthwiseConv2D) {
-      const kernels::Shape& f = program.tensor(op.inputs[1]).shape;
+      const kernels::Shape& f = filter_shape;
       prepared.packed = AlignedAlloc(kernels->depthwise_packed_size(f.dims[1], f.dims[2], f.dims[3]), &packed_bytes_);
       const op_params::DepthwiseConv2D dw(p);
       kernels->pack_depthwise(constant(op.inputs[1]), bias(op.inputs[2]), array(dw.multiplier_offset()), array(dw.shift_offset()), f.dims[1],
                               f.dims[2], f.dims[3], prepared.packed);
       prepared.kind = Kind::kDepthwise;
-      prepared.parallel = Elements(program.tensor(op.outputs[0]).shape) * f.dims[1] * f.dims[2] >= kMinParallelMacs;
+      prepared.parallel = Elements(out_shape) * f.dims[1] * f.dims[2] >= kMinParallelMacs;
       const kernels::ConvParams c = ConvParamsFrom(p);
       prepared.kernel = KernelName(kernels, "",
                                    kernels->depthwise_variant
@@ -154,8 +177,16 @@ void OptimizedOps::RunConv(const OpView& op, const Prepared& prepared, Interpret
   g.c = reinterpret_cast<int8_t*>(interpreter.TensorData(op.outputs[0]));
   g.ldc = out_c;
 
-  const bool direct = ConvReadsInputDirectly(c, f, in.shape, out.shape);
   const int32_t tasks = (rows + kConvRowsPerTask - 1) / kConvRowsPerTask;
+  if (prepared.direct_conv) {
+    const kernels::ConvArgs args{g, c, &in.shape, &out.shape, input, kh, kw};
+    RunTasks(prepared, tasks, [&](int task) {
+      const int32_t m0 = task * kConvRowsPerTask;
+      kernels_->conv(args, m0, m0 + kConvRowsPerTask < rows ? m0 + kConvRowsPerTask : rows);
+    });
+    return;
+  }
+  const bool direct = ConvReadsInputDirectly(c, f, in.shape, out.shape);
   // Padding taps hold the input zero point: (zp + input_offset) * w = 0, as the reference's
   // skipped taps contribute nothing.
   const int8_t pad_value = static_cast<int8_t>(-c.input_offset);

@@ -37,6 +37,8 @@ class OptimizedOps : public OpAccelerator {
     void* packed = nullptr;
     // Small ops run on the calling thread: waking workers costs more than they would save.
     bool parallel = false;
+    // A convolution (kGemmConv) the set's direct convolution runs, without im2col rows.
+    bool direct_conv = false;
     // What runs the op, as the OpObserver reports it: "<set>:<implementation>", e.g.
     // "avx2:im2col+gemm-u8s8".
     std::string kernel;

@@ -31,6 +31,18 @@ struct GemmArgs {
   int32_t ldc;
 };
 
+// A convolution whose matrix product reads its rows straight from the input (no int8 im2col rows):
+// gemm describes the product (m = batches * out_h * out_w rows, n = out_c, k = kh * kw * in_c; its
+// `a` and `lda` unused), the rest the geometry the rows are gathered with.
+struct ConvArgs {
+  GemmArgs gemm;
+  ConvParams params;
+  const Shape* input_shape;
+  const Shape* output_shape;
+  const int8_t* input;
+  int32_t kernel_h, kernel_w;
+};
+
 struct DepthwiseArgs {
   ConvParams params;
   int32_t depth_multiplier;  // output channel c reads input channel c / depth_multiplier
@@ -70,6 +82,12 @@ struct OptimizedKernels {
   const char* (*gemm_variant)(const void* packed);
   const char* (*depthwise_variant)(int32_t kernel_h, int32_t kernel_w, int32_t dilation_h, int32_t dilation_w,
                                    int32_t depth_multiplier);
+  // Direct convolution, chosen at load per layer: the implementation's name (e.g. "direct-s16")
+  // when `conv` can run the layer packed by pack_gemm_b, null when it takes im2col rows and `gemm`.
+  // Both null in sets without one.
+  const char* (*conv_variant)(const void* packed);
+  // Output pixels [m_begin, m_end) of a convolution (flattened batch, row, column).
+  void (*conv)(const ConvArgs& args, int32_t m_begin, int32_t m_end);
 };
 
 // Each implementation, or null where this build's architecture has none. Sessions choose among

@@ -62,7 +62,8 @@ t.test('each layer names the form of its matrix product: u8s8 where exact and fa
     t.equal(await kernelOf(oneRow, 'avx2'), 'avx2:gemm-u8s8');
     t.equal(await kernelOf(oneRowWithMinus128, 'avx2'), 'avx2:gemm-s16');
     t.equal(await kernelOf(manyRows, 'avx2'), 'avx2:gemm-s16');
-    t.equal(await kernelOf(conv, 'avx2'), 'avx2:im2col+gemm-s16');
+    // A k x k convolution of the s16 form widens its patches straight from the input.
+    t.equal(await kernelOf(conv, 'avx2'), 'avx2:direct-s16');
   }
   if (features.avx512vnni) {
     // vpdpbusd is exact for any weight and does four products per lane: every layer takes it.
@@ -70,4 +71,18 @@ t.test('each layer names the form of its matrix product: u8s8 where exact and fa
     t.equal(await kernelOf(conv, 'avx512-vnni'), 'avx512-vnni:im2col+gemm-u8s8');
   }
   if (!features.avx2 && !features.avx512vnni) t.pass('no x86 kernel set on this CPU');
+});
+
+t.test('a depthwise convolution of a one-channel input runs as a convolution where the set has a direct one', async (t) => {
+  const graph = convGraph({ height: 13, width: 13, inChannels: 1, outChannels: 8, kernel: 3, stride: 2, padding: 'SAME', depthwise: true, depthMultiplier: 8 });
+  const kernelOf = async (kernels: (typeof optimizedSets)[number]) => {
+    const s = Session.fromBytes(compileGraph(graph).bytes, graph.source, { kernels, threads: 1 });
+    const { profile } = await s.profile(new Uint8Array(13 * 13));
+    s.dispose();
+    return profile[0]!.kernel;
+  };
+  if (features.avx2) t.equal(await kernelOf('avx2'), 'avx2:direct-s16');
+  if (features.avx512vnni) t.equal(await kernelOf('avx512-vnni'), 'avx512-vnni:im2col+gemm-u8s8');
+  if (features.neon) t.equal(await kernelOf('neon'), 'neon:depthwise');
+  if (!features.avx2 && !features.neon) t.pass('no optimized kernel set on this CPU');
 });

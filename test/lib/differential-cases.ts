@@ -55,6 +55,24 @@ export function differentialCases(): DifferentialCase[] {
       cases.push({ label: `weights ${weightFill}, ${depthwise ? 'depthwise' : 'conv'}`, graph: convGraph(spec), inputs: inputsFor(6 * 7 * 37, 5) });
     }
   }
+  // first layers, which the x86 sets run as direct convolutions: few input channels (tap rows of
+  // at most 16 bytes gathered into one patch, or longer ones widened tap row by tap row), the
+  // patch of the input's last pixel, strides, padding, dilation; and depthwise convolutions of a
+  // one-channel input, which run as convolutions with one filter per output channel
+  for (const [i, spec] of ([
+    { height: 17, width: 19, inChannels: 3, outChannels: 8, kernel: 3, stride: 2, padding: 'SAME', inputZeroPoint: -128 },
+    { height: 17, width: 19, inChannels: 3, outChannels: 8, kernel: 3, stride: 2, padding: 'VALID', symmetricWeights: true },
+    { height: 9, width: 10, inChannels: 1, outChannels: 64, kernel: 10, kernelW: 4, stride: 2, padding: 'SAME', symmetricWeights: true },
+    { height: 12, width: 11, inChannels: 5, outChannels: 9, kernel: 3, kernelW: 3, dilation: 2, padding: 'SAME', inputZeroPoint: 127 },
+    { height: 8, width: 8, inChannels: 6, outChannels: 12, kernel: 3, padding: 'VALID', weightFill: -128, inputZeroPoint: 127 },
+    { height: 8, width: 8, inChannels: 6, outChannels: 12, kernel: 3, padding: 'VALID', weightFill: 127, inputZeroPoint: -128 },
+    { height: 13, width: 13, inChannels: 1, outChannels: 8, kernel: 3, stride: 2, padding: 'SAME', depthwise: true, depthMultiplier: 8 },
+    { height: 13, width: 14, inChannels: 1, outChannels: 3, kernel: 3, padding: 'VALID', depthwise: true, depthMultiplier: 3, inputZeroPoint: 127 },
+    { height: 7, width: 9, inChannels: 1, outChannels: 1, kernel: 5, kernelW: 3, dilation: 2, padding: 'SAME', depthwise: true, weightFill: -128 },
+    { height: 10, width: 10, inChannels: 1, outChannels: 16, kernel: 3, padding: 'SAME', depthwise: true, depthMultiplier: 16, weightFill: 127, inputZeroPoint: -128 },
+  ] as ConvSpec[]).entries()) {
+    cases.push({ label: `direct ${JSON.stringify(spec)}`, graph: convGraph({ seed: 50 + i, ...spec }), inputs: inputsFor(spec.height * spec.width * spec.inChannels, 60 + i) });
+  }
   // layers large enough to be split over threads (2M+ multiply-accumulates)
   for (const spec of [
     { height: 28, width: 30, inChannels: 32, outChannels: 33, kernel: 3, seed: 7 },
@@ -62,6 +80,7 @@ export function differentialCases(): DifferentialCase[] {
     { height: 20, width: 20, inChannels: 64, outChannels: 64, kernel: 1, seed: 8 },
     { height: 20, width: 20, inChannels: 64, outChannels: 64, kernel: 1, symmetricWeights: true, seed: 8 },
     { height: 64, width: 66, inChannels: 64, outChannels: 64, kernel: 3, depthwise: true, seed: 9 },
+    { height: 200, width: 200, inChannels: 1, outChannels: 8, kernel: 3, depthwise: true, depthMultiplier: 8, seed: 10 },
   ] as ConvSpec[]) {
     cases.push({ label: `threaded ${JSON.stringify(spec)}`, graph: convGraph(spec), inputs: inputsFor(spec.height * spec.width * spec.inChannels, 11) });
   }

@@ -189,7 +189,7 @@ void Depthwise(const DepthwiseArgs& d, int32_t batch, int32_t oy_begin, int32_t 
 
 namespace {
 const OptimizedKernels kNeon = {
-    "neon", 4, arm::GemmPackedSize, arm::PackGemmB, arm::Gemm, arm::DepthwisePackedSize, arm::PackDepthwise, arm::Depthwise, nullptr, nullptr, nullptr,
+    "neon", 4, arm::GemmPackedSize, arm::PackGemmB, arm::Gemm, arm::DepthwisePackedSize, arm::PackDepthwise, arm::Depthwise, nullptr, nullptr, nullptr, nullptr, nullptr,
 };
 }  // namespace
 
