@@ -113,6 +113,11 @@ if (missing && !requireTools) {
 
     // The hello goes to a right worker; a wrong one joins and gets requests that never came with a hello to it.
     servers.push(await worker(plan, 1, url));
+    const observer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { protocolVersion: 5, username: 'fleet', password: 'secret' });
+    t.teardown(() => observer.endAsync(true));
+    let hellos = 0;
+    observer.on('message', (_topic, payload) => (hellos += readFrame(payload, 1 << 20, 'test').type === FrameType.Hello ? 1 : 0));
+    await observer.subscribeAsync('cleave/v1/lab/pool/seg1/req', { qos: 1 });
     const p = await pipeline(plan, { remotes: { 1: url }, timeoutMs: 5000, session: { threads: 1 } });
     servers.push(await worker(other, 1, url));
     const settled = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => p.run(cases[i % cases.length]!.input)));
@@ -120,6 +125,7 @@ if (missing && !requireTools) {
     const refused = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
     t.ok(refused.length > 0, `${refused.length} of 8 refused once the wrong worker took one`);
     t.match(refused[0]!.reason, { code: 'WIRE_PROGRAM_MISMATCH', message: both }, 'on a request');
+    t.equal(hellos, 1, 'the request itself carried the hello that the wrong worker refused: the head did not reconnect to say it again');
   });
 
   t.test('duplicate replies are dropped by request id', { skip: missing ?? false }, async (t) => {
