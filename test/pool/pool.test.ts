@@ -14,7 +14,7 @@ import { frameBytes, FrameType, readFrame } from '../../src/wire/frame';
 import { decodeReply, encodeReply, programSha256 } from '../../src/wire/messages';
 import { cleave } from '../lib/cli';
 import { bytesOf, personDetectCases, splitPersonDetect } from '../lib/pipeline';
-import { Mosquitto, mosquittoMissing, requireTools } from '../telemetry/mosquitto';
+import { makeCertificates, Mosquitto, mosquittoMissing, requireTools } from '../telemetry/mosquitto';
 import { worker, workerChild, type WorkerChild } from './workers';
 
 const missing = mosquittoMissing();
@@ -94,6 +94,26 @@ if (missing && !requireTools) {
     fs.writeFileSync(passwordFile, 'guess\n');
     await t.rejects(workerChild([plan, '--segment', '1', '--mqtt', `mqtt://127.0.0.1:${broker.port}/lab`, '--username', 'fleet', '--password-file', passwordFile]),
       /exited with \d+ before serving: cleave: mqtt:\/\/127\.0\.0\.1:\d+\/lab\/seg1 \(share group cleave\): the broker refused the credentials: .*\(user "fleet"\)/s);
+  });
+
+  t.test('over TLS (mqtts://) with the broker\'s CA; a broker certificate from an unknown CA is refused', { skip: missing ?? false }, async (t) => {
+    const { plan, cases } = await ready;
+    const d = dir();
+    const tls = makeCertificates(d);
+    const broker = await Mosquitto.start(d, tls);
+    t.teardown(() => broker.stop());
+    const url = `mqtts://fleet:secret@127.0.0.1:${broker.tlsPort}/lab`;
+    const ca = fs.readFileSync(tls.caFile);
+    const servers = [await worker(plan, 1, url, ca)];
+    t.teardown(() => closeAll(servers));
+    const p = await pipeline(plan, { remotes: { 1: url }, tls: { ca }, session: { threads: 1 } });
+    const results = await Promise.all(cases.map((c) => p.run(c.input)));
+    await p.close();
+    t.same(results.map((r) => bytesOf(r.outputs[0]!).toString('hex')), cases.map((c) => c.expected.toString('hex')), 'byte-identical through TLS');
+    t.equal(results[0]!.stages[1]!.where, `mqtts://127.0.0.1:${broker.tlsPort}/lab/seg1`);
+    const stranger = makeCertificates(dir());
+    await t.rejects(pipeline(plan, { remotes: { 1: url }, tls: { ca: fs.readFileSync(stranger.caFile) }, session: { threads: 1 } }),
+      { code: 'WIRE_TLS', message: /TLS handshake with the broker failed/ });
   });
 
   t.test('a worker serving another Program refuses with both hashes, at hello and on a request', { skip: missing ?? false }, async (t) => {
