@@ -14,7 +14,7 @@ import { frameBytes, FrameType, readFrame } from '../../src/wire/frame';
 import { decodeReply, encodeReply, programSha256 } from '../../src/wire/messages';
 import { cleave } from '../lib/cli';
 import { bytesOf, personDetectCases, splitPersonDetect } from '../lib/pipeline';
-import { Mosquitto, mosquittoMissing, requireTools } from '../telemetry/mosquitto';
+import { makeCertificates, Mosquitto, mosquittoMissing, requireTools } from '../telemetry/mosquitto';
 import { worker, workerChild, type WorkerChild } from './workers';
 
 const missing = mosquittoMissing();
@@ -96,6 +96,26 @@ if (missing && !requireTools) {
       /exited with \d+ before serving: cleave: mqtt:\/\/127\.0\.0\.1:\d+\/lab\/seg1 \(share group cleave\): the broker refused the credentials: .*\(user "fleet"\)/s);
   });
 
+  t.test('over TLS (mqtts://) with the broker\'s CA; a broker certificate from an unknown CA is refused', { skip: missing ?? false }, async (t) => {
+    const { plan, cases } = await ready;
+    const d = dir();
+    const tls = makeCertificates(d);
+    const broker = await Mosquitto.start(d, tls);
+    t.teardown(() => broker.stop());
+    const url = `mqtts://fleet:secret@127.0.0.1:${broker.tlsPort}/lab`;
+    const ca = fs.readFileSync(tls.caFile);
+    const servers = [await worker(plan, 1, url, ca)];
+    t.teardown(() => closeAll(servers));
+    const p = await pipeline(plan, { remotes: { 1: url }, tls: { ca }, session: { threads: 1 } });
+    const results = await Promise.all(cases.map((c) => p.run(c.input)));
+    await p.close();
+    t.same(results.map((r) => bytesOf(r.outputs[0]!).toString('hex')), cases.map((c) => c.expected.toString('hex')), 'byte-identical through TLS');
+    t.equal(results[0]!.stages[1]!.where, `mqtts://127.0.0.1:${broker.tlsPort}/lab/seg1`);
+    const stranger = makeCertificates(dir());
+    await t.rejects(pipeline(plan, { remotes: { 1: url }, tls: { ca: fs.readFileSync(stranger.caFile) }, session: { threads: 1 } }),
+      { code: 'WIRE_TLS', message: /TLS handshake with the broker failed/ });
+  });
+
   t.test('a worker serving another Program refuses with both hashes, at hello and on a request', { skip: missing ?? false }, async (t) => {
     const { plan, cases } = await ready;
     const other = await splitPersonDetect(path.join(tmp, 'other'), 12);
@@ -113,6 +133,11 @@ if (missing && !requireTools) {
 
     // The hello goes to a right worker; a wrong one joins and gets requests that never came with a hello to it.
     servers.push(await worker(plan, 1, url));
+    const observer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { protocolVersion: 5, username: 'fleet', password: 'secret' });
+    t.teardown(() => observer.endAsync(true));
+    let hellos = 0;
+    observer.on('message', (_topic, payload) => (hellos += readFrame(payload, 1 << 20, 'test').type === FrameType.Hello ? 1 : 0));
+    await observer.subscribeAsync('cleave/v1/lab/pool/seg1/req', { qos: 1 });
     const p = await pipeline(plan, { remotes: { 1: url }, timeoutMs: 5000, session: { threads: 1 } });
     servers.push(await worker(other, 1, url));
     const settled = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => p.run(cases[i % cases.length]!.input)));
@@ -120,6 +145,7 @@ if (missing && !requireTools) {
     const refused = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
     t.ok(refused.length > 0, `${refused.length} of 8 refused once the wrong worker took one`);
     t.match(refused[0]!.reason, { code: 'WIRE_PROGRAM_MISMATCH', message: both }, 'on a request');
+    t.equal(hellos, 1, 'the request itself carried the hello that the wrong worker refused: the head did not reconnect to say it again');
   });
 
   t.test('duplicate replies are dropped by request id', { skip: missing ?? false }, async (t) => {

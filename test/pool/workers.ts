@@ -37,7 +37,7 @@ export function workerChild(args: string[]): Promise<WorkerChild> {
   });
 }
 
-/** A worker in this process (one Session, one thread). */
-export function worker(planPath: string, segment: number, url: string, group?: string): Promise<SegmentServer> {
-  return SegmentServer.start({ planPath, segment, mqtt: { address: parseMqttAddress(url), group }, session: { threads: 1 } });
+/** A worker in this process (one Session, one thread); `ca` for an mqtts:// broker. */
+export function worker(planPath: string, segment: number, url: string, ca?: Buffer): Promise<SegmentServer> {
+  return SegmentServer.start({ planPath, segment, mqtt: { address: parseMqttAddress(url), tls: ca ? { ca } : undefined }, session: { threads: 1 } });
 }
