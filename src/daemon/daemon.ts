@@ -187,13 +187,16 @@ export class Daemon extends EventEmitter<DaemonEvents> {
    */
   private async openHead(config: HeadConfig, whole: DaemonConfig, previous: Head | undefined): Promise<Head> {
     const engine = await openEngine(config);
+    let telemetry: Telemetry | undefined;
+    let results: ResultWriter | undefined;
     try {
-      const telemetry = this.sinks.telemetryFor(await telemetrySourceOf(config.model), whole.telemetry);
-      const results = previous && same(previous.config.results, config.results) ? previous.results : await ResultWriter.open(config.results);
+      telemetry = this.sinks.telemetryFor(await telemetrySourceOf(config.model), whole.telemetry);
+      results = previous && same(previous.config.results, config.results) ? previous.results : await ResultWriter.open(config.results);
       const source = previous && same(previous.config.source, config.source) ? previous.source : await this.sourceFor(config, whole);
       return { config, engine, telemetry, results, source, inFlight: 0, idle: [] };
     } catch (err) {
-      await engine.close();
+      // A refused reload leaves nothing of the new generation behind (a hub's timer, a client).
+      await Promise.allSettled([engine.close(), telemetry?.close(), results === previous?.results ? undefined : results?.close()]);
       throw err;
     }
   }
