@@ -5,11 +5,11 @@
 // finishes on the generation that took it. Stop (SIGTERM) drains: no new inputs, in-flight work
 // finished, telemetry flushed.
 import { EventEmitter } from 'node:events';
+import * as path from 'node:path';
 import { CleaveError } from '../errors';
 import { SegmentServer } from '../pipeline/serve';
 import { telemetrySourceOf } from '../telemetry/cli-options';
-import type { Telemetry } from '../telemetry/telemetry';
-import { deviceName } from '../telemetry/telemetry';
+import { deviceName, type Telemetry } from '../telemetry/telemetry';
 import { parseEndpoint } from '../transport/endpoint';
 import { type DaemonConfig, type HeadConfig, loadDaemonConfig, type TailConfig } from './config';
 import { type Engine, openEngine, splitInput } from './engine';
@@ -21,7 +21,6 @@ import { MqttSource } from './sources/mqtt';
 import { SerialSource } from './sources/serial';
 import type { InputItem, InputSource } from './sources/source';
 import { DaemonSinks } from './telemetry';
-import * as path from 'node:path';
 
 interface DaemonEvents {
   /** A line for the journal: a failed input, a refused reload, a source problem. */
@@ -49,6 +48,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   /** Directory inputs taken and not settled, across generations (see DirectorySource). */
   private readonly claimed = new Set<string>();
   private readonly ledgers = new Map<string, Ledger>();
+  /** Generations replaced by a reload and still finishing their inputs. */
+  private readonly retiring = new Set<Promise<void>>();
   private counts = { done: 0, failed: 0 };
   /** Reloads and the stop run one after the other, in the order the signals came. */
   private operations: Promise<unknown> = Promise.resolve();
@@ -93,10 +94,6 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     }
     if (this.tail) parts.push(`tail segment ${this.tail.planSegment.index} on ${this.tail.address}: ${this.tail.stats().served} served`);
     return parts.join('; ');
-  }
-
-  get address(): string | undefined {
-    return this.tail?.address;
   }
 
   /**
@@ -161,7 +158,11 @@ export class Daemon extends EventEmitter<DaemonEvents> {
         this.emit('log', `reload: ${next.source.description}: ${(err as Error).message}; no inputs are taken until the next reload`);
       }
     }
-    if (old) void this.retireHead(old, false);
+    if (old) {
+      // Tracked, so that a stop waits for it before closing the sinks its hub writes to.
+      const retiring = this.retireHead(old, false).finally(() => this.retiring.delete(retiring));
+      this.retiring.add(retiring);
+    }
   }
 
   /**
@@ -186,13 +187,16 @@ export class Daemon extends EventEmitter<DaemonEvents> {
    */
   private async openHead(config: HeadConfig, whole: DaemonConfig, previous: Head | undefined): Promise<Head> {
     const engine = await openEngine(config);
+    let telemetry: Telemetry | undefined;
+    let results: ResultWriter | undefined;
     try {
-      const telemetry = this.sinks.telemetryFor(await telemetrySourceOf(config.model), whole.telemetry);
-      const results = previous && same(previous.config.results, config.results) ? previous.results : await ResultWriter.open(config.results);
+      telemetry = this.sinks.telemetryFor(await telemetrySourceOf(config.model), whole.telemetry);
+      results = previous && same(previous.config.results, config.results) ? previous.results : await ResultWriter.open(config.results);
       const source = previous && same(previous.config.source, config.source) ? previous.source : await this.sourceFor(config, whole);
       return { config, engine, telemetry, results, source, inFlight: 0, idle: [] };
     } catch (err) {
-      await engine.close();
+      // A refused reload leaves nothing of the new generation behind (a hub's timer, a client).
+      await Promise.allSettled([engine.close(), telemetry?.close(), results === previous?.results ? undefined : results?.close()]);
       throw err;
     }
   }
@@ -311,6 +315,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   private async closeAll(): Promise<void> {
     const head = this.head;
     if (head) await this.retireHead(head, true);
+    await Promise.all(this.retiring);
     await this.tail?.close();
     try {
       await this.sinks.close();

@@ -27,11 +27,6 @@ export class Notifier {
     private readonly send: Send = (state) => binding.sdNotify(state),
   ) {}
 
-  /** True when a service manager listens (NOTIFY_SOCKET is set). */
-  get active(): boolean {
-    return Boolean(process.env.NOTIFY_SOCKET);
-  }
-
   ready(): void {
     this.notify('READY=1');
   }

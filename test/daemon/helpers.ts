@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { repoRoot } from '../lib/cli';
 
-export const requireTools = process.env.CLEAVE_REQUIRE_TOOLS === '1';
+export { requireTools } from '../telemetry/mosquitto';
 
 export const personDetect = path.join(repoRoot, 'models', 'tflm_person_detect', 'model.tflite');
 /** person_detect's input tensor (int8[1x96x96x1]) from its golden case. */
