@@ -154,7 +154,7 @@ async function main(): Promise<void> {
     planning: { devices: DEVICES, links: LINKS, models: planning, syntheticChains: chains },
     costModelHeldBack: { board: inputs[0]!.profile.board.id, ...heldBack },
     // Each model's profile held back in turn and predicted from the others': a model never profiled.
-    costModelHeldBackProfiles: heldBackProfileErrors(inputs.map((m) => m.profile)).map((e) => ({ ...e, medianAbsPercent: Number(e.medianAbsPercent.toFixed(1)), totalPercent: Number(e.totalPercent.toFixed(1)) })),
+    costModelHeldBackProfiles: heldBackProfileErrors(inputs.map((m) => m.profile)).map((e, i) => ({ ...e, model: inputs[i]!.name, medianAbsPercent: Number(e.medianAbsPercent.toFixed(1)), totalPercent: Number(e.totalPercent.toFixed(1)) })),
     settings,
   }, null, 2)}\n`);
 }
