@@ -146,7 +146,7 @@ async function main(): Promise<void> {
   }
   const chains = args.chains.map((n) => {
     const { ms, cpuMs, result } = medianMs(() => searchPareto(syntheticChain(n)), 1);
-    return { ops: n, planningMs: Number(ms.toFixed(1)), cpuMs: Number(cpuMs.toFixed(1)), front: result.length, ...(n === 500 ? { targetMs: 2000, met: ms < 2000 } : {}) };
+    return { ops: n, planningMs: Number(ms.toFixed(1)), cpuMs: Number(cpuMs.toFixed(1)), front: result.length, ...(n === 500 ? { targetMs: 2000, met: ms < 2000, metInCpuTime: cpuMs < 2000 } : {}) };
   });
   const heldBack = heldBackError(samplesOf(inputs.map((m) => m.profile)));
   const settings = SETTINGS.map((s) => ({ setting: s.name, devices: s.devices, links: s.links, models: inputs.map((m) => compareSetting(s, m, given)) }));
