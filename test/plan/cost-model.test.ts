@@ -2,7 +2,7 @@
 // goes negative, scales by clock x SIMD width between boards, and its held-back error is measured
 // on samples it was not fitted on.
 import t from 'tap';
-import { boardSpeed, fitCostModel, fitLinear, heldBackError, predictMicros, type OpSample } from '../../src/plan/cost-model';
+import { boardSpeed, fitCostModel, fitLinear, heldBackError, heldBackProfileErrors, predictMicros, type OpSample } from '../../src/plan/cost-model';
 import { ticks } from '../../src/plan/chart';
 
 const linear = (opcode: string, a: number, b: number, c: number): OpSample[] =>
@@ -39,4 +39,15 @@ t.test('chart axes reach past the largest value with round steps', async (t) => 
   t.same(ticks(47.3), [0, 10, 20, 30, 40, 50]);
   t.same(ticks(2.2), [0, 0.5, 1, 1.5, 2, 2.5]);
   t.same(ticks(0), [0, 0.2]);
+});
+
+t.test('each profile held back is predicted by a model fitted on the others', async (t) => {
+  const profile = (model: string, samples: OpSample[]) => ({ model, ops: samples }) as unknown as Parameters<typeof heldBackProfileErrors>[0][number];
+  const exact = heldBackProfileErrors([profile('a', linear('CONV_2D', 2, 0.001, 0.01)), profile('b', linear('CONV_2D', 2, 0.001, 0.01).map((s) => ({ ...s, macs: s.macs * 3, micros: 2 + 0.001 * s.macs * 3 + 0.01 * s.bytes })))]);
+  t.same(exact.map((e) => e.model), ['a', 'b']);
+  t.ok(exact.every((e) => e.ops === 12 && e.medianAbsPercent < 1e-6 && Math.abs(e.totalPercent) < 1e-6), JSON.stringify(exact));
+  // A model twice as slow as the one it is predicted from: predicted at half its time.
+  const slow = heldBackProfileErrors([profile('fast', linear('ADD', 0, 0, 0.01)), profile('slow', linear('ADD', 0, 0, 0.02))]);
+  t.ok(Math.abs(slow[1]!.totalPercent - -50) < 1e-6 && Math.abs(slow[1]!.medianAbsPercent - 50) < 1e-6, JSON.stringify(slow[1]));
+  t.same(heldBackProfileErrors([profile('alone', linear('ADD', 1, 0, 0))]), [], 'one profile: nothing to hold back');
 });

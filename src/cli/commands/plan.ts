@@ -9,7 +9,7 @@ import { CleaveError } from '../../errors';
 import { readModelFile } from '../../model/reader';
 import { loadBoardCatalog } from '../../../hal';
 import { formatTable } from '../table';
-import { costModelFromProfiles, heldBackError, samplesOf } from '../../plan/cost-model';
+import { costModelFromProfiles, heldBackError, heldBackProfileErrors, samplesOf } from '../../plan/cost-model';
 import { parseDevices, parseLinks } from '../../plan/devices';
 import type { Profile } from '../../plan/profile';
 import type { CandidatePlan, Objective, Precision } from '../../plan/search';
@@ -96,6 +96,7 @@ export function register(program: Command): void {
       const fitted = profiles.filter((p) => p.board.id === profiles[0]!.board.id);
       const costModel = costModelFromProfiles(fitted);
       const heldBack = heldBackError(samplesOf(fitted));
+      const heldBackProfiles = heldBackProfileErrors(fitted);
       const costs = devices.map((d) => deviceCosts(graph, d, profiles, costModel));
       const wire = measureWireSizes(graph, model, codecs);
       const started = process.hrtime.bigint();
@@ -123,7 +124,7 @@ export function register(program: Command): void {
       });
 
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ model, objective, searchMs, devices: devices.map((d, i) => ({ name: d.name, board: d.board.id, costs: costs[i]!.source, energy: costs[i]!.energy })), costModel: { board: costModel.board, heldBack }, chosen: front.indexOf(chosen), front,
+        process.stdout.write(`${JSON.stringify({ model, objective, searchMs, devices: devices.map((d, i) => ({ name: d.name, board: d.board.id, costs: costs[i]!.source, energy: costs[i]!.energy })), costModel: { board: costModel.board, heldBack, heldBackProfiles }, chosen: front.indexOf(chosen), front,
           compared: { chosen: figures(chosen), bestSingleDevice: single && figures(single), fullOffload: offload && figures(offload) } }, null, 2)}\n`);
       } else {
         const rows = front.map((p, i) => [
@@ -140,6 +141,9 @@ export function register(program: Command): void {
         process.stdout.write(heldBack.ops === 0
           ? `cost model fitted on ${costModel.board}: too few profiled ops to hold any back, its error is not measured\n`
           : `cost model fitted on ${costModel.board}: on held-back ops, median error ${heldBack.medianAbsPercent.toFixed(1)}%, mean ${heldBack.meanAbsPercent.toFixed(1)}% (${heldBack.ops} ops)\n`);
+        // Profiles are named by their files (a profile's own `model` is the file's base name, often model.tflite).
+        const fittedFiles = opts.profile.filter((_, i) => profiles[i]!.board.id === costModel.board);
+        for (const [i, e] of heldBackProfiles.entries()) process.stdout.write(`  ${fittedFiles[i] ?? e.model} held back, predicted from the other profiles: median op error ${e.medianAbsPercent.toFixed(1)}%, whole model ${e.totalPercent >= 0 ? '+' : ''}${e.totalPercent.toFixed(1)}%\n`);
       }
       if (opts.svg) {
         const title = `${path.basename(path.dirname(path.resolve(model)))}: ${names.join(' → ')}`;
