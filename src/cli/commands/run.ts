@@ -14,18 +14,20 @@ import type { PlanRunner } from '../../segments/plan';
 import { isTflite, readModel } from '../../model/reader';
 import { opMacs } from '../../model/analysis';
 import { checkOutputFile, prepareOutputDir, readUserFile, writeUserFile } from '../../io/files';
-import { INPUT_FORMATS, assignFiles, namesTensor, parseNamedFile, readTensorInput, type InputFormat, type NamedFile } from '../../io/tensor-input';
+import { INPUT_FORMATS, assignFiles, namesTensor, parseNamedFile, readTensorInput, type InputFormat, type InputReadOptions, type NamedFile } from '../../io/tensor-input';
+import { listInputCases } from '../../io/input-dir';
 import { describeOutput, formatOutput, writeTensorFile, type OutputReport } from '../../io/tensor-output';
 import { modelLabels, readLabelsFile } from '../../io/labels';
 import { latencySummary, type LatencySummary } from '../../stats';
 import { formatBytes } from '../table';
 import { choiceFlag, integerFlag, oneOf, parseDecimalList, parseDecimalPair } from '../flags';
 import { formatOpProfile, opProfileRows, type OpProfileRow } from '../op-profile';
-import { startProgress } from '../progress';
+import { bold, startProgress } from '../progress';
 import { openTelemetry, recordRuns, telemetryCaOption, telemetryOption, telemetrySampleOption, type TelemetryFlags } from '../../telemetry/cli-options';
 
 interface RunFlags extends Omit<RemoteRunOptions, 'repeat' | 'output' | 'threads'>, TelemetryFlags {
   input: string[];
+  inputs?: string;
   inputFormat: InputFormat;
   mean?: string;
   std?: string;
@@ -52,7 +54,8 @@ export function register(program: Command): void {
     .command('run')
     .description('run a .tflite model, a compiled Program or a split plan on inputs in real units, and time it')
     .argument('<model>', '.tflite file, .cprog Program, or plan.json written by `cleave split`')
-    .requiredOption('-i, --input <[name=]file>', 'an input: raw tensor bytes, .npy (float32 is quantized), raw float32 (--input-format f32) or a PNG/JPEG image; NAME (tensor name or t<index>) picks the input, else by position (repeatable)', collect, [] as string[])
+    .option('-i, --input <[name=]file>', 'an input: raw tensor bytes, .npy (float32 is quantized), raw float32 (--input-format f32) or a PNG/JPEG image; NAME (tensor name or t<index>) picks the input, else by position (repeatable)', collect, [] as string[])
+    .option('--inputs <dir>', 'run every case in DIR once: a subdirectory per case with t<index>.<ext> per input (or, for one input, a file per case); with --outputs, OUT/<case>/t<index>.bin')
     .option('--input-format <format>', oneOf('how to read input files (auto: by their magic bytes; f32 is never guessed)', INPUT_FORMATS), choiceFlag('--input-format', INPUT_FORMATS, 'format'), 'auto')
     .option('--mean <m[,m,m]>', 'images: real value = (pixel - mean) / std, one value or one per channel')
     .option('--std <s[,s,s]>', 'images: see --mean')
@@ -86,6 +89,12 @@ async function runCommand(model: string, opts: RunFlags): Promise<void> {
   if (opts.inputRange !== undefined && (opts.mean !== undefined || opts.std !== undefined)) {
     throw new CleaveError('BAD_ARGUMENT', '--input-range and --mean/--std both say how to normalise: give one of them');
   }
+  if ((opts.input.length > 0) === (opts.inputs !== undefined)) {
+    throw new CleaveError('BAD_ARGUMENT', 'give the inputs either as --input FILE (repeatable) or as --inputs DIR of cases, one of the two');
+  }
+  if (opts.inputs !== undefined && (opts.output.length > 0 || opts.dumpTensors !== undefined || opts.profile || opts.energy)) {
+    throw new CleaveError('BAD_ARGUMENT', '--inputs DIR runs each case once: write its outputs with --outputs DIR (no --output, --dump-tensors, --profile or --energy)');
+  }
   if (opts.outputs !== undefined) await prepareOutputDir(opts.outputs);
   if (opts.dumpTensors !== undefined) await prepareOutputDir(opts.dumpTensors);
   const labels = opts.labels !== undefined ? await readLabelsFile(opts.labels) : null;
@@ -98,6 +107,10 @@ async function runCommand(model: string, opts: RunFlags): Promise<void> {
   process.on('SIGINT', onSigint);
   const telemetry = await openTelemetry(opts, model).catch((err) => { runner.dispose(); throw err; });
   try {
+    if (opts.inputs !== undefined) {
+      await runCases(runner, opts.inputs, model, opts, { format: opts.inputFormat, normalization }, labels, interrupt);
+      return;
+    }
     if (opts.profile && !(runner instanceof Session)) {
       throw new CleaveError('BAD_ARGUMENT', '--profile times the ops of one model or Program; profile each segment\'s Program of a plan');
     }
@@ -172,6 +185,43 @@ async function runCommand(model: string, opts: RunFlags): Promise<void> {
   }
 }
 
+/** `--inputs DIR`: each case once, its top classes printed and its outputs written under --outputs. */
+async function runCases(runner: Runner, dir: string, model: string, opts: RunFlags, read: InputReadOptions, labels: string[] | null, interrupt: { requested: boolean }): Promise<void> {
+  const cases = await listInputCases(dir, runner.inputs);
+  const progress = startProgress('cases', cases.length, { json: opts.json });
+  const results: { case: string; micros: number; outputs: OutputReport[] }[] = [];
+  try {
+    for (const c of cases) {
+      if (interrupt.requested) break;
+      const inputs = await Promise.all(runner.inputs.map((spec, k) => readTensorInput(c.files[k]!, spec, read)));
+      const r = await runner.runDetailed(inputs);
+      if (opts.outputs !== undefined) {
+        await prepareOutputDir(path.join(opts.outputs, c.name));
+        for (const [k, spec] of runner.outputs.entries()) await writeTensorFile(path.join(opts.outputs, c.name, `t${spec.index}.bin`), r.outputs[k]!, spec);
+      }
+      results.push({ case: c.name, micros: r.micros, outputs: r.outputs.map((o, k) => describeOutput(o, runner.outputs[k]!, labels, opts.top)) });
+      progress.advance();
+    }
+  } finally {
+    progress.stop();
+  }
+  if (results.length === 0) {
+    process.exitCode = 130;
+    return;
+  }
+  const latency = latencySummary(results.map((r) => r.micros));
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ model, inputs: dir, cases: results, meanUs: latency.mean, minUs: latency.min, medianUs: latency.p50, p90Us: latency.p90, p99Us: latency.p99, ...(results.length < cases.length ? { interrupted: true } : {}) }, null, 2)}\n`);
+  } else {
+    for (const r of results) {
+      const top = r.outputs.map((o) => o.top.map((c) => `${c.label ?? `#${c.index}`} ${c.score.toPrecision(4)}`).join(', ')).join(' | ');
+      process.stdout.write(`${r.case}: ${top}\n`);
+    }
+    process.stdout.write(`${results.length} of ${cases.length} case(s): mean ${latency.mean.toFixed(1)} µs, median ${latency.p50.toFixed(1)} µs, p90 ${latency.p90.toFixed(1)} µs\n`);
+  }
+  if (results.length < cases.length) process.exitCode = 130;
+}
+
 interface Measured {
   first: RunDetails;
   micros: number[];
@@ -223,7 +273,7 @@ function printSummary(
   l: LatencySummary, outputs: OutputReport[], profile: OpProfileRow[] | undefined, opts: RunFlags,
 ): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  for (const o of outputs) out(formatOutput(o));
+  for (const o of outputs) out(formatOutput(o, (text) => bold(text)));
   const us = (v: number) => `${v.toFixed(1)} µs`;
   const runs = s.interrupted ? `${s.runs} of ${s.requestedRuns} run(s) (interrupted)` : `${s.runs} run(s)`;
   out(`${runs} after ${s.warmup} warm-up: mean ${us(l.mean)}, stddev ${us(l.stddev)}, min ${us(l.min)}, median ${us(l.p50)}, p90 ${us(l.p90)}, p99 ${us(l.p99)}`);
