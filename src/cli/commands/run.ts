@@ -126,7 +126,7 @@ async function runCommand(model: string, opts: RunFlags): Promise<void> {
     const kernels = runner instanceof Session ? runner.kernels : opts.kernels;
     const threads = runner instanceof Session ? runner.threads : opts.threads ?? os.availableParallelism();
     if (!opts.json) process.stdout.write(`kernels ${kernels}, ${threads} thread(s), arena ${formatBytes(runner.arenaBytes)}\n`);
-    const measured = await timeRuns(runner, inputs, opts, interrupt);
+    const measured = await timeRuns(runner, inputs, opts, interrupt, telemetry !== undefined);
     const result = measured.first;
     const energy = meter && !measured.interrupted ? await meterRuns(meter, opts.repeat, () => runner.run(inputs)) : undefined;
     if (telemetry) recordRuns(telemetry, measured.runs, energy && { joules: energy.joulesPerInference, reading: energy.reading });
@@ -235,7 +235,7 @@ interface Measured {
  * one in progress and what was measured is kept (the caller prints it and exits 130), as
  * benchmark_model does.
  */
-async function timeRuns(runner: Runner, inputs: TensorData[], opts: RunFlags, interrupt: { requested: boolean }): Promise<Measured> {
+async function timeRuns(runner: Runner, inputs: TensorData[], opts: RunFlags, interrupt: { requested: boolean }, keepRuns: boolean): Promise<Measured> {
   const progress = startProgress('running', opts.warmup + opts.repeat, { json: opts.json });
   try {
     for (let i = 0; i < opts.warmup && !interrupt.requested; i++) {
@@ -252,7 +252,8 @@ async function timeRuns(runner: Runner, inputs: TensorData[], opts: RunFlags, in
       if (i === 0) measured.first = r;
       measured.micros.push(r.micros);
       if (r.profile) measured.profiles.push(r.profile);
-      if (opts.telemetry) measured.runs.push(r);
+      // Telemetry records every run; otherwise a long benchmark keeps only the times.
+      if (keepRuns) measured.runs.push(r);
       progress.advance();
     }
     measured.interrupted = interrupt.requested && measured.micros.length < opts.repeat;
