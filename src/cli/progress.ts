@@ -1,7 +1,7 @@
 // The one progress bar every command uses for work that can take more than a second (repeated
 // runs, codecs over many cases, int4 agreement, fuzzing). Drawn on stderr, and only when stderr is
 // a terminal and the output is not --json: in a pipe, a log or CI nothing is drawn, so the output
-// stays what the command prints.
+// stays what the command prints. Emphasis (bold) follows the same rule, on stdout.
 import { SingleBar, Presets } from 'cli-progress';
 
 export interface Progress {

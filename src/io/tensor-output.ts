@@ -39,12 +39,18 @@ export function describeOutput(data: TensorData, spec: TensorSpec, labels: strin
   return { ...spec, values: Array.from(data as ArrayLike<number>), scores, argmax: order[0] ?? 0, top };
 }
 
-/** "t87 int8[1x2]: -128, 127" then "  top 2: person 0.996 (1), no_person 0.0039 (0)". */
-export function formatOutput(o: OutputReport): string {
+/**
+ * "t87 int8[1x2]: -128, 127" then "  top 2: person 0.996 (1), no_person 0.0039 (0)"; `emphasize`
+ * marks the top class (bold on a terminal).
+ */
+export function formatOutput(o: OutputReport, emphasize: (text: string) => string = (text) => text): string {
   const shown = o.values.length > 32 ? `${o.values.slice(0, 32).join(', ')}, … (${o.values.length} values)` : o.values.join(', ');
   const lines = [`output t${o.index} ${o.dtype}[${o.shape.join('x')}]: ${shown}`];
   if (o.top.length > 0) {
-    const classes = o.top.map((c) => `${c.label ?? `#${c.index}`} ${formatScore(c.score)}${c.label !== undefined ? ` (${c.index})` : ''}`);
+    const classes = o.top.map((c, k) => {
+      const text = `${c.label ?? `#${c.index}`} ${formatScore(c.score)}`;
+      return `${k === 0 ? emphasize(text) : text}${c.label !== undefined ? ` (${c.index})` : ''}`;
+    });
     lines.push(`  top ${o.top.length}: ${classes.join(', ')}`);
   }
   return lines.join('\n');

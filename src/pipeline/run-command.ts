@@ -52,8 +52,7 @@ export function addRemoteOptions(command: Command): Command {
     .option('--replan', 'with --remote: re-plan while running: move to the --candidate cut the planner prefers when the link changes')
     .option('--candidate <plan>', 'with --replan: another plan of the model (another cut) whose tail the peer also serves (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--replan-link <spec>', 'with --replan: the link the plan assumes, tcp:RATE:DELAY (default: as measured over the first requests)')
-    .option('--replan-threshold <x>', 'with --replan: re-plan when bandwidth or round trip is off by this factor for a sustained window', '2')
-    .option('--inputs <dir>', 'with --remote: every file of DIR (sorted by name) is one input');
+    .option('--replan-threshold <x>', 'with --replan: re-plan when bandwidth or round trip is off by this factor for a sustained window', '2');
 }
 
 /** "1=127.0.0.1:7000" -> [1, "127.0.0.1:7000"]. */

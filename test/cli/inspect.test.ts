@@ -92,3 +92,25 @@ t.test('a missing model and a missing argument', async (t) => {
   t.not(u.status, 0);
   t.match(u.stderr, /missing required argument 'model'/);
 });
+
+t.test('inspect reads a .cprog: header, sections, inputs, outputs, ops with kernels, and what only the .tflite has', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-inspect-cprog-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const kws = shippedModels().find((m) => m.name === 'mlperf_tiny_kws')!;
+  const program = path.join(dir, 'kws.cprog');
+  t.equal(cleave(['compile', kws.file, '-o', program]).status, 0);
+  const r = cleave(['inspect', '--json', program]);
+  t.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  const model = JSON.parse(cleave(['inspect', '--json', kws.file]).stdout);
+  t.equal(j.format, 'cleave-program');
+  t.equal(j.version, 2);
+  t.equal(j.bytes, fs.statSync(program).size);
+  t.equal(j.arenaBytes, model.arena.bytes);
+  t.same(j.ops.map((o: { op: string }) => o.op), model.ops.map((o: { op: string }) => o.op), 'the same ops in the same order');
+  t.same(j.inputs.map((i: { index: number; shape: number[] }) => [i.index, i.shape]), model.inputs.map((i: { index: number; shape: number[] }) => [i.index, i.shape]));
+  t.match(j.notInProgram, ['op versions and options', 'MACs and weight bytes per op', 'valid cuts']);
+  const text = cleave(['inspect', program]);
+  t.match(text.stdout, /kws\.cprog: cleave Program \(format 2\), [\d,]+ bytes, 13 ops/);
+  t.match(text.stdout, /not kept in a Program: .*: see the \.tflite it was compiled from/);
+});

@@ -202,3 +202,53 @@ t.test('Ctrl-C prints what was measured so far and exits 130', async (t) => {
   t.match(stdout, /^\d+ of 10000000 run\(s\) \(interrupted\) after 0 warm-up: mean [\d.]+ µs/m);
   t.match(stdout, /top 2: /);
 });
+
+t.test('decoration only on a terminal: a bar and bold there, nothing in a pipe or in --json', async (t) => {
+  const args = ['run', person.file, '-i', path.join(personCase, 't88.bin'), '-n', '5'];
+  const piped = cleave(args);
+  t.equal(piped.status, 0, piped.stderr);
+  t.notMatch(piped.stdout + piped.stderr, /\u001b/, 'no escape codes in a pipe');
+  // `script` runs the command on a pseudo-terminal (util-linux); without it the terminal half is skipped.
+  const { spawnSync } = await import('node:child_process');
+  const command = (extra: string[]) => [process.execPath, path.join(repoRoot, 'bin', 'cleave'), ...args, ...extra].map((a) => `'${a}'`).join(' ');
+  // A terminal as a user has one: the test runner's NO_COLOR or TERM=dumb would (rightly) turn decoration off.
+  const env = { ...process.env, TERM: 'xterm', NO_COLOR: undefined };
+  const onTty = spawnSync('script', ['-qec', command([]), '/dev/null'], { encoding: 'utf8', timeout: 120_000, env });
+  if (onTty.error) {
+    t.skip('script (util-linux) is not installed: no pseudo-terminal to test on');
+    return;
+  }
+  t.equal(onTty.status, 0, onTty.stdout);
+  t.match(onTty.stdout, /\u001b\[1m#1 0\.\d+\u001b\[22m/, 'the top class in bold');
+  t.match(onTty.stdout, /running \[.*\] \d+\/6/, 'a progress bar');
+  const dumb = spawnSync('script', ['-qec', command([]), '/dev/null'], { encoding: 'utf8', timeout: 120_000, env: { ...env, NO_COLOR: '1' } });
+  t.notMatch(dumb.stdout, /\u001b\[1m/, 'NO_COLOR turns it off');
+  const json = spawnSync('script', ['-qec', command(['--json']), '/dev/null'], { encoding: 'utf8', timeout: 120_000, env });
+  t.equal(json.status, 0, json.stdout);
+  t.notMatch(json.stdout, /\u001b/, 'no escape codes in --json, even on a terminal');
+  t.equal(JSON.parse(json.stdout.replace(/\r\n/g, '\n')).runs, 5);
+});
+
+t.test('--inputs DIR runs every case once; --outputs writes each case\'s outputs under its name', async (t) => {
+  const out = path.join(tmp, 'cases-out');
+  const r = cleave(['run', person.file, '--inputs', person.dir, '--outputs', out, '--labels', labels, '--top', '1', '--json']);
+  t.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  const cases = fs.readdirSync(person.dir).filter((c) => fs.existsSync(path.join(person.dir, c, 't88.bin'))).sort();
+  t.same(j.cases.map((c: { case: string }) => c.case), cases, 'every golden case, in order');
+  for (const c of cases) t.same(fs.readFileSync(path.join(out, c, 't87.bin')), fs.readFileSync(path.join(person.dir, c, 't87.bin')), `${c} output is golden`);
+  t.equal(j.cases.find((c: { case: string }) => c.case === 'real_person').outputs[0].top[0].label, 'person');
+  // A directory of plain files: a case per file, in any format --input reads.
+  const flat = fs.mkdtempSync(path.join(tmp, 'flat-'));
+  fs.copyFileSync(goldenPng(), path.join(flat, 'a.png'));
+  fs.copyFileSync(path.join(personCase, 't88.bin'), path.join(flat, 'b.bin'));
+  const f = cleave(['run', person.file, '--inputs', flat, '--labels', labels, '--top', '1']);
+  t.equal(f.status, 0, f.stderr);
+  t.match(f.stdout, /^a: person 0\.94\d+\nb: person 0\.94\d+\n2 of 2 case\(s\)/);
+  const both = cleave(['run', person.file, '--inputs', flat, '-i', path.join(personCase, 't88.bin')]);
+  t.equal(both.status, 2);
+  t.match(both.stderr, /^cleave: give the inputs either as --input FILE \(repeatable\) or as --inputs DIR/);
+  const missing = cleave(['run', person.file, '--inputs', path.join(tmp, 'no-cases')]);
+  t.equal(missing.status, 1);
+  t.match(missing.stderr, /no-cases: cannot read --inputs directory: no such file or directory\n$/);
+});

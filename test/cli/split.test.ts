@@ -19,6 +19,37 @@ t.test('cuts lists every valid cut with crossing bytes', async (t) => {
   t.match(cleave(['cuts', vww.file]).stdout, /30 valid cuts/);
 });
 
+t.test('cuts shows the MACs and weight bytes on each side of every cut; a Program is listed as one unit', async (t) => {
+  const j = JSON.parse(cleave(['cuts', '--json', vww.file]).stdout);
+  const inspect = JSON.parse(cleave(['inspect', '--json', vww.file]).stdout);
+  const macsBefore = (p: number) => inspect.ops.slice(0, p).reduce((s: number, o: { macs: number }) => s + o.macs, 0);
+  const weightsBefore = (p: number) => inspect.ops.slice(0, p).reduce((s: number, o: { weightBytes: number }) => s + o.weightBytes, 0);
+  for (const c of j.cuts) {
+    t.equal(c.macsBefore, macsBefore(c.position), `cut ${c.position} MACs before`);
+    t.equal(c.macsBefore + c.macsAfter, inspect.totals.macs, `cut ${c.position} MACs add up`);
+    t.equal(c.weightBytesBefore, weightsBefore(c.position), `cut ${c.position} weights before`);
+    t.equal(c.weightBytesBefore + c.weightBytesAfter, j.weightBytes);
+  }
+  t.match(cleave(['cuts', vww.file]).stdout, /MACs before +MACs after +MACs % before +weight B before +weight B after/);
+  const program = path.join(tmp, 'vww.cprog');
+  t.equal(cleave(['compile', vww.file, '-o', program]).status, 0);
+  const r = cleave(['cuts', program]);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /31 ops \(CONV_2D, .*\); a compiled Program is one unit: cuts are found on the \.tflite/);
+  t.same(JSON.parse(cleave(['cuts', '--json', program]).stdout).cuts, []);
+});
+
+t.test('split into a used directory removes the segment files the new plan does not use, and says so', async (t) => {
+  const dir = path.join(tmp, 'reused');
+  t.equal(cleave(['split', vww.file, '--at', '5,10,20', '-o', dir]).status, 0);
+  t.ok(fs.existsSync(path.join(dir, 'seg3.cprog')));
+  fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');
+  const r = cleave(['split', vww.file, '--at', '10', '-o', dir]);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /^removed seg2\.cprog, seg2\.tflite, seg3\.cprog, seg3\.tflite: segment files of an earlier split/m);
+  t.same(fs.readdirSync(dir).sort(), ['notes.txt', 'plan.json', 'seg0.cprog', 'seg0.tflite', 'seg1.cprog', 'seg1.tflite'], 'other files are left alone');
+});
+
 t.test('split writes loadable segments; the plan runs and matches every golden tensor', async (t) => {
   const dir = path.join(tmp, 'vww');
   const r = cleave(['split', vww.file, '--at', '5,20', '-o', dir]);
@@ -44,7 +75,8 @@ t.test('bad cuts and bad plans are refused with what is wrong', async (t) => {
   t.equal(r.status, 2, 'a bad --at is a usage error');
   t.match(r.stderr, /"0" is not a valid cut \(valid: 1\.\.30/);
   r = cleave(['split', vww.file, '--at', 'abc', '-o', path.join(tmp, 'x')]);
-  t.match(r.stderr, /"abc" is not a valid cut/);
+  t.equal(r.status, 2);
+  t.match(r.stderr, /^cleave: --at must be an integer, got "abc"\n$/);
   const dir = path.join(tmp, 'evil');
   t.equal(cleave(['split', vww.file, '--at', '10', '-o', dir]).status, 0);
   const planPath = path.join(dir, 'plan.json');

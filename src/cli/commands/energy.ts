@@ -8,20 +8,13 @@ import type { Command } from 'commander';
 import { CleaveError } from '../../errors';
 import { detectCurrentBoard, halContext, openBestEnergyMeter, type BestEnergyMeter, type EnergyReading } from '../../../hal';
 import type { TensorData, TensorSpec } from '../../session';
+import { parseDecimal, parseInteger } from '../flags';
 
 interface EnergyOptions {
   seconds?: string;
   model?: string;
   runs: string;
   json?: boolean;
-}
-
-function positiveNumber(flag: string, value: string, integer: boolean): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new CleaveError('BAD_ARGUMENT', `${flag} must be a positive ${integer ? 'integer' : 'number'}, got "${value}"`);
-  }
-  return n;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -96,8 +89,8 @@ export function register(program: Command): void {
     .option('--runs <n>', 'inferences to measure with --model', '100')
     .option('--json', 'machine-readable output')
     .action(async (command: string[], opts: EnergyOptions) => {
-      const seconds = opts.seconds === undefined ? undefined : positiveNumber('--seconds', opts.seconds, false);
-      const runs = positiveNumber('--runs', opts.runs, true);
+      const seconds = opts.seconds === undefined ? undefined : parseDecimal('--seconds', opts.seconds, { min: Number.MIN_VALUE });
+      const runs = parseInteger('--runs', opts.runs, { min: 1 });
       if (opts.model !== undefined && command.length > 0) throw new CleaveError('BAD_ARGUMENT', 'give either --model or a command after --, not both');
       if (opts.model !== undefined && seconds !== undefined) throw new CleaveError('BAD_ARGUMENT', '--seconds applies to commands and time windows, not --model (use --runs)');
       if (opts.model === undefined && command.length === 0 && seconds === undefined) {

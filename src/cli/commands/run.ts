@@ -14,18 +14,20 @@ import type { PlanRunner } from '../../segments/plan';
 import { isTflite, readModel } from '../../model/reader';
 import { opMacs } from '../../model/analysis';
 import { checkOutputFile, prepareOutputDir, readUserFile, writeUserFile } from '../../io/files';
-import { INPUT_FORMATS, assignFiles, namesTensor, parseNamedFile, readTensorInput, type InputFormat, type NamedFile } from '../../io/tensor-input';
+import { INPUT_FORMATS, assignFiles, namesTensor, parseNamedFile, readTensorInput, type InputFormat, type InputReadOptions, type NamedFile } from '../../io/tensor-input';
+import { listInputCases } from '../../io/input-dir';
 import { describeOutput, formatOutput, writeTensorFile, type OutputReport } from '../../io/tensor-output';
 import { modelLabels, readLabelsFile } from '../../io/labels';
 import { latencySummary, type LatencySummary } from '../../stats';
 import { formatBytes } from '../table';
 import { choiceFlag, integerFlag, oneOf, parseDecimalList, parseDecimalPair } from '../flags';
 import { formatOpProfile, opProfileRows, type OpProfileRow } from '../op-profile';
-import { startProgress } from '../progress';
+import { bold, startProgress } from '../progress';
 import { openTelemetry, recordRuns, telemetryCaOption, telemetryOption, telemetrySampleOption, type TelemetryFlags } from '../../telemetry/cli-options';
 
 interface RunFlags extends Omit<RemoteRunOptions, 'repeat' | 'output' | 'threads'>, TelemetryFlags {
   input: string[];
+  inputs?: string;
   inputFormat: InputFormat;
   mean?: string;
   std?: string;
@@ -53,6 +55,7 @@ export function register(program: Command): void {
     .description('run a .tflite model, a compiled Program or a split plan on inputs in real units, and time it')
     .argument('<model>', '.tflite file, .cprog Program, or plan.json written by `cleave split`')
     .option('-i, --input <[name=]file>', 'an input: raw tensor bytes, .npy (float32 is quantized), raw float32 (--input-format f32) or a PNG/JPEG image; NAME (tensor name or t<index>) picks the input, else by position (repeatable)', collect, [] as string[])
+    .option('--inputs <dir>', 'run every case in DIR once: a subdirectory per case with t<index>.<ext> per input (or, for one input, a file per case); with --outputs, OUT/<case>/t<index>.bin; with --remote, every file of DIR is one input, its outputs OUT/<file>.K.<ext>')
     .option('--input-format <format>', oneOf('how to read input files (auto: by their magic bytes; f32 is never guessed)', INPUT_FORMATS), choiceFlag('--input-format', INPUT_FORMATS, 'format'), 'auto')
     .option('--mean <m[,m,m]>', 'images: real value = (pixel - mean) / std, one value or one per channel')
     .option('--std <s[,s,s]>', 'images: see --mean')
@@ -77,8 +80,6 @@ async function runCommand(model: string, opts: RunFlags): Promise<void> {
   if (opts.remote.length > 0) {
     return runRemote(model, { ...opts, repeat: String(opts.repeat), output: opts.output[0], threads: opts.threads === undefined ? undefined : String(opts.threads) });
   }
-  if (opts.inputs !== undefined) throw new CleaveError('BAD_ARGUMENT', '--inputs DIR streams a directory through a plan\'s pipeline (with --remote); for one model, give --input per file');
-  if (opts.input.length === 0) throw new CleaveError('BAD_ARGUMENT', 'give --input FILE (repeat for several model inputs)');
   const normalization = {
     ...(opts.mean !== undefined ? { mean: parseDecimalList('--mean', opts.mean) } : {}),
     ...(opts.std !== undefined ? { std: parseDecimalList('--std', opts.std, { min: Number.MIN_VALUE }) } : {}),
@@ -86,6 +87,12 @@ async function runCommand(model: string, opts: RunFlags): Promise<void> {
   };
   if (opts.inputRange !== undefined && (opts.mean !== undefined || opts.std !== undefined)) {
     throw new CleaveError('BAD_ARGUMENT', '--input-range and --mean/--std both say how to normalise: give one of them');
+  }
+  if ((opts.input.length > 0) === (opts.inputs !== undefined)) {
+    throw new CleaveError('BAD_ARGUMENT', 'give the inputs either as --input FILE (repeatable) or as --inputs DIR of cases, one of the two');
+  }
+  if (opts.inputs !== undefined && (opts.output.length > 0 || opts.dumpTensors !== undefined || opts.profile || opts.energy)) {
+    throw new CleaveError('BAD_ARGUMENT', '--inputs DIR runs each case once: write its outputs with --outputs DIR (no --output, --dump-tensors, --profile or --energy)');
   }
   if (opts.outputs !== undefined) await prepareOutputDir(opts.outputs);
   if (opts.dumpTensors !== undefined) await prepareOutputDir(opts.dumpTensors);
@@ -99,6 +106,10 @@ async function runCommand(model: string, opts: RunFlags): Promise<void> {
   process.on('SIGINT', onSigint);
   const telemetry = await openTelemetry(opts, model).catch((err) => { runner.dispose(); throw err; });
   try {
+    if (opts.inputs !== undefined) {
+      await runCases(runner, opts.inputs, model, opts, { format: opts.inputFormat, normalization }, labels, interrupt);
+      return;
+    }
     if (opts.profile && !(runner instanceof Session)) {
       throw new CleaveError('BAD_ARGUMENT', '--profile times the ops of one model or Program; profile each segment\'s Program of a plan');
     }
@@ -114,7 +125,7 @@ async function runCommand(model: string, opts: RunFlags): Promise<void> {
     const kernels = runner instanceof Session ? runner.kernels : opts.kernels;
     const threads = runner instanceof Session ? runner.threads : opts.threads ?? os.availableParallelism();
     if (!opts.json) process.stdout.write(`kernels ${kernels}, ${threads} thread(s), arena ${formatBytes(runner.arenaBytes)}\n`);
-    const measured = await timeRuns(runner, inputs, opts, interrupt);
+    const measured = await timeRuns(runner, inputs, opts, interrupt, telemetry !== undefined);
     const result = measured.first;
     const energy = meter && !measured.interrupted ? await meterRuns(meter, opts.repeat, () => runner.run(inputs)) : undefined;
     if (telemetry) recordRuns(telemetry, measured.runs, energy && { joules: energy.joulesPerInference, reading: energy.reading });
@@ -173,6 +184,43 @@ async function runCommand(model: string, opts: RunFlags): Promise<void> {
   }
 }
 
+/** `--inputs DIR`: each case once, its top classes printed and its outputs written under --outputs. */
+async function runCases(runner: Runner, dir: string, model: string, opts: RunFlags, read: InputReadOptions, labels: string[] | null, interrupt: { requested: boolean }): Promise<void> {
+  const cases = await listInputCases(dir, runner.inputs);
+  const progress = startProgress('cases', cases.length, { json: opts.json });
+  const results: { case: string; micros: number; outputs: OutputReport[] }[] = [];
+  try {
+    for (const c of cases) {
+      if (interrupt.requested) break;
+      const inputs = await Promise.all(runner.inputs.map((spec, k) => readTensorInput(c.files[k]!, spec, read)));
+      const r = await runner.runDetailed(inputs);
+      if (opts.outputs !== undefined) {
+        await prepareOutputDir(path.join(opts.outputs, c.name));
+        for (const [k, spec] of runner.outputs.entries()) await writeTensorFile(path.join(opts.outputs, c.name, `t${spec.index}.bin`), r.outputs[k]!, spec);
+      }
+      results.push({ case: c.name, micros: r.micros, outputs: r.outputs.map((o, k) => describeOutput(o, runner.outputs[k]!, labels, opts.top)) });
+      progress.advance();
+    }
+  } finally {
+    progress.stop();
+  }
+  if (results.length === 0) {
+    process.exitCode = 130;
+    return;
+  }
+  const latency = latencySummary(results.map((r) => r.micros));
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ model, inputs: dir, cases: results, meanUs: latency.mean, minUs: latency.min, medianUs: latency.p50, p90Us: latency.p90, p99Us: latency.p99, ...(results.length < cases.length ? { interrupted: true } : {}) }, null, 2)}\n`);
+  } else {
+    for (const r of results) {
+      const top = r.outputs.map((o) => o.top.map((c) => `${c.label ?? `#${c.index}`} ${c.score.toPrecision(4)}`).join(', ')).join(' | ');
+      process.stdout.write(`${r.case}: ${top}\n`);
+    }
+    process.stdout.write(`${results.length} of ${cases.length} case(s): mean ${latency.mean.toFixed(1)} µs, median ${latency.p50.toFixed(1)} µs, p90 ${latency.p90.toFixed(1)} µs\n`);
+  }
+  if (results.length < cases.length) process.exitCode = 130;
+}
+
 interface Measured {
   first: RunDetails;
   micros: number[];
@@ -186,7 +234,7 @@ interface Measured {
  * one in progress and what was measured is kept (the caller prints it and exits 130), as
  * benchmark_model does.
  */
-async function timeRuns(runner: Runner, inputs: TensorData[], opts: RunFlags, interrupt: { requested: boolean }): Promise<Measured> {
+async function timeRuns(runner: Runner, inputs: TensorData[], opts: RunFlags, interrupt: { requested: boolean }, keepRuns: boolean): Promise<Measured> {
   const progress = startProgress('running', opts.warmup + opts.repeat, { json: opts.json });
   try {
     for (let i = 0; i < opts.warmup && !interrupt.requested; i++) {
@@ -203,7 +251,8 @@ async function timeRuns(runner: Runner, inputs: TensorData[], opts: RunFlags, in
       if (i === 0) measured.first = r;
       measured.micros.push(r.micros);
       if (r.profile) measured.profiles.push(r.profile);
-      if (opts.telemetry) measured.runs.push(r);
+      // Telemetry records every run; otherwise a long benchmark keeps only the times.
+      if (keepRuns) measured.runs.push(r);
       progress.advance();
     }
     measured.interrupted = interrupt.requested && measured.micros.length < opts.repeat;
@@ -224,7 +273,7 @@ function printSummary(
   l: LatencySummary, outputs: OutputReport[], profile: OpProfileRow[] | undefined, opts: RunFlags,
 ): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  for (const o of outputs) out(formatOutput(o));
+  for (const o of outputs) out(formatOutput(o, (text) => bold(text)));
   const us = (v: number) => `${v.toFixed(1)} µs`;
   const runs = s.interrupted ? `${s.runs} of ${s.requestedRuns} run(s) (interrupted)` : `${s.runs} run(s)`;
   out(`${runs} after ${s.warmup} warm-up: mean ${us(l.mean)}, stddev ${us(l.stddev)}, min ${us(l.min)}, median ${us(l.p50)}, p90 ${us(l.p90)}, p99 ${us(l.p99)}`);

@@ -8,6 +8,7 @@ import {
   connectClient, parseLine, parseTelemetryMessage, parseTelemetryTarget, startEmbeddedBroker, TOPIC_KINDS,
   type SerialLine, type TelemetryMessage,
 } from '../../telemetry';
+import { parseInteger } from '../flags';
 
 interface TailOptions {
   mqtt?: string;
@@ -143,8 +144,7 @@ export function register(program: Command): void {
     .option('--json', 'one JSON document per line instead of the table')
     .action(async (opts: TailOptions) => {
       if ((opts.mqtt === undefined) === (opts.serial === undefined)) throw new CleaveError('BAD_ARGUMENT', 'telemetry tail: give exactly one of --mqtt URL and --serial PATH');
-      const limit = opts.count === undefined ? Infinity : Number(opts.count);
-      if (!(Number.isInteger(limit) && limit > 0) && limit !== Infinity) throw new CleaveError('BAD_ARGUMENT', `--count must be a positive integer, got "${opts.count}"`);
+      const limit = opts.count === undefined ? Infinity : parseInteger('--count', opts.count, { min: 1 });
       const { stopped, stop } = untilStopped();
       const printer = new TailPrinter(opts.json === true, limit, stop);
       if (opts.mqtt !== undefined) await tailMqtt(opts.mqtt, opts, printer, stopped);
@@ -158,8 +158,7 @@ export function register(program: Command): void {
     .option('--username <name>', 'require this username (with --password)')
     .option('--password <secret>', 'the password of --username')
     .action(async (opts: { host: string; port: string; username?: string; password?: string }) => {
-      const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CleaveError('BAD_ARGUMENT', `--port must be 0..65535, got "${opts.port}"`);
+      const port = parseInteger('--port', opts.port, { min: 0, max: 65535 });
       if ((opts.username === undefined) !== (opts.password === undefined)) throw new CleaveError('BAD_ARGUMENT', '--username and --password go together');
       const broker = await startEmbeddedBroker({ host: opts.host, port, username: opts.username, password: opts.password });
       process.stdout.write(`embedded MQTT broker listening on mqtt://${opts.host}:${broker.port}\n`);
