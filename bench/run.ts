@@ -18,6 +18,7 @@ import { loadOrt, ortOverhead, ortSession, type OrtModule } from './ort';
 import { msSince, nowNs, quantile, round, timeAsync, timeSync, type Budget, type Samples } from './timing';
 import { microCases, type MicroCase } from './micro';
 import { prng } from '../test/fuzz/mutate';
+import { describeWireBench, wireBench, type WireBenchResult } from './wire';
 
 export const SCHEMA_VERSION = 1;
 
@@ -33,6 +34,7 @@ interface Options {
   ort: boolean;
   models: boolean;
   micro: boolean;
+  wire: boolean;
   peakMs: number;
 }
 
@@ -45,6 +47,7 @@ const USAGE = `usage: npm run bench -- [options]
   --no-ort           do not load onnxruntime-node (micro rows then say why)
   --no-models        skip the shipped models
   --no-micro         skip the microbenchmarks
+  --no-wire          skip the wire protocol (round trip, pipelined, shaped link, serial; bench/wire.ts)
   --peak-ms N        length of the ceiling measurement in ms (default: 200)
   -h, --help         this text`;
 
@@ -54,7 +57,7 @@ export function parseArgs(argv: string[]): Options {
   const o: Options = {
     quick: false, json: null,
     modelsDir: process.env.CLEAVE_MODELS ?? path.join(packageRoot, 'models'),
-    only: [], threads: [1, 2], ort: true, models: true, micro: true, peakMs: 200,
+    only: [], threads: [1, 2], ort: true, models: true, micro: true, wire: true, peakMs: 200,
   };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
@@ -79,6 +82,7 @@ export function parseArgs(argv: string[]): Options {
       case '--no-ort': o.ort = false; break;
       case '--no-models': o.models = false; break;
       case '--no-micro': o.micro = false; break;
+      case '--no-wire': o.wire = false; break;
       case '--peak-ms': {
         o.peakMs = Number(value(i, a));
         if (!(o.peakMs > 0 && o.peakMs <= 60000)) throw new UsageError(`--peak-ms wants a number of ms in (0, 60000], got ${argv[i + 1]}`);
@@ -196,6 +200,8 @@ export interface BenchResult {
   callOverhead: CallOverhead | null;
   models: (ModelRow | { model: string; error: string })[];
   micro: MicroRow[];
+  /** bench/wire.ts: the wire protocol's round trip, pipelined runs, a shaped link, serial; null with --no-wire. */
+  wire: WireBenchResult | null;
   errors: string[];
 }
 
@@ -258,7 +264,7 @@ class Bench {
       date: new Date().toISOString(), quick: o.quick, command,
       budgets: { ...this.budget },
       ort: { version: null, error: null }, ortCallOverheadUs: null, callOverhead: null,
-      models: [], micro: [], errors: [],
+      models: [], micro: [], wire: null, errors: [],
     };
   }
 
@@ -495,6 +501,15 @@ class Bench {
       else process.stdout.write(`onnxruntime-node ${r.ort.version}: per-call overhead ${fmt(r.ortCallOverheadUs!, 1)} µs (1-byte Identity)\n`);
       printMicroHeader();
       await this.runMicro(ort, r.ort.error);
+    }
+    if (this.o.wire) {
+      process.stdout.write('\nwire protocol (bench/wire.ts)\n');
+      try {
+        r.wire = await wireBench({ quick: this.o.quick });
+        for (const line of describeWireBench(r.wire)) process.stdout.write(`${line}\n`);
+      } catch (err) {
+        r.errors.push(`wire: ${errorText(err)}`);
+      }
     }
     if (!this.o.quick) this.remeasurePeak();
     return r;
