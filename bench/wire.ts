@@ -121,7 +121,7 @@ async function shaped(plan: string, input: Int8Array, n: number): Promise<WireBe
     try {
       const one = await throughput(plan, input, `127.0.0.1:${proxy.port}`, 1, n);
       const four = await throughput(plan, input, `127.0.0.1:${proxy.port}`, 4, n);
-      return { link: 'tbf 100 Mbit/s each way + 5 ms each way (fault proxy)', window1PerSecond: one, window4PerSecond: four, ratio: round1((four / one) * 100) / 100, target: 1.8 };
+      return { link: 'tbf 100 Mbit/s each way + 5 ms each way (fault proxy)', window1PerSecond: one, window4PerSecond: four, ratio: Math.round((four / one) * 100) / 100, target: 1.8 };
     } finally {
       await proxy.close();
     }
