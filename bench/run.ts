@@ -20,6 +20,7 @@ import { microCases, type MicroCase } from './micro';
 import { prng } from '../test/fuzz/mutate';
 import { poolBench, type PoolBenchOutcome } from './pool';
 import { telemetryCostBench, type TelemetryCostResult } from './telemetry';
+import { describeWireBench, wireBench, type WireBenchResult } from './wire';
 
 export const SCHEMA_VERSION = 1;
 
@@ -37,6 +38,7 @@ interface Options {
   micro: boolean;
   pool: boolean;
   telemetry: boolean;
+  wire: boolean;
   peakMs: number;
 }
 
@@ -51,6 +53,7 @@ const USAGE = `usage: npm run bench -- [options]
   --no-micro         skip the microbenchmarks
   --no-pool          skip the MQTT worker pool load test (bench/pool.ts)
   --no-telemetry     skip the telemetry cost (bench/telemetry.ts)
+  --no-wire          skip the wire protocol (round trip, pipelined, shaped link, serial; bench/wire.ts)
   --peak-ms N        length of the ceiling measurement in ms (default: 200)
   -h, --help         this text`;
 
@@ -60,7 +63,7 @@ export function parseArgs(argv: string[]): Options {
   const o: Options = {
     quick: false, json: null,
     modelsDir: process.env.CLEAVE_MODELS ?? path.join(packageRoot, 'models'),
-    only: [], threads: [1, 2], ort: true, models: true, micro: true, pool: true, telemetry: true, peakMs: 200,
+    only: [], threads: [1, 2], ort: true, models: true, micro: true, pool: true, telemetry: true, wire: true, peakMs: 200,
   };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
@@ -87,6 +90,7 @@ export function parseArgs(argv: string[]): Options {
       case '--no-micro': o.micro = false; break;
       case '--no-pool': o.pool = false; break;
       case '--no-telemetry': o.telemetry = false; break;
+      case '--no-wire': o.wire = false; break;
       case '--peak-ms': {
         o.peakMs = Number(value(i, a));
         if (!(o.peakMs > 0 && o.peakMs <= 60000)) throw new UsageError(`--peak-ms wants a number of ms in (0, 60000], got ${argv[i + 1]}`);
@@ -210,6 +214,8 @@ export interface BenchResult {
   telemetry: TelemetryCostResult | null;
   /** telemetry.telemetryOverheadPct: the worst sink at the default sampling, % of an inference (target < 2). */
   telemetryOverheadPct: number | null;
+  /** bench/wire.ts: the wire protocol's round trip, pipelined runs, a shaped link, serial; null with --no-wire. */
+  wire: WireBenchResult | null;
   errors: string[];
 }
 
@@ -272,7 +278,7 @@ class Bench {
       date: new Date().toISOString(), quick: o.quick, command,
       budgets: { ...this.budget },
       ort: { version: null, error: null }, ortCallOverheadUs: null, callOverhead: null,
-      models: [], micro: [], pool: null, telemetry: null, telemetryOverheadPct: null, errors: [],
+      models: [], micro: [], pool: null, telemetry: null, telemetryOverheadPct: null, wire: null, errors: [],
     };
   }
 
@@ -545,6 +551,15 @@ class Bench {
     }
     if (this.o.pool) await this.runPool();
     if (this.o.telemetry) await this.runTelemetry();
+    if (this.o.wire) {
+      process.stdout.write('\nwire protocol (bench/wire.ts)\n');
+      try {
+        r.wire = await wireBench({ quick: this.o.quick });
+        for (const line of describeWireBench(r.wire)) process.stdout.write(`${line}\n`);
+      } catch (err) {
+        r.errors.push(`wire: ${errorText(err)}`);
+      }
+    }
     if (!this.o.quick) this.remeasurePeak();
     return r;
   }

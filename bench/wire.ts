@@ -37,11 +37,13 @@ export interface Percentiles {
   p50Us: number;
   p90Us: number;
   p99Us: number;
+  /** CPU time of this process (both ends, every thread) per trip: what load on a shared machine inflates least. */
+  cpuUsPerTrip: number;
 }
 
 export interface WireBenchResult {
   loadAverage: number[];
-  roundTrip10k: { rounds: Percentiles[]; p50UsRange: [number, number]; p90UsRange: [number, number]; tripsPerRound: number; targetP50Us: number };
+  roundTrip10k: { rounds: Percentiles[]; p50UsRange: [number, number]; p90UsRange: [number, number]; cpuUsPerTripRange: [number, number]; tripsPerRound: number; targetP50Us: number };
   loopback: { window: number; perSecond: number }[];
   shaped: { skipped: string } | { link: string; window1PerSecond: number; window4PerSecond: number; ratio: number; target: number };
   serial: { skipped: string } | { baud: number; lineBytesPerSecond: number; requests: number; payloadBytes: number; seconds: number; payloadBytesPerSecond: number; shareOfLine: number; target: number };
@@ -61,7 +63,9 @@ async function roundTrip10k(trips: number): Promise<Percentiles> {
   const conn = await connectTcp({ host: '127.0.0.1', port: listener.port }, { maxPayload: 1 << 20 });
   const times: number[] = [];
   const warmup = Math.min(500, trips >> 2);
+  let cpu = process.cpuUsage();
   for (let seq = 1; seq <= trips + warmup; seq++) {
+    if (seq === warmup + 1) cpu = process.cpuUsage();
     const t0 = performance.now();
     const reply = new Promise<Frame>((resolve) => conn.once('frame', resolve));
     conn.send({ type: FrameType.Request, flags: 0, stream: 1, seq, payload: encodeTensors([encode('raw', tensor)]) });
@@ -69,10 +73,11 @@ async function roundTrip10k(trips: number): Promise<Percentiles> {
     decode(decodeTensors(f.payload, conn.peer)[0]!);
     if (seq > warmup) times.push((performance.now() - t0) * 1000);
   }
+  const used = process.cpuUsage(cpu);
   await conn.close();
   await listener.close();
   times.sort((a, b) => a - b);
-  return { p50Us: round1(percentile(times, 0.5)), p90Us: round1(percentile(times, 0.9)), p99Us: round1(percentile(times, 0.99)) };
+  return { p50Us: round1(percentile(times, 0.5)), p90Us: round1(percentile(times, 0.9)), p99Us: round1(percentile(times, 0.99)), cpuUsPerTrip: round1((used.user + used.system) / trips) };
 }
 
 const personDetect = path.resolve(packageRoot, 'models', 'tflm_person_detect');
@@ -116,7 +121,7 @@ async function shaped(plan: string, input: Int8Array, n: number): Promise<WireBe
     try {
       const one = await throughput(plan, input, `127.0.0.1:${proxy.port}`, 1, n);
       const four = await throughput(plan, input, `127.0.0.1:${proxy.port}`, 4, n);
-      return { link: 'tbf 100 Mbit/s each way + 5 ms each way (fault proxy)', window1PerSecond: one, window4PerSecond: four, ratio: round1((four / one) * 100) / 100, target: 1.8 };
+      return { link: 'tbf 100 Mbit/s each way + 5 ms each way (fault proxy)', window1PerSecond: one, window4PerSecond: four, ratio: Math.round((four / one) * 100) / 100, target: 1.8 };
     } finally {
       await proxy.close();
     }
@@ -208,7 +213,7 @@ export async function wireBench(options: { quick: boolean }): Promise<WireBenchR
     const { plan, input } = await splitPlan(path.join(dir, 'plan'));
     return {
       loadAverage: os.loadavg().map(round1),
-      roundTrip10k: { rounds, p50UsRange: range((p) => p.p50Us), p90UsRange: range((p) => p.p90Us), tripsPerRound: trips, targetP50Us: 60 },
+      roundTrip10k: { rounds, p50UsRange: range((p) => p.p50Us), p90UsRange: range((p) => p.p90Us), cpuUsPerTripRange: range((p) => p.cpuUsPerTrip), tripsPerRound: trips, targetP50Us: 60 },
       loopback: await loopback(plan, input, options.quick ? 40 : 300),
       shaped: await shaped(plan, input, options.quick ? 20 : 80),
       serial: await serial(plan, input, options.quick ? 3 : 8, dir),
@@ -222,7 +227,7 @@ export async function wireBench(options: { quick: boolean }): Promise<WireBenchR
 export function describeWireBench(r: WireBenchResult): string[] {
   const rt = r.roundTrip10k;
   const lines = [
-    `10 KB tensor frame round trip, loopback TCP (raw codec, no compute), ${rt.rounds.length} rounds of ${rt.tripsPerRound}: p50 ${rt.p50UsRange[0]}-${rt.p50UsRange[1]} µs, p90 ${rt.p90UsRange[0]}-${rt.p90UsRange[1]} µs (target p50 < ${rt.targetP50Us} µs)`,
+    `10 KB tensor frame round trip, loopback TCP (raw codec, no compute), ${rt.rounds.length} rounds of ${rt.tripsPerRound}: p50 ${rt.p50UsRange[0]}-${rt.p50UsRange[1]} µs, p90 ${rt.p90UsRange[0]}-${rt.p90UsRange[1]} µs, CPU ${rt.cpuUsPerTripRange[0]}-${rt.cpuUsPerTripRange[1]} µs per trip (target p50 < ${rt.targetP50Us} µs)`,
     ...r.loopback.map((l) => `person_detect cut 10, tail on loopback, window ${l.window}: ${l.perSecond} inferences/s`),
   ];
   const s = r.shaped;

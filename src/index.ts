@@ -21,7 +21,8 @@ export type { PlanFile, PlanSegment, PlanTensor, SplitOptions, StageResult } fro
 
 // Split plans across processes and machines (docs/wire-protocol.md).
 export { pipeline, Pipeline } from './pipeline/runner';
-export type { PipelineOptions, PipelineResult, StageTiming } from './pipeline/runner';
+export type { PipelineEvents, PipelineOptions, PipelineResult, StageTiming } from './pipeline/runner';
+export type { LinkFigures, ReplanEvent, ReplanOptions } from './pipeline/replan';
 export { SegmentServer } from './pipeline/serve';
 export type { ServeOptions } from './pipeline/serve';
 

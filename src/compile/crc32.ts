@@ -13,12 +13,19 @@ const TABLE = (() => {
   return t;
 })();
 
-function crc32Table(bytes: Uint8Array): number {
-  let c = 0xffffffff;
+function crc32Table(bytes: Uint8Array, previous = 0): number {
+  let c = (previous ^ 0xffffffff) >>> 0;
   for (let i = 0; i < bytes.length; i++) c = TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
-const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
-export const crc32: (bytes: Uint8Array) => number = nativeCrc32 ? (bytes) => nativeCrc32(bytes) >>> 0 : crc32Table;
+/**
+ * CRC-32 of `bytes`; with `previous` (the CRC of the bytes before), of the whole run, as zlib chains
+ * it. An empty buffer may have no memory behind it, which zlib answers with 0 whatever `previous`
+ * is: the CRC of nothing more is `previous`.
+ */
+export const crc32: (bytes: Uint8Array, previous?: number) => number = nativeCrc32
+  ? (bytes, previous = 0) => (bytes.byteLength === 0 ? previous : nativeCrc32(bytes, previous) >>> 0)
+  : crc32Table;

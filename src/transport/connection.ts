@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { CleaveError } from '../errors';
 import { cobsFrameBytes, CobsFrameParser } from '../wire/cobs';
-import { FLAG_FATAL, type Frame, frameBytes, FrameType } from '../wire/frame';
+import { FLAG_FATAL, type Frame, framePieces, FrameType } from '../wire/frame';
 import { encodeError } from '../wire/messages';
 import { StreamFrameParser } from '../wire/stream-parser';
 
@@ -44,7 +44,8 @@ export interface Connection extends EventEmitter<ConnectionEvents> {
 
 /** How frames become bytes on a stream and back. */
 export interface Framing {
-  encode(frame: Frame): Buffer;
+  /** The bytes of a frame: one buffer, or pieces written back to back in one writev. */
+  encode(frame: Frame): Buffer | readonly Uint8Array[];
   /** Frames completed by `chunk`; throws when the stream cannot continue. */
   decode(chunk: Uint8Array): { frames: Frame[]; dropped: CleaveError[] };
 }
@@ -52,7 +53,7 @@ export interface Framing {
 /** Length-delimited frames on a reliable byte stream (TCP, TLS): the first bad frame is fatal. */
 export function streamFraming(maxPayload: number, peer: string): Framing {
   const parser = new StreamFrameParser(maxPayload, peer);
-  return { encode: frameBytes, decode: (chunk) => ({ frames: parser.push(chunk), dropped: [] }) };
+  return { encode: framePieces, decode: (chunk) => ({ frames: parser.push(chunk), dropped: [] }) };
 }
 
 /** COBS packets between zero bytes on a lossy line (serial): bad packets are dropped, not fatal. */
@@ -67,13 +68,26 @@ export function cobsFraming(maxPayload: number, peer: string): Framing {
  */
 export interface StreamEnds {
   /** Flushes what was written (and `last`), then closes; 'close' follows. */
-  end(stream: Duplex, last?: Buffer): void;
+  end(stream: Duplex, last?: Buffer | readonly Uint8Array[]): void;
   /** Closes at once; 'close' follows. */
   destroy(stream: Duplex): void;
 }
 
+/** Writes a frame's bytes; pieces are corked so the stream hands them to the kernel in one writev. */
+export function writeFrame(stream: Duplex, bytes: Buffer | readonly Uint8Array[]): boolean {
+  if (bytes instanceof Uint8Array) return stream.write(bytes);
+  stream.cork();
+  let ok = true;
+  for (const piece of bytes) ok = stream.write(piece);
+  stream.uncork();
+  return ok;
+}
+
 const SOCKET_ENDS: StreamEnds = {
-  end: (stream, last) => stream.end(last),
+  end: (stream, last) => {
+    if (last) writeFrame(stream, last);
+    stream.end();
+  },
   destroy: (stream) => stream.destroy(),
 };
 
@@ -105,7 +119,7 @@ export class FrameConnection extends EventEmitter<ConnectionEvents> implements C
 
   send(frame: Frame): boolean {
     if (this.closed) throw new CleaveError('WIRE_CLOSED', `${this.peer}: connection is closed`);
-    return this.stream.write(this.framing.encode(frame));
+    return writeFrame(this.stream, this.framing.encode(frame));
   }
 
   pause(): void {

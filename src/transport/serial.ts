@@ -3,7 +3,7 @@
 // one. The port is opened through hal/serial (node-serialport).
 import { EventEmitter } from 'node:events';
 import { SerialLink } from '../../hal/serial';
-import { cobsFraming, type Connection, FrameConnection } from './connection';
+import { cobsFraming, type Connection, FrameConnection, writeFrame } from './connection';
 import type { Listener, ListenerEvents } from './listener';
 
 export interface SerialAddress {
@@ -20,7 +20,7 @@ export async function connectSerial(address: SerialAddress, options: { maxPayloa
   };
   return new FrameConnection(port, cobsFraming(options.maxPayload, peer), peer, true, {
     end: (_stream, last) => {
-      if (last) port.write(last);
+      if (last) writeFrame(port, last);
       port.drain(close);
     },
     destroy: close,

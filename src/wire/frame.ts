@@ -45,8 +45,8 @@ export interface FrameHeader {
   payloadBytes: number;
 }
 
-export function frameBytes(frame: Frame): Buffer {
-  const bytes = Buffer.allocUnsafe(HEADER_BYTES + frame.payload.byteLength + TRAILER_BYTES);
+function headerBytes(frame: Frame): Buffer {
+  const bytes = Buffer.allocUnsafe(HEADER_BYTES);
   bytes.writeUInt32LE(WIRE_MAGIC, 0);
   bytes.writeUInt8(WIRE_VERSION, 4);
   bytes.writeUInt8(frame.type, 5);
@@ -54,10 +54,23 @@ export function frameBytes(frame: Frame): Buffer {
   bytes.writeUInt32LE(frame.stream >>> 0, 8);
   bytes.writeUInt32LE(frame.seq >>> 0, 12);
   bytes.writeUInt32LE(frame.payload.byteLength, 16);
-  bytes.set(frame.payload, HEADER_BYTES);
-  const end = HEADER_BYTES + frame.payload.byteLength;
-  bytes.writeUInt32LE(crc32(bytes.subarray(0, end)), end);
   return bytes;
+}
+
+/**
+ * A frame as three pieces (header, the payload itself, CRC trailer) for a stream that writes them
+ * together (writev): the payload is neither copied nor held twice.
+ */
+export function framePieces(frame: Frame): [Buffer, Uint8Array, Buffer] {
+  const header = headerBytes(frame);
+  const trailer = Buffer.allocUnsafe(TRAILER_BYTES);
+  trailer.writeUInt32LE(crc32(frame.payload, crc32(header)), 0);
+  return [header, frame.payload, trailer];
+}
+
+/** A frame as one buffer (for framings that transform the whole frame, such as COBS). */
+export function frameBytes(frame: Frame): Buffer {
+  return Buffer.concat(framePieces(frame));
 }
 
 /**
