@@ -10,7 +10,10 @@
 namespace cleave {
 namespace cortexm {
 
-int32_t MultiplyByQuantizedMultiplier(int32_t x, int32_t multiplier, int shift) {
+namespace {
+
+// The body of MultiplyByQuantizedMultiplier, inlined into the kernels' output loops.
+__attribute__((always_inline)) inline int32_t MultiplyByQuantizedMultiplierInline(int32_t x, int32_t multiplier, int shift) {
   if (shift < -31) return kernels::MultiplyByQuantizedMultiplier(x, multiplier, shift);
   const int left_shift = shift > 0 ? (shift < 31 ? shift : 31) : 0;
   const int right_shift = shift > 0 ? 0 : -shift;
@@ -20,7 +23,7 @@ int32_t MultiplyByQuantizedMultiplier(int32_t x, int32_t multiplier, int shift) 
   if (a == INT32_MIN && multiplier == INT32_MIN) {
     high = INT32_MAX;
   } else {
-    const int64_t ab = static_cast<int64_t>(a) * multiplier;
+    const int64_t ab = static_cast<int64_t>(a) * static_cast<int64_t>(multiplier);
     const int64_t nudge = ab >= 0 ? (int64_t{1} << 30) : (1 - (int64_t{1} << 30));
     high = static_cast<int32_t>((ab + nudge) / (int64_t{1} << 31));
   }
@@ -33,12 +36,18 @@ int32_t MultiplyByQuantizedMultiplier(int32_t x, int32_t multiplier, int shift) 
   return (high >> right_shift) + (remainder > threshold ? 1 : 0);
 }
 
+}  // namespace
+
+int32_t MultiplyByQuantizedMultiplier(int32_t x, int32_t multiplier, int shift) {
+  return MultiplyByQuantizedMultiplierInline(x, multiplier, shift);
+}
+
 namespace {
 
 inline int8_t Requantize(uint32_t acc, int32_t multiplier, int32_t shift, int32_t output_offset, int32_t act_min,
                          int32_t act_max) {
   return static_cast<int8_t>(
-      kernels::Clamp(MultiplyByQuantizedMultiplier(static_cast<int32_t>(acc), multiplier, shift) + output_offset, act_min,
+      kernels::Clamp(MultiplyByQuantizedMultiplierInline(static_cast<int32_t>(acc), multiplier, shift) + output_offset, act_min,
                      act_max));
 }
 
