@@ -1,4 +1,5 @@
-// Builds and runs the MCU benchmark image (native/firmware/bench/): one ELF per model and board,
+// Builds and runs the MCU benchmark image (native/firmware/bench/ on the firmware's board support in
+// native/firmware/board/ and boards/): one ELF per model and board,
 // with the Program and an input embedded, run under QEMU with -icount shift=0 so instruction counts
 // are deterministic. Shared by `npm run bench:mcu` (bench/mcu.ts) and test/mcu/cortexm-kernels.test.ts.
 import { spawnSync } from 'node:child_process';
@@ -6,29 +7,25 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { compileGraph, readProgramLayout } from '../src/compile/program';
 import type { Graph } from '../src/model/graph';
+import { COMPILE_FLAGS, FIRMWARE_BOARDS } from '../src/mcu/firmware-build';
+import { coreSources } from '../src/mcu/core-sources';
 import { packageRoot } from '../src/paths';
 
 export interface McuBoard {
-  /** QEMU machine (-M) and the linker script's name. */
-  machine: 'mps2-an385' | 'mps2-an505';
-  cpu: 'cortex-m3' | 'cortex-m33';
+  /** QEMU machine (-M), as native/firmware/boards/ names it. */
+  machine: string;
+  cpu: string;
 }
 
-export const MCU_BOARDS: McuBoard[] = [
-  { machine: 'mps2-an385', cpu: 'cortex-m3' },
-  { machine: 'mps2-an505', cpu: 'cortex-m33' },
-];
+/** The boards with firmware board support (src/mcu/firmware-build.ts). */
+export const MCU_BOARDS: McuBoard[] = Object.entries(FIRMWARE_BOARDS).map(([machine, cpu]) => ({ machine, cpu }));
 
-const firmwareDir = path.join(packageRoot, 'native', 'firmware', 'bench');
+const firmwareDir = path.join(packageRoot, 'native', 'firmware');
+const benchDir = path.join(firmwareDir, 'bench');
 
-/** The runtime core and the Cortex-M kernels, as the host addon compiles them (no copies). */
-function imageSources(): string[] {
-  const kernels = fs.readdirSync(path.join(packageRoot, 'native', 'kernels')).filter((f) => f.endsWith('.cc')).sort()
-    .map((f) => `native/kernels/${f}`);
-  return ['native/common/crc32.cc', 'native/interp/interpreter.cc', 'native/interp/op_eval.cc', 'native/interp/op_registrations.cc',
-    'native/interp/op_validate.cc', 'native/interp/program.cc', ...kernels, 'native/kernels/cortexm/cortexm_kernels.cc',
-    'native/kernels/cortexm/cortexm_ops.cc', 'native/firmware/bench/board.cc'];
-}
+/** The runtime core (the list the firmware and the native tests link), the Cortex-M kernels, the board support and semihosting. */
+const IMAGE_SOURCES = [...coreSources, 'native/kernels/cortexm/cortexm_kernels.cc', 'native/kernels/cortexm/cortexm_ops.cc',
+  'native/firmware/board/startup.cc', 'native/firmware/board/systick.cc', 'native/firmware/bench/semihost.cc'];
 
 /** Missing tools, by name (empty when the image can be built and run). */
 export function missingMcuTools(): string[] {
@@ -42,18 +39,18 @@ function run(cmd: string, args: string[], what: string): string {
   return r.stdout;
 }
 
-const compileFlags = (board: McuBoard) => [`-mcpu=${board.cpu}`, '-mthumb', '-O2', '-std=c++17', '-Wall', '-Wextra', '-Werror',
-  '-fno-exceptions', '-fno-rtti', '-fno-threadsafe-statics', '-ffunction-sections', '-fdata-sections', '-Inative',
-  `-I${firmwareDir}`];
+/** The firmware's own flags (firmware-build.ts), for this board. */
+const compileFlags = (board: McuBoard) => [`-mcpu=${board.cpu}`, '-mthumb', ...COMPILE_FLAGS, '-Inative', '-Inative/firmware',
+  `-Inative/firmware/boards/${board.machine}`, `-I${benchDir}`];
 
 /**
  * Compiles the core once per board into `buildDir` (objects are reused by every image of that
  * board); returns the object paths.
  */
 export function buildCoreObjects(board: McuBoard, buildDir: string): string[] {
-  const dir = path.join(buildDir, board.cpu);
+  const dir = path.join(buildDir, board.machine);
   fs.mkdirSync(dir, { recursive: true });
-  return imageSources().map((src) => {
+  return IMAGE_SOURCES.map((src) => {
     const obj = path.join(dir, src.replace(/[/.]/g, '_') + '.o');
     if (!fs.existsSync(obj)) run('arm-none-eabi-g++', [...compileFlags(board), '-c', src, '-o', obj], `compiling ${src} for ${board.cpu}`);
     return obj;
@@ -94,12 +91,12 @@ export function buildImage(board: McuBoard, graph: Graph, input: Uint8Array, cor
   ].join('\n'));
   const mainObj = path.join(dir, 'bench_main.o');
   const payloadObj = path.join(dir, 'payload.o');
-  run('arm-none-eabi-g++', [...compileFlags(board), `-I${dir}`, '-c', path.join(firmwareDir, 'bench_main.cc'), '-o', mainObj], 'compiling bench_main.cc');
+  run('arm-none-eabi-g++', [...compileFlags(board), `-I${dir}`, '-c', path.join(benchDir, 'bench_main.cc'), '-o', mainObj], 'compiling bench_main.cc');
   run('arm-none-eabi-gcc', [`-mcpu=${board.cpu}`, '-mthumb', `-DBENCH_PROGRAM_FILE="${programFile}"`, `-DBENCH_INPUT_FILE="${inputFile}"`,
-    '-c', path.join(firmwareDir, 'payload.S'), '-o', payloadObj], 'assembling payload.S');
+    '-c', path.join(benchDir, 'payload.S'), '-o', payloadObj], 'assembling payload.S');
   const elf = path.join(dir, `${board.machine}.elf`);
   run('arm-none-eabi-g++', [`-mcpu=${board.cpu}`, '-mthumb', '-nostartfiles', '--specs=nano.specs', '-Wl,--gc-sections',
-    `-T${path.join(firmwareDir, `${board.machine}.ld`)}`, mainObj, payloadObj, ...coreObjects, '-lm', '-o', elf], `linking ${elf}`);
+    `-L${path.join(firmwareDir, 'board')}`, '-T', path.join(firmwareDir, 'boards', board.machine, 'link.ld'), mainObj, payloadObj, ...coreObjects, '-lm', '-o', elf], `linking ${elf}`);
   // arm-none-eabi-size (Berkeley): text (code + constants), data, bss.
   const [text, data, bss] = run('arm-none-eabi-size', [elf], 'sizing').trim().split('\n')[1]!.trim().split(/\s+/).map(Number);
   return { elf, flashBytes: text! + data!, ramBytes: data! + bss!, programBytes: program.length };
@@ -127,7 +124,7 @@ export interface McuRun {
 }
 
 /** Runs an image under QEMU (-icount shift=0) and parses what it prints. */
-export function runImage(board: McuBoard, elf: string, timeoutMs = 600_000): McuRun {
+export function runImage(board: McuBoard, elf: string, timeoutMs = 300_000): McuRun {
   const r = spawnSync('qemu-system-arm', ['-M', board.machine, '-icount', 'shift=0', '-semihosting', '-nographic', '-monitor', 'none',
     '-serial', 'none', '-kernel', elf], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 26 });
   // Semihosting writes to QEMU's stderr or stdout depending on its console setup: read both.
