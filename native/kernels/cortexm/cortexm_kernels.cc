@@ -12,43 +12,80 @@ namespace cortexm {
 
 namespace {
 
-// The body of MultiplyByQuantizedMultiplier, inlined into the kernels' output loops.
-__attribute__((always_inline)) inline int32_t MultiplyByQuantizedMultiplierInline(int32_t x, int32_t multiplier, int shift) {
-  if (shift < -31) return kernels::MultiplyByQuantizedMultiplier(x, multiplier, shift);
-  const int left_shift = shift > 0 ? (shift < 31 ? shift : 31) : 0;
-  const int right_shift = shift > 0 ? 0 : -shift;
-  // SaturatingRoundingDoublingHighMul of the left-shifted (wrapping) x.
-  const int32_t a = static_cast<int32_t>(static_cast<uint32_t>(x) << left_shift);
-  int32_t high;
-  if (a == INT32_MIN && multiplier == INT32_MIN) {
-    high = INT32_MAX;
-  } else {
-    const int64_t ab = static_cast<int64_t>(a) * static_cast<int64_t>(multiplier);
-    const int64_t nudge = ab >= 0 ? (int64_t{1} << 30) : (1 - (int64_t{1} << 30));
-    high = static_cast<int32_t>((ab + nudge) / (int64_t{1} << 31));
-  }
-  if (right_shift == 0) return high;
-  // RoundingDivideByPOT: for a shift of at most 31 the 64-bit mask and remainder of the reference
-  // are the low bits of the 32-bit value.
-  const uint32_t mask = 0xFFFFFFFFu >> (32 - right_shift);
-  const uint32_t remainder = static_cast<uint32_t>(high) & mask;
-  const uint32_t threshold = (mask >> 1) + (high < 0 ? 1u : 0u);
-  return (high >> right_shift) + (remainder > threshold ? 1 : 0);
+// floor((a * b + 2^30) / 2^31), the rounding high half of the doubled product.
+inline int32_t RoundingHighMul(int32_t a, int32_t b) {
+#if defined(__arm__) && (defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_8M_MAIN__))
+  // GCC widens some of these products with three multiplies instead of one SMLAL: say it.
+  uint32_t low = 1u << 30;
+  int32_t high = 0;
+  __asm__("smlal %0, %1, %2, %3" : "+r"(low), "+r"(high) : "r"(a), "r"(b));
+  return static_cast<int32_t>((low >> 31) | (static_cast<uint32_t>(high) << 1));
+#else
+  return static_cast<int32_t>((static_cast<int64_t>(a) * static_cast<int64_t>(b) + (int64_t{1} << 30)) >> 31);
+#endif
 }
+
+// kernels::MultiplyByQuantizedMultiplier for one (multiplier, shift) pair, with everything that
+// depends only on the pair worked out once: a per-tensor output stage builds one for a whole op.
+class Requantizer {
+ public:
+  __attribute__((always_inline)) Requantizer(int32_t multiplier, int32_t shift)
+      : multiplier_(multiplier),
+        left_shift_(shift > 0 ? (shift < 31 ? shift : 31) : 0),
+        right_shift_(shift > 0 ? 0 : -shift),
+        // RoundingDivideByPOT: for a shift of at most 31 the 64-bit mask of the reference is the
+        // low bits of the 32-bit value.
+        mask_(right_shift_ > 0 && right_shift_ <= 31 ? 0xFFFFFFFFu >> (32 - right_shift_) : 0),
+        // Only INT32_MIN * INT32_MIN saturates; a shift beyond 31 goes to the reference function.
+        unusual_(multiplier == INT32_MIN || shift < -31),
+        shift_(shift) {}
+
+  __attribute__((always_inline)) int32_t Apply(int32_t x) const {
+    if (unusual_) return Unusual(x);
+    // SaturatingRoundingDoublingHighMul of the left-shifted (wrapping) x. The reference adds a
+    // nudge of 2^30 (or 1 - 2^30 when the product is negative) and divides by 2^31 rounding
+    // toward zero; for a negative product that is floor((ab + 1 - 2^30 + 2^31 - 1) / 2^31), so
+    // both cases are floor((ab + 2^30) / 2^31): one multiply-accumulate (SMLAL) and a shift.
+    const int32_t high = RoundingHighMul(static_cast<int32_t>(static_cast<uint32_t>(x) << left_shift_), multiplier_);
+    if (mask_ == 0) return high;
+    const uint32_t remainder = static_cast<uint32_t>(high) & mask_;
+    const uint32_t threshold = (mask_ >> 1) + (static_cast<uint32_t>(high) >> 31);
+    return (high >> right_shift_) + (remainder > threshold ? 1 : 0);
+  }
+
+ private:
+  int32_t Unusual(int32_t x) const {
+    if (shift_ < -31) return kernels::MultiplyByQuantizedMultiplier(x, multiplier_, shift_);
+    const int32_t a = static_cast<int32_t>(static_cast<uint32_t>(x) << left_shift_);
+    const int32_t high = a == INT32_MIN ? INT32_MAX : RoundingHighMul(a, multiplier_);
+    if (mask_ == 0) return high;
+    const uint32_t remainder = static_cast<uint32_t>(high) & mask_;
+    const uint32_t threshold = (mask_ >> 1) + (static_cast<uint32_t>(high) >> 31);
+    return (high >> right_shift_) + (remainder > threshold ? 1 : 0);
+  }
+
+  int32_t multiplier_, left_shift_, right_shift_;
+  uint32_t mask_;
+  bool unusual_;
+  int32_t shift_;
+};
 
 }  // namespace
 
 int32_t MultiplyByQuantizedMultiplier(int32_t x, int32_t multiplier, int shift) {
-  return MultiplyByQuantizedMultiplierInline(x, multiplier, shift);
+  return Requantizer(multiplier, shift).Apply(x);
 }
 
 namespace {
 
+// The output stage: requantized, offset to the output zero point and clamped.
+inline int8_t Requantize(uint32_t acc, const Requantizer& requantizer, int32_t output_offset, int32_t act_min, int32_t act_max) {
+  return static_cast<int8_t>(kernels::Clamp(requantizer.Apply(static_cast<int32_t>(acc)) + output_offset, act_min, act_max));
+}
+
 inline int8_t Requantize(uint32_t acc, int32_t multiplier, int32_t shift, int32_t output_offset, int32_t act_min,
                          int32_t act_max) {
-  return static_cast<int8_t>(
-      kernels::Clamp(MultiplyByQuantizedMultiplierInline(static_cast<int32_t>(acc), multiplier, shift) + output_offset, act_min,
-                     act_max));
+  return Requantize(acc, Requantizer(multiplier, shift), output_offset, act_min, act_max);
 }
 
 inline uint32_t BiasOf(const int32_t* bias, int32_t channel) {
@@ -146,9 +183,12 @@ inline uint32_t Dot1(const int8_t* x, const int8_t* w, int32_t n, int32_t offset
 
 }  // namespace
 
-bool ConvPerChannel(const kernels::ConvParams& p, const int32_t* multiplier, const int32_t* shift,
+bool ConvPerChannel(const kernels::ConvParams& params, const int32_t* multiplier, const int32_t* shift,
                     const kernels::Shape& input_shape, const int8_t* input, const kernels::Shape& filter_shape,
                     const int8_t* filter, const int32_t* bias, const kernels::Shape& output_shape, int8_t* output) {
+  // A local copy: the int8 output stores may alias anything, which would make the compiler reload
+  // every parameter after each store.
+  const kernels::ConvParams p = params;
   const int32_t batches = input_shape.dims[0], in_h = input_shape.dims[1], in_w = input_shape.dims[2];
   const int32_t depth = input_shape.dims[3];
   const int32_t filter_h = filter_shape.dims[1], filter_w = filter_shape.dims[2];
@@ -205,10 +245,11 @@ bool ConvPerChannel(const kernels::ConvParams& p, const int32_t* multiplier, con
   return true;
 }
 
-void DepthwiseConvPerChannel(const kernels::ConvParams& p, int32_t depth_multiplier, const int32_t* multiplier,
+void DepthwiseConvPerChannel(const kernels::ConvParams& params, int32_t depth_multiplier, const int32_t* multiplier,
                              const int32_t* shift, const kernels::Shape& input_shape, const int8_t* input,
                              const kernels::Shape& filter_shape, const int8_t* filter, const int32_t* bias,
                              const kernels::Shape& output_shape, int8_t* output) {
+  const kernels::ConvParams p = params;  // a local copy, as in ConvPerChannel
   const int32_t batches = input_shape.dims[0], in_h = input_shape.dims[1], in_w = input_shape.dims[2];
   const int32_t in_depth = input_shape.dims[3];
   const int32_t filter_h = filter_shape.dims[1], filter_w = filter_shape.dims[2];
@@ -282,25 +323,28 @@ void DepthwiseConvPerChannel(const kernels::ConvParams& p, int32_t depth_multipl
   }
 }
 
-void FullyConnected(const kernels::FullyConnectedParams& p, const int32_t* multiplier, const int32_t* shift,
+void FullyConnected(const kernels::FullyConnectedParams& params, const int32_t* multiplier, const int32_t* shift,
                     int32_t batches, int32_t accum_depth, int32_t output_depth, const int8_t* input,
                     const int8_t* filter, const int32_t* bias, int8_t* output) {
+  const kernels::FullyConnectedParams p = params;  // a local copy, as in ConvPerChannel
   for (int32_t b = 0; b < batches; ++b) {
     const int8_t* in_row = input + static_cast<int64_t>(b) * accum_depth;
     int8_t* out = output + static_cast<int64_t>(b) * output_depth;
+    // Per-tensor weights share one multiplier and shift: work them out once.
+    const Requantizer shared(multiplier[0], shift[0]);
     int32_t oc = 0;
     for (; oc + 4 <= output_depth; oc += 4) {
       uint32_t acc[4] = {BiasOf(bias, oc), BiasOf(bias, oc + 1), BiasOf(bias, oc + 2), BiasOf(bias, oc + 3)};
       Dot4(in_row, filter + static_cast<int64_t>(oc) * accum_depth, accum_depth, accum_depth, p.input_offset, acc);
       for (int32_t j = 0; j < 4; ++j) {
-        const int32_t ch = p.per_channel ? oc + j : 0;
-        out[oc + j] = Requantize(acc[j], multiplier[ch], shift[ch], p.output_offset, p.act_min, p.act_max);
+        out[oc + j] = p.per_channel ? Requantize(acc[j], multiplier[oc + j], shift[oc + j], p.output_offset, p.act_min, p.act_max)
+                                    : Requantize(acc[j], shared, p.output_offset, p.act_min, p.act_max);
       }
     }
     for (; oc < output_depth; ++oc) {
       const uint32_t acc = Dot1(in_row, filter + static_cast<int64_t>(oc) * accum_depth, accum_depth, p.input_offset, BiasOf(bias, oc));
-      const int32_t ch = p.per_channel ? oc : 0;
-      out[oc] = Requantize(acc, multiplier[ch], shift[ch], p.output_offset, p.act_min, p.act_max);
+      out[oc] = p.per_channel ? Requantize(acc, multiplier[oc], shift[oc], p.output_offset, p.act_min, p.act_max)
+                              : Requantize(acc, shared, p.output_offset, p.act_min, p.act_max);
     }
   }
 }
