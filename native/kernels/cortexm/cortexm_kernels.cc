@@ -323,28 +323,52 @@ void DepthwiseConvPerChannel(const kernels::ConvParams& params, int32_t depth_mu
   }
 }
 
+namespace {
+
+// One row of FULLY_CONNECTED. A template on the multiplier layout keeps the per-tensor loop free of
+// the per-channel one's loads and branches, so the compiler can hold its output stage in registers.
+template <bool kPerChannel>
+void FullyConnectedRow(const kernels::FullyConnectedParams& p, const int32_t* multiplier, const int32_t* shift,
+                       int32_t accum_depth, int32_t output_depth, const int8_t* in_row, const int8_t* filter,
+                       const int32_t* bias, int8_t* out) {
+  const int32_t input_offset = p.input_offset, output_offset = p.output_offset, act_min = p.act_min, act_max = p.act_max;
+  // Per-tensor weights share one multiplier and shift: work them out once.
+  const Requantizer shared(multiplier[0], shift[0]);
+  int32_t oc = 0;
+  for (; oc + 4 <= output_depth; oc += 4, filter += 4 * accum_depth) {
+    uint32_t acc[4] = {0, 0, 0, 0};
+    if (bias) {
+      acc[0] = static_cast<uint32_t>(bias[oc]);
+      acc[1] = static_cast<uint32_t>(bias[oc + 1]);
+      acc[2] = static_cast<uint32_t>(bias[oc + 2]);
+      acc[3] = static_cast<uint32_t>(bias[oc + 3]);
+    }
+    Dot4(in_row, filter, accum_depth, accum_depth, input_offset, acc);
+    for (int32_t j = 0; j < 4; ++j) {
+      out[oc + j] = kPerChannel ? Requantize(acc[j], multiplier[oc + j], shift[oc + j], output_offset, act_min, act_max)
+                                : Requantize(acc[j], shared, output_offset, act_min, act_max);
+    }
+  }
+  for (; oc < output_depth; ++oc, filter += accum_depth) {
+    const uint32_t acc = Dot1(in_row, filter, accum_depth, input_offset, BiasOf(bias, oc));
+    out[oc] = kPerChannel ? Requantize(acc, multiplier[oc], shift[oc], output_offset, act_min, act_max)
+                          : Requantize(acc, shared, output_offset, act_min, act_max);
+  }
+}
+
+}  // namespace
+
 void FullyConnected(const kernels::FullyConnectedParams& params, const int32_t* multiplier, const int32_t* shift,
                     int32_t batches, int32_t accum_depth, int32_t output_depth, const int8_t* input,
                     const int8_t* filter, const int32_t* bias, int8_t* output) {
   const kernels::FullyConnectedParams p = params;  // a local copy, as in ConvPerChannel
   for (int32_t b = 0; b < batches; ++b) {
-    const int8_t* in_row = input + static_cast<int64_t>(b) * accum_depth;
-    int8_t* out = output + static_cast<int64_t>(b) * output_depth;
-    // Per-tensor weights share one multiplier and shift: work them out once.
-    const Requantizer shared(multiplier[0], shift[0]);
-    int32_t oc = 0;
-    for (; oc + 4 <= output_depth; oc += 4) {
-      uint32_t acc[4] = {BiasOf(bias, oc), BiasOf(bias, oc + 1), BiasOf(bias, oc + 2), BiasOf(bias, oc + 3)};
-      Dot4(in_row, filter + static_cast<int64_t>(oc) * accum_depth, accum_depth, accum_depth, p.input_offset, acc);
-      for (int32_t j = 0; j < 4; ++j) {
-        out[oc + j] = p.per_channel ? Requantize(acc[j], multiplier[oc + j], shift[oc + j], p.output_offset, p.act_min, p.act_max)
-                                    : Requantize(acc[j], shared, p.output_offset, p.act_min, p.act_max);
-      }
-    }
-    for (; oc < output_depth; ++oc) {
-      const uint32_t acc = Dot1(in_row, filter + static_cast<int64_t>(oc) * accum_depth, accum_depth, p.input_offset, BiasOf(bias, oc));
-      out[oc] = p.per_channel ? Requantize(acc, multiplier[oc], shift[oc], p.output_offset, p.act_min, p.act_max)
-                              : Requantize(acc, shared, p.output_offset, p.act_min, p.act_max);
+    const int8_t* in_row = input + b * accum_depth;
+    int8_t* out = output + b * output_depth;
+    if (p.per_channel) {
+      FullyConnectedRow<true>(p, multiplier, shift, accum_depth, output_depth, in_row, filter, bias, out);
+    } else {
+      FullyConnectedRow<false>(p, multiplier, shift, accum_depth, output_depth, in_row, filter, bias, out);
     }
   }
 }
