@@ -2,13 +2,17 @@
 // shipped models, built with arm-none-eabi-g++ and run under QEMU on mps2-an385 (Cortex-M3, the
 // plain loops) and mps2-an505 (Cortex-M33, the SMLAD paths), gives the golden output byte for byte
 // with the reference kernels and with CortexMOps, and CortexMOps ran the conv, depthwise and fully
-// connected ops. Skips without the toolchain or QEMU unless CLEAVE_REQUIRE_TOOLS=1.
+// connected ops. On the M33, whose SMLAD paths the host cannot run (test/native/cortexm-ops.test.ts
+// covers the plain loops there), differential cases with extreme weights and inputs, depth
+// multipliers and batched fully connected layers give the reference kernels' bytes. Skips without
+// the toolchain or QEMU unless CLEAVE_REQUIRE_TOOLS=1.
 import t from 'tap';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchModel } from '../../bench/mcu';
-import { MCU_BOARDS, missingMcuTools } from '../../bench/mcu-image';
+import { MCU_BOARDS, buildCoreObjects, buildImage, missingMcuTools, runImage } from '../../bench/mcu-image';
+import { differentialCases } from '../lib/differential-cases';
 import { modelsRoot } from '../lib/models';
 
 const missing = missingMcuTools();
@@ -39,4 +43,26 @@ if (missing.length > 0) {
       });
     }
   }
+
+  // Which run of each case the image embeds (0: random, 1: all -128, 2: all 127).
+  const picks: [RegExp, number][] = [
+    [/^weights -128, conv$/, 2], [/^weights 127, depthwise$/, 1], [/^weights -127, conv$/, 1],
+    [/^random #14 /, 0], [/^fc 5x256->40 perChannel=true weights=-128$/, 2], [/^fc 5x256->40 perChannel=false weights=127$/, 1],
+  ];
+  const m33 = MCU_BOARDS.find((b) => b.cpu === 'cortex-m33')!;
+  t.test(`differential cases on ${m33.machine}: the SMLAD paths give the reference bytes`, async (t) => {
+    const cases = differentialCases();
+    const core = buildCoreObjects(m33, buildDir);
+    for (const [pattern, run] of picks) {
+      const c = cases.find((x) => pattern.test(x.label));
+      if (!c) {
+        t.fail(`no differential case matches ${pattern}`);
+        continue;
+      }
+      const image = buildImage(m33, c.graph, c.inputs[run]![0]!, core, path.join(buildDir, `case-${picks.findIndex(([p]) => p === pattern)}`));
+      const r = runImage(m33, image.elf);
+      t.ok(r.cortexm.ops.some((op) => op.kernel.startsWith('cortexm-dsp:')), `${c.label}: a DSP kernel ran`);
+      t.same(Buffer.from(r.cortexm.output), Buffer.from(r.reference.output), `${c.label.slice(0, 80)} (run ${run}): equal bytes`);
+    }
+  });
 }
