@@ -373,5 +373,22 @@ void FullyConnected(const kernels::FullyConnectedParams& params, const int32_t* 
   }
 }
 
+bool AddInt8(const kernels::AddParams& params, int64_t count, const int8_t* input1, const int8_t* input2, int8_t* output) {
+  const kernels::AddParams p = params;  // a local copy, as in ConvPerChannel
+  if (p.left_shift < 0 || p.left_shift > 31) return false;
+  // MultiplyByQuantizedMultiplierSmallerThanOneExp: a right shift only, never a left one.
+  const Requantizer scale1(p.input1_multiplier, p.input1_shift < 0 ? p.input1_shift : 0);
+  const Requantizer scale2(p.input2_multiplier, p.input2_shift < 0 ? p.input2_shift : 0);
+  const Requantizer scale_out(p.output_multiplier, p.output_shift < 0 ? p.output_shift : 0);
+  const int left_shift = p.left_shift;
+  for (int64_t i = 0; i < count; ++i) {
+    const int32_t shifted1 = static_cast<int32_t>(static_cast<uint32_t>(p.input1_offset + input1[i]) << left_shift);
+    const int32_t shifted2 = static_cast<int32_t>(static_cast<uint32_t>(p.input2_offset + input2[i]) << left_shift);
+    const int32_t sum = kernels::WrapAdd(scale1.Apply(shifted1), scale2.Apply(shifted2));
+    output[i] = static_cast<int8_t>(kernels::Clamp(scale_out.Apply(sum) + p.output_offset, p.act_min, p.act_max));
+  }
+  return true;
+}
+
 }  // namespace cortexm
 }  // namespace cleave

@@ -63,6 +63,22 @@ const char* RunFullyConnected(const OpView& op, Interpreter& in) {
   return CLEAVE_CORTEXM_NAME("fully_connected");
 }
 
+const char* RunAdd(const OpView& op, Interpreter& in) {
+  if (!IsInt8(in, op.inputs[0]) || !IsInt8(in, op.inputs[1]) || !IsInt8(in, op.outputs[0])) return nullptr;
+  const kernels::Shape& a = ShapeOf(in, op.inputs[0]);
+  const kernels::Shape& b = ShapeOf(in, op.inputs[1]);
+  const kernels::Shape& out = ShapeOf(in, op.outputs[0]);
+  int64_t count = 1;
+  for (int d = 0; d < 4; ++d) {
+    // Broadcasting stays on the reference kernel.
+    if (a.dims[d] != out.dims[d] || b.dims[d] != out.dims[d]) return nullptr;
+    count *= out.dims[d];
+  }
+  const bool ran = cortexm::AddInt8(AddParamsFrom(op.params), count, in.Data<int8_t>(op.inputs[0]), in.Data<int8_t>(op.inputs[1]),
+                                    in.Data<int8_t>(op.outputs[0]));
+  return ran ? CLEAVE_CORTEXM_NAME("add") : nullptr;
+}
+
 }  // namespace
 
 const char* CortexMOps::Run(uint32_t op_index, Interpreter& interpreter) {
@@ -71,6 +87,7 @@ const char* CortexMOps::Run(uint32_t op_index, Interpreter& interpreter) {
     case op_params::Conv2D::kOpcode: return RunConv(op, interpreter);
     case op_params::DepthwiseConv2D::kOpcode: return RunDepthwise(op, interpreter);
     case op_params::FullyConnected::kOpcode: return RunFullyConnected(op, interpreter);
+    case op_params::Add::kOpcode: return RunAdd(op, interpreter);
     default: return nullptr;
   }
 }

@@ -1,5 +1,5 @@
-// The Cortex-M fast path of the interpreter: int8 CONV_2D (ungrouped), DEPTHWISE_CONV_2D and
-// FULLY_CONNECTED (per-channel, or per-tensor with symmetric weights) on the kernels of
+// The Cortex-M fast path of the interpreter: int8 CONV_2D (ungrouped), DEPTHWISE_CONV_2D,
+// FULLY_CONNECTED (per-channel, or per-tensor with symmetric weights) and same-shape ADD on the kernels of
 // cortexm_kernels.h; every other op falls back to the reference kernels. Holds no state and
 // allocates nothing, so one static instance serves every interpreter, on firmware and on the host
 // (where the differential tests run it).
