@@ -160,7 +160,7 @@ function main(): number {
   } finally {
     fs.rmSync(buildDir, { recursive: true, force: true });
   }
-  const kb = (n: number) => `${(n / 1000).toFixed(1)} KB`;
+  const kb = (n: number) => (n < 1000 ? `${n} B` : `${(n / 1000).toFixed(1)} KB`);
   process.stdout.write(`${formatTable(
     ['model', 'board', 'reference instr', 'cortexm instr', 'speed-up', 'TFLM instr', 'vs TFLM', 'arena', 'TFLM arena', 'flash', 'RAM', 'golden'],
     results.map((r) => [r.model, r.board, r.referenceInstructions, r.cortexmInstructions,
