@@ -7,6 +7,7 @@
 // multipliers and batched fully connected layers give the reference kernels' bytes. Skips without
 // the toolchain or QEMU unless CLEAVE_REQUIRE_TOOLS=1.
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -61,6 +62,14 @@ if (missing.length > 0) {
         continue;
       }
       const image = buildImage(m33, c.graph, c.inputs[run]![0]!, core, path.join(buildDir, `case-${picks.findIndex(([p]) => p === pattern)}`));
+      if (pattern === picks[0]![0]) {
+        // Firmware-clean: the kernels and the accelerator pull in no heap, printf family, exceptions
+        // or RTTI (operator delete is defined by the image itself, never reached: semihost.cc).
+        const symbols = spawnSync('arm-none-eabi-nm', [image.elf], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.trim().split(/\s+/).pop() ?? '');
+        const forbidden = /^(malloc|free|calloc|realloc|_sbrk|_Zn[wa]|.*printf|puts|__cxa_|__gxx_personality|_Unwind_|_ZTI|_ZTS|__dynamic_cast)/;
+        t.same(symbols.filter((n) => forbidden.test(n)), [], 'the image links no heap, printf, exceptions or RTTI');
+        t.ok(symbols.some((n) => n.includes('10CortexMOps')), 'the image links CortexMOps');
+      }
       const r = runImage(m33, image.elf);
       t.ok(r.cortexm.ops.some((op) => op.kernel.startsWith('cortexm-dsp:')), `${c.label}: a DSP kernel ran`);
       t.same(Buffer.from(r.cortexm.output), Buffer.from(r.reference.output), `${c.label.slice(0, 80)} (run ${run}): equal bytes`);
