@@ -204,7 +204,7 @@ class LabelStore {
  * Each state's candidates are filtered once, when every candidate has arrived (they all come
  * from earlier positions), by the sorted k-d filter of pareto.ts, led by the energy of the state's
  * device: it is set mostly by where that device's segment begins, so it splits the candidates into
- * groups the k-d tree then separates well (on the 500-op bench chain, 2.6 times fewer tree visits
+ * groups the k-d tree then separates well (on the 200-op bench chain, 2.6 times fewer tree visits
  * than leading with latency).
  */
 export function searchPareto(problem: PlanningProblem, options: SearchOptions = {}): CandidatePlan[] {
