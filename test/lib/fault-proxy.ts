@@ -9,6 +9,7 @@
 //   with every byte after it (head-of-line blocking); byte order is preserved, as TCP preserves it;
 // - damage: flip one byte every so many bytes, or reset the connection every so many bytes, a bounded
 //   number of times (so every test ends).
+import { prng } from '../fuzz/mutate';
 import * as net from 'node:net';
 
 export interface Faults {
@@ -45,23 +46,11 @@ const SEGMENT_BYTES = 1448;
 /** Bytes a direction may hold before it stops reading (the sender then backs up into TCP). */
 const HIGH_WATER = 256 * 1024;
 
-/** mulberry32: a small seeded generator, so the losses of a run can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export async function faultProxy(target: number, f: Faults, targetHost = '127.0.0.1'): Promise<FaultProxy> {
   let faults = 0;
   let stalls = 0;
   let rate = f.bytesPerSecond;
-  const random = seeded(f.seed ?? 1);
+  const random = prng(f.seed ?? 1);
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = net.connect(target, targetHost);
