@@ -39,5 +39,8 @@ t.test('bad arguments', async (t) => {
   t.match(cleave(['codecs', vww.file, '--at', '3', '--error-budget', 'lots']).stderr, /--error-budget must be an integer/);
   const r = cleave(['codecs', vww.file, '--at', '3', '--error-budget', '500']);
   t.equal(r.status, 2, 'a usage error');
-  t.match(r.stderr, /errorBudget/);
+  t.match(r.stderr, /^cleave: --error-budget must be an integer from 0 to 127, got "500"\n$/, 'refused by the flag parser, naming the flag');
+  const cases = cleave(['codecs', vww.file, '--at', '3', '--cases', '/nonexistent-cases']);
+  t.equal(cases.status, 1);
+  t.match(cases.stderr, /^cleave: \/nonexistent-cases: cannot read --cases directory: no such file or directory\n$/);
 });

@@ -100,11 +100,11 @@ async function runCommand(model: string, opts: RunFlags): Promise<void> {
   const meter: EnergyMeter | undefined = opts.energy ? await openBestEnergyMeter(await detectCurrentBoard()) : undefined;
   const options: SessionOptions = { ...(opts.threads !== undefined ? { threads: opts.threads } : {}), kernels: opts.kernels };
   const runner: Runner = await load(model, options);
+  const telemetry = await openTelemetry(opts, model).catch((err) => { runner.dispose(); throw err; });
   // From here on Ctrl-C stops after the run in progress, keeping what was measured.
   const interrupt = { requested: false };
   const onSigint = () => { interrupt.requested = true; };
   process.on('SIGINT', onSigint);
-  const telemetry = await openTelemetry(opts, model).catch((err) => { runner.dispose(); throw err; });
   try {
     if (opts.inputs !== undefined) {
       await runCases(runner, opts.inputs, model, opts, { format: opts.inputFormat, normalization }, labels, interrupt);
