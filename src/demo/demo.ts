@@ -233,7 +233,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     // Every record is sent (a demo of 100 runs is small), and one summary per stage closes the run.
     telemetry = new Telemetry(source, [sink], { sampleRate: 1, summaryEveryMs: 0 });
     // The pipeline sends every crossing tensor with one codec: the one the planner chose for the first transfer.
-    const codec = run.plan.transfers[0]?.codec;
+    const codec = run.plan.transfers[0]?.codec as CodecName | undefined;
     p = await pipeline(planPath, { remotes, window: 1, codec });
     try {
       meter = await openBestEnergyMeter(hostBoard);
