@@ -133,27 +133,26 @@ function modelEnergy(board: BoardDescriptor, seconds: number): { mj: number | nu
 }
 
 /** The per-stage rows: p50/p90/p99 of every stage of every segment, then end to end, each with its energy. */
-function stageRows(results: PipelineResult[], names: string[], boards: BoardDescriptor[], links: Link[], segmentDevice: number[], window: EnergyWindow | undefined, meterNote: string): StageRow[] {
+function stageRows(results: PipelineResult[], names: string[], boards: BoardDescriptor[], links: Link[], segmentDevice: number[], local: number, window: EnergyWindow | undefined, meterNote: string): StageRow[] {
   const rows: StageRow[] = [];
   const row = (stage: string, segment: number | null, device: string, samples: number[], energy: { mj: number | null; source: string }) => {
     const s = latencySummary(samples);
     rows.push({ stage, segment, device, p50Ms: s.p50, p90Ms: s.p90, p99Ms: s.p99, energyMj: energy.mj, energySource: energy.source });
   };
-  const host = boards[segmentDevice.find((_, i) => results[0]!.stages[i]!.where === 'local') ?? names.length - 1]!;
   for (const [i, stage] of results[0]!.stages.entries()) {
     const d = segmentDevice[i]!;
     const at = (f: (s: PipelineResult['stages'][number]) => number) => results.map((r) => f(r.stages[i]!));
     const compute = at((s) => s.computeMs);
     row('compute', i, names[d]!, compute, modelEnergy(boards[d]!, latencySummary(compute).p50 / 1000));
     if (stage.where === 'local') continue;
-    // Encoding and decoding run in this process, on the host; the wire's energy is the link's per byte.
+    // Encoding and decoding run in this process (device `local`); the wire's energy is the link's per byte.
     const encode = at((s) => s.encodeMs ?? 0);
-    row('encode', i, 'host', encode, modelEnergy(host, latencySummary(encode).p50 / 1000));
+    row('encode', i, names[local]!, encode, modelEnergy(boards[local]!, latencySummary(encode).p50 / 1000));
     const link = links.find((l) => l.b === d) ?? links[0]!;
     const bytes = (stage.bytesSent ?? 0) + (stage.bytesReceived ?? 0);
     row('wire', i, link.spec.split('=')[0]!, at((s) => Math.max(0, (s.wireMs ?? 0) - s.computeMs)), { mj: bytes * link.joulesPerByte * 1000, source: `estimated (${link.spec}, ${bytes} B)` });
     const decode = at((s) => s.decodeMs ?? 0);
-    row('decode', i, 'host', decode, modelEnergy(host, latencySummary(decode).p50 / 1000));
+    row('decode', i, names[local]!, decode, modelEnergy(boards[local]!, latencySummary(decode).p50 / 1000));
   }
   const e2e = window
     ? { mj: window.joulesPerInference * 1000, source: `${window.reading.kind === 'measured' ? 'measured' : 'estimated'} (${window.reading.name}, whole host, ${window.runs} runs)` }
@@ -262,7 +261,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     if (meter?.kind === 'estimated' || window?.reading.kind === 'estimated') opts.log(`energy: no measured meter on ${hostBoard.id}, the end-to-end figure is ${ESTIMATED_METER}'s estimate`);
 
     // 3. Latency and energy per stage.
-    const stages = stageRows(results, names, devices.map((d) => d.board), links, segmentDevice, window, meterNote);
+    const stages = stageRows(results, names, devices.map((d) => d.board), links, segmentDevice, found.devices.findIndex((d) => d.placement.kind === 'local'), window, meterNote);
     print(`${formatStageTable(stages)}\n`);
 
     // 4. The telemetry read back.
