@@ -78,4 +78,9 @@ t.test('bad flags are refused with one line', async (t) => {
   const m = cleave(['demo', '--model', 'no_such_model', '--runs', '1']);
   t.not(m.status, 0);
   t.match(m.stderr, /--model no_such_model: no such model .*shipped: .*person_detect/);
+  const file = path.join(tmp, 'a-file');
+  fs.writeFileSync(file, '');
+  const o = cleave(['demo', '--runs', '1', '--out', path.join(file, 'x')]);
+  t.equal(o.status, 1);
+  t.match(o.stderr, /^cleave: --out .*a-file\/x: cannot create \(ENOTDIR/);
 });
