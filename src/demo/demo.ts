@@ -24,7 +24,7 @@ import { pipeline, type Pipeline, type PipelineResult } from '../pipeline/runner
 import { latencySummary } from '../stats';
 import { connectClient, MqttSink, parseTelemetryMessage, startEmbeddedBroker, Telemetry, type EmbeddedBroker, type TelemetrySummary } from '../telemetry';
 import { telemetrySourceOf } from '../telemetry/cli-options';
-import { availableDevices, type DemoDevice } from './devices';
+import { availableDevices } from './devices';
 
 export interface DemoOptions {
   /** A shipped model's name (models/NAME) or a .tflite path. */
