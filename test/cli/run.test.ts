@@ -67,15 +67,3 @@ t.test('inspect reports the planned arena', async (t) => {
   t.match(cleave(['inspect', ic.file]).stdout, /planned arena\s+[\d,]+ B \(lower bound [\d,]+ B\)/);
 });
 
-t.test('cleave demo: every golden case of every shipped model matches', async (t) => {
-  const r = cleave(['demo']);
-  t.equal(r.status, 0, r.stderr);
-  for (const m of models) t.match(r.stdout, new RegExp(`${m.name}\\s`));
-  const ratios = [...r.stdout.matchAll(/\s(\d+)\/(\d+)\s/g)];
-  t.equal(ratios.length, 6, 'six models with goldens');
-  for (const [, a, b] of ratios) t.equal(a, b);
-  const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-nomodels-'));
-  const e = cleave(['demo', '--models', empty]);
-  t.equal(e.status, 1);
-  t.match(e.stderr, /no models found/);
-});

@@ -19,6 +19,7 @@ import { register as serve } from './serve';
 import { register as service } from './service';
 import { register as split } from './split';
 import { register as telemetry } from './telemetry';
+import { register as verify } from './verify';
 
 export function registerCommands(program: Command): void {
   inspect(program);
@@ -31,6 +32,7 @@ export function registerCommands(program: Command): void {
   plan(program);
   codecs(program);
   demo(program);
+  verify(program);
   boards(program);
   board(program);
   energy(program);

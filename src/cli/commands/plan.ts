@@ -8,11 +8,10 @@ import { CODECS, type CodecName } from '../../codec';
 import { CleaveError } from '../../errors';
 import { readModelFile } from '../../model/reader';
 import { loadBoardCatalog } from '../../../hal';
-import { formatTable } from '../table';
-import { costModelFromProfiles, heldBackError, heldBackProfileErrors, samplesOf } from '../../plan/cost-model';
 import { parseDevices, parseLinks } from '../../plan/devices';
 import type { Profile } from '../../plan/profile';
-import type { CandidatePlan, Objective, Precision } from '../../plan/search';
+import type { ModelPlan } from '../../plan/plan-model';
+import type { Objective, Precision } from '../../plan/search';
 
 interface PlanOptions {
   device: string[];
@@ -51,14 +50,6 @@ async function readProfiles(files: string[]): Promise<Profile[]> {
   return profiles;
 }
 
-function describe(p: CandidatePlan, names: string[]): string {
-  return p.segments.map((s) => {
-    const t = p.transfers.find((x) => x.position === s.begin && x.to === s.device);
-    const wire = t ? `→${t.codec}→ ` : '';
-    return `${wire}${s.begin}..${s.end - 1}@${names[s.device]}${s.precision === 'int4' ? ' int4' : ''}`;
-  }).join(' ');
-}
-
 export function register(program: Command): void {
   program
     .command('plan')
@@ -85,83 +76,27 @@ export function register(program: Command): void {
       const links = parseLinks(opts.link, devices);
       const graph = readModelFile(model);
       // Native pieces load here, not at the top: commands that need no addon work without it.
-      const { profileModel } = require('../../plan/profile') as typeof import('../../plan/profile');
-      const { buildProblem, deviceCosts, measureWireSizes } = require('../../plan/problem') as typeof import('../../plan/problem');
-      const { searchPareto, choosePlan, totalJoules, singleDevicePlan, bestSingleDevice } = require('../../plan/search') as typeof import('../../plan/search');
+      const { planModel, formatPlanReport, planJson, writeChosenPlan, writeFileOrFail } = require('../../plan/plan-model') as typeof import('../../plan/plan-model');
       const { frontChart } = require('../../plan/chart') as typeof import('../../plan/chart');
-      const { writePlan } = require('../../segments/plan') as typeof import('../../segments/plan');
 
-      const profiles = opts.profile.length ? await readProfiles(opts.profile) : [await profileModel(graph, model, { repeat: 5, energy: false })];
-      // The cost model is fitted on one board's profiles: the first profile's.
-      const fitted = profiles.filter((p) => p.board.id === profiles[0]!.board.id);
-      const costModel = costModelFromProfiles(fitted);
-      const heldBack = heldBackError(samplesOf(fitted));
-      const heldBackProfiles = heldBackProfileErrors(fitted);
-      const costs = devices.map((d) => deviceCosts(graph, d, profiles, costModel));
-      const wire = measureWireSizes(graph, model, codecs);
-      const started = process.hrtime.bigint();
-      const { problem } = buildProblem({ graph, devices, links, costs, wire, precisions, maxLatencyMicros: maxLatency === undefined ? undefined : maxLatency * 1000 });
+      const profiles = opts.profile.length ? await readProfiles(opts.profile) : undefined;
       const progress = opts.json ? undefined : delayedProgressBar('searching plans');
-      let front: CandidatePlan[];
+      let planned: ModelPlan;
       try {
-        front = searchPareto(problem, { onProgress: progress?.update });
+        planned = await planModel({ graph, modelPath: model, devices, links, profiles, profileFiles: opts.profile, codecs, precisions, objective, maxLatencyMs: maxLatency, onProgress: progress?.update });
       } finally {
         progress?.stop();
       }
-      const searchMs = Number(process.hrtime.bigint() - started) / 1e6;
-      if (front.length === 0) {
-        const memory = devices.map((d) => `${d.name} ${d.ramBytes === Infinity ? 'unlimited' : `${d.ramBytes} B`} RAM${d.flashBytes === Infinity ? '' : `, ${d.flashBytes} B flash`}`).join('; ');
-        throw new CleaveError('NO_FEASIBLE_PLAN', `${model}: no plan fits the devices' memory (${memory})${maxLatency === undefined ? '' : ` within --max-latency ${maxLatency} ms`}`);
-      }
-      const chosen = choosePlan(front, objective);
-      const names = devices.map((d) => d.name);
-      // What splitting buys: the same figures for the whole model on one device.
-      const single = bestSingleDevice(problem, objective);
-      const offload = devices.length > 1 ? singleDevicePlan(problem, devices.length - 1) : undefined;
-      const figures = (p: CandidatePlan) => ({
-        device: p.segments.length === 1 ? names[p.segments[0]!.device] : undefined,
-        latencyMs: p.objectives.latencyMicros / 1000, joules: Object.fromEntries(names.map((n, i) => [n, p.objectives.joules[i]])), totalJoules: totalJoules(p.objectives),
-      });
-
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ model, objective, searchMs, devices: devices.map((d, i) => ({ name: d.name, board: d.board.id, costs: costs[i]!.source, energy: costs[i]!.energy })), costModel: { board: costModel.board, heldBack, heldBackProfiles }, chosen: front.indexOf(chosen), front,
-          compared: { chosen: figures(chosen), bestSingleDevice: single && figures(single), fullOffload: offload && figures(offload) } }, null, 2)}\n`);
-      } else {
-        const rows = front.map((p, i) => [
-          p === chosen ? '*' : '', i, describe(p, names), (p.objectives.latencyMicros / 1000).toFixed(3), (1e6 / p.objectives.bottleneckMicros).toFixed(1),
-          Math.round(p.objectives.wireBytes), ...p.objectives.joules.map((j) => (j * 1000).toFixed(4)),
-        ]);
-        process.stdout.write(`${formatTable(['', 'plan', 'segments (ops@device, →codec→ where data moves)', 'latency ms', 'inf/s', 'wire B', ...names.map((n) => `${n} mJ`)], rows)}\n`);
-        process.stdout.write(`* chosen for ${objective}. ${front.length} plans on the front, searched in ${searchMs.toFixed(1)} ms.\n`);
-        const summary = (p: CandidatePlan) => `${(p.objectives.latencyMicros / 1000).toFixed(3)} ms, ${p.objectives.joules.map((j, i) => `${names[i]} ${(j * 1000).toFixed(4)} mJ`).join(' ')}`;
-        process.stdout.write(`chosen: ${summary(chosen)}\n`);
-        process.stdout.write(`vs best single device: ${single ? `${names[single.segments[0]!.device]} ${summary(single)}` : 'no device holds the whole model'}\n`);
-        if (devices.length > 1) process.stdout.write(`vs full offload to ${names[names.length - 1]}: ${offload ? summary(offload) : 'it cannot hold the whole model'}\n`);
-        devices.forEach((d, i) => process.stdout.write(`${d.name} (${d.board.id}): latency ${costs[i]!.source}, energy ${costs[i]!.energy}\n`));
-        process.stdout.write(heldBack.ops === 0
-          ? `cost model fitted on ${costModel.board}: too few profiled ops to hold any back, its error is not measured\n`
-          : `cost model fitted on ${costModel.board}: on held-back ops, median error ${heldBack.medianAbsPercent.toFixed(1)}%, mean ${heldBack.meanAbsPercent.toFixed(1)}% (${heldBack.ops} ops)\n`);
-        // Profiles are named by their files (a profile's own `model` is the file's base name, often model.tflite).
-        const fittedFiles = opts.profile.filter((_, i) => profiles[i]!.board.id === costModel.board);
-        for (const [i, e] of heldBackProfiles.entries()) process.stdout.write(`  ${fittedFiles[i] ?? e.model} held back, predicted from the other profiles: median op error ${e.medianAbsPercent.toFixed(1)}%, whole model ${e.totalPercent >= 0 ? '+' : ''}${e.totalPercent.toFixed(1)}%\n`);
-      }
+      if (opts.json) process.stdout.write(`${JSON.stringify(planJson(planned), null, 2)}\n`);
+      else process.stdout.write(formatPlanReport(planned));
       if (opts.svg) {
-        const title = `${path.basename(path.dirname(path.resolve(model)))}: ${names.join(' → ')}`;
-        await writeFileOrFail(opts.svg, frontChart(front, chosen, title));
+        const title = `${path.basename(path.dirname(path.resolve(model)))}: ${devices.map((d) => d.name).join(' → ')}`;
+        await writeFileOrFail(opts.svg, frontChart(planned.front, planned.chosen, title));
         if (!opts.json) process.stdout.write(`wrote ${opts.svg}\n`);
       }
       if (opts.output) {
-        const cuts = chosen.segments.slice(1).map((s) => s.begin);
-        const int4Segments = new Set(chosen.segments.flatMap((s, i) => (s.precision === 'int4' ? [i] : [])));
-        const written = await writePlan(graph, cuts, opts.output, { int4Segments });
-        const placement = {
-          model: path.basename(model), objective,
-          segments: chosen.segments.map((s, i) => ({ index: i, ops: [s.begin, s.end], device: names[s.device], board: devices[s.device]!.board.id, weights: s.precision, arenaBytes: written.segments[i]!.arenaBytes, weightBytes: written.segments[i]!.weightBytes, costs: costs[s.device]!.source })),
-          transfers: chosen.transfers.map((t) => ({ position: t.position, from: names[t.from], to: names[t.to], codec: t.codec, lossless: t.lossless, bytes: t.bytes })),
-          predicted: { latencyMs: chosen.objectives.latencyMicros / 1000, throughputPerSecond: 1e6 / chosen.objectives.bottleneckMicros, wireBytes: chosen.objectives.wireBytes, joules: Object.fromEntries(names.map((n, i) => [n, chosen.objectives.joules[i]])), totalJoules: totalJoules(chosen.objectives) },
-        };
-        await writeFileOrFail(path.join(opts.output, 'placement.json'), `${JSON.stringify(placement, null, 2)}\n`);
-        if (!opts.json) process.stdout.write(`wrote ${path.join(opts.output, 'plan.json')} (run it with \`cleave run ${path.join(opts.output, 'plan.json')}\`) and placement.json\n`);
+        const planPath = await writeChosenPlan(planned, graph, opts.output);
+        if (!opts.json) process.stdout.write(`wrote ${planPath} (run it with \`cleave run ${planPath}\`) and placement.json\n`);
       }
     });
 }
@@ -186,12 +121,4 @@ export function delayedProgressBar(label: string): { update: (done: number, tota
     },
     stop: () => bar?.stop(),
   };
-}
-
-async function writeFileOrFail(file: string, text: string): Promise<void> {
-  try {
-    await fsp.writeFile(file, text);
-  } catch (err) {
-    throw new CleaveError('WRITE_FAILED', `${file}: cannot write (${(err as Error).message})`);
-  }
 }
