@@ -9,6 +9,7 @@ import { register as cuts } from './cuts';
 import { register as demo } from './demo';
 import { register as energy } from './energy';
 import { register as inspect } from './inspect';
+import { register as mcu } from './mcu';
 import { register as plan } from './plan';
 import { register as profile } from './profile';
 import { register as run } from './run';
@@ -21,6 +22,7 @@ export function registerCommands(program: Command): void {
   compile(program);
   run(program);
   serve(program);
+  mcu(program);
   cuts(program);
   split(program);
   profile(program);
