@@ -6,8 +6,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findBoard, loadBoardCatalog } from '../../hal/boards/catalog';
 import { compileGraph } from '../../src/compile/program';
+import { SerialLink } from '../../hal/serial';
 import { connectMcu, type McuConnection } from '../../src/mcu/connect';
-import type { McuDeviceOptions } from '../../src/mcu/device';
+import { MCU_CHUNK_BYTES, McuDevice, type McuDeviceOptions } from '../../src/mcu/device';
+import { type EmulatedBoard, startEmulatedBoard } from '../../src/mcu/qemu';
+import { FrameConnection } from '../../src/transport/connection';
+import { cobsFrameBytes, CobsFrameParser } from '../../src/wire/cobs';
 import { buildFirmware, type FirmwareImage } from '../../src/mcu/firmware-build';
 import { readModelFile } from '../../src/model/reader';
 import { goldenCases, readManifest, type ShippedModel, shippedModels } from '../lib/models';
@@ -78,4 +82,48 @@ export function goldenCase(name: string): GoldenCase {
     inputs: inputs.map((e) => fs.readFileSync(file(e.file))),
     outputs: outputs.map((e) => fs.readFileSync(file(e.file))),
   };
+}
+
+export interface RawBoard {
+  emulator: EmulatedBoard;
+  /** The pty as a line: DUT commands are written and read here, next to the frames. */
+  link: SerialLink;
+  connection: FrameConnection;
+  device: McuDevice;
+}
+
+/**
+ * The emulated board with a McuDevice whose outgoing frames pass through `damage` (frame number,
+ * line bytes) on their way to the pty, and the pty itself for raw writes and text lines.
+ */
+export async function bootRawBoard(t: TapLike, options: { elf?: string; damage?: (n: number, bytes: Buffer) => Buffer; device?: McuDeviceOptions } = {}): Promise<RawBoard> {
+  const elf = options.elf ?? (await firmware('mps2-an385')).elf;
+  const emulator = await startEmulatedBoard(board('mps2-an385'), elf);
+  t.teardown(() => emulator.close());
+  const link = await SerialLink.open({ path: emulator.serialPath, baudRate: 115200 });
+  const peer = `serial:${emulator.serialPath}`;
+  const parser = new CobsFrameParser(MCU_CHUNK_BYTES + 256, peer);
+  let sent = 0;
+  const damage = options.damage ?? ((_n: number, bytes: Buffer) => bytes);
+  const connection = new FrameConnection(link.port, { encode: (f) => damage(sent++, cobsFrameBytes(f)), decode: (c) => parser.push(c) }, peer, true, {
+    end: (_stream, last) => {
+      if (last) link.port.write(last);
+      link.port.drain(() => link.port.close());
+    },
+    destroy: () => link.port.close(),
+  });
+  t.teardown(() => connection.close());
+  const device = new McuDevice(connection, options.device);
+  await emulator.resume();
+  return { emulator, link, connection, device };
+}
+
+/** Loads a golden case's Program, sets its inputs, runs it once and reads every output. */
+export async function runGolden(device: McuDevice, golden: GoldenCase): Promise<{ outputs: Buffer[]; restarts: number; resends: number }> {
+  const loaded = await device.load(golden.program, golden.model.name);
+  for (let i = 0; i < golden.inputs.length; i++) await device.setInput(i, golden.inputs[i]!);
+  await device.run(1);
+  const outputs: Buffer[] = [];
+  for (let i = 0; i < loaded.outputBytes.length; i++) outputs.push(await device.readOutput(i, loaded.outputBytes[i]!));
+  return { outputs, restarts: loaded.restarts, resends: loaded.resends };
 }
