@@ -37,15 +37,18 @@ t.test('cleave mcu run gives the golden outputs on the emulated Cortex-M3', asyn
   }
 });
 
-t.test('the text summary names latency, instructions, arena and load time', async (t) => {
+t.test('the text summary names latency, instructions, arena and load time; repeated runs keep the output', async (t) => {
   if (!toolsPresent(t)) return;
   t.setTimeout(5 * 60_000);
   const image = await firmware('mps2-an385');
   const golden = goldenCase('tflm_hello_world');
   const program = path.join(tmp, 'hello.cprog');
   t.equal(cleave(['compile', golden.model.file, '-o', program]).status, 0);
-  const r = cleave(['mcu', 'run', program, '--firmware', image.elf, '--input', golden.inputFiles[0]!, '--repeat', '3'], { timeout: 5 * 60_000 });
+  const out = path.join(tmp, 'hello-repeat.bin');
+  const r = cleave(['mcu', 'run', program, '--firmware', image.elf, '--input', golden.inputFiles[0]!, '--repeat', '3', '--output', out], { timeout: 5 * 60_000 });
   t.equal(r.status, 0, r.stderr);
+  // The arena reuses hello_world's input memory: each run must start from the input as it was set.
+  t.same(fs.readFileSync(out), golden.outputs[0], 'the output after 3 runs is the golden one');
   t.match(r.stdout, /mps2-an385 on serial:\/dev\/pts\/\d+/);
   t.match(r.stdout, /Program: [\d.,]+ \S+ loaded in [\d,]+ ms/);
   t.match(r.stdout, /arena: /);
