@@ -11,9 +11,13 @@ import { type Endpoint, parseEndpoint } from '../transport/endpoint';
 import type { TlsClientOptions } from '../transport/tcp';
 import { encodeTensors, programSha256 } from '../wire/messages';
 import { RemoteLink } from './link';
+import { type McuAddress, McuLink, parseMcuAddress } from '../mcu/link';
 
 export interface PipelineOptions {
-  /** Segment index -> where it is served: "HOST:PORT", "serial:PATH[@BAUD]" or an Endpoint. */
+  /**
+   * Segment index -> where it is served: "HOST:PORT", "serial:PATH[@BAUD]" or an Endpoint (`cleave
+   * serve`), or cleave firmware: "mcu:PATH[@BAUD]", "mcu:qemu:BOARD".
+   */
   remotes?: Record<number, string | Endpoint>;
   /** Requests in flight per link (default 4). */
   window?: number;
@@ -67,6 +71,12 @@ interface LocalStage {
   session: Session;
 }
 
+interface McuStage {
+  kind: 'mcu';
+  link: McuLink;
+  outputs: TensorSpec[];
+}
+
 interface RemoteStage {
   kind: 'remote';
   link: RemoteLink;
@@ -85,7 +95,7 @@ export class Pipeline {
 
   private constructor(
     readonly plan: PlanFile,
-    private readonly stages: (LocalStage | RemoteStage)[],
+    private readonly stages: (LocalStage | RemoteStage | McuStage)[],
     private readonly codec: CodecName,
     private readonly codecOptions: CodecOptions,
     private readonly sessionOptions: SessionOptions = {},
@@ -97,16 +107,22 @@ export class Pipeline {
     const window = options.window ?? 4;
     if (!Number.isInteger(window) || window < 1 || window > 1024) throw new CleaveError('BAD_ARGUMENT', `window must be an integer from 1 to 1024, got ${options.window}`);
     const remotes = new Map<number, Endpoint>();
+    const mcus = new Map<number, McuAddress>();
     for (const [key, where] of Object.entries(options.remotes ?? {})) {
       const segment = Number(key);
       if (!Number.isInteger(segment) || !plan.segments[segment]) {
         throw new CleaveError('BAD_ARGUMENT', `remote for segment ${key}: ${planPath} has segments 0..${plan.segments.length - 1}`);
       }
+      const mcu = typeof where === 'string' ? parseMcuAddress(where, `remote for segment ${segment}`) : null;
+      if (mcu) {
+        mcus.set(segment, mcu);
+        continue;
+      }
       const endpoint = typeof where === 'string' ? parseEndpoint(where, `remote for segment ${segment}`) : where;
       if (endpoint.kind === 'serial' && options.tls) throw new CleaveError('BAD_ARGUMENT', `remote for segment ${segment}: TLS runs over TCP, not over serial:${endpoint.path}`);
       remotes.set(segment, endpoint);
     }
-    const stages: (LocalStage | RemoteStage)[] = [];
+    const stages: (LocalStage | RemoteStage | McuStage)[] = [];
     if (options.fallback !== undefined && options.fallback !== 'none' && options.fallback !== 'local') {
       throw new CleaveError('BAD_ARGUMENT', `fallback must be "none" or "local", got ${JSON.stringify(options.fallback)}`);
     }
@@ -115,6 +131,12 @@ export class Pipeline {
       for (const seg of plan.segments) {
         const { file, bytes } = await readSegmentProgram(planPath, seg);
         const endpoint = remotes.get(seg.index);
+        const mcu = mcus.get(seg.index);
+        if (mcu) {
+          const tables = readProgramTables(bytes, file);
+          stages.push({ kind: 'mcu', link: new McuLink(mcu, bytes, file), outputs: tables.outputs.map((id) => ({ ...tables.tensors[id]!, index: tables.tensors[id]!.sourceIndex })) });
+          continue;
+        }
         if (!endpoint) {
           stages.push({ kind: 'local', session: Session.fromBytes(bytes, file, options.session) });
           continue;
@@ -133,7 +155,7 @@ export class Pipeline {
       }
       // Connect every link now, so that a refused token or a wrong Program is reported before any input.
       // With fallback "local", a peer that is down from the start is an outage like any other.
-      await Promise.all(stages.map((s) => s.kind === 'remote' && s.link.open().catch((err: CleaveError) => {
+      await Promise.all(stages.map((s) => s.kind === 'mcu' ? s.link.open() : s.kind === 'remote' && s.link.open().catch((err: CleaveError) => {
         if (!s.program || !OUTAGES.has(err.code)) throw err;
       })));
     } catch (err) {
@@ -170,6 +192,7 @@ export class Pipeline {
     this.closed = true;
     await Promise.all(this.stages.map((s) => {
       if (s.kind === 'local') return s.session.dispose();
+      if (s.kind === 'mcu') return s.link.close();
       s.program?.session?.dispose();
       return s.link.close();
     }));
@@ -187,6 +210,10 @@ export class Pipeline {
         const r = await stage.session.runDetailed(inputs);
         outputs = r.outputs;
         stages.push({ segment: i, where: 'local', computeMs: r.micros / 1000 });
+      } else if (stage.kind === 'mcu') {
+        const r = await stage.link.run(inputs.map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength)));
+        outputs = r.outputs.map((o, k) => typedView(o, stage.outputs[k]!.dtype));
+        stages.push({ segment: i, where: stage.link.peer, computeMs: r.computeMs, wireMs: r.wireMs, attempts: r.attempts });
       } else {
         const r = await this.remote(stage, inputs).catch((err: CleaveError) => {
           if (!stage.program || !OUTAGES.has(err.code)) throw err;
