@@ -40,8 +40,9 @@ t.test('mlperf_tiny_kws: cleave run PLAN --remote 0=mcu:qemu:mps2-an385', async 
   const golden = goldenCase('mlperf_tiny_kws');
   const plan = await splitInTwo('mlperf_tiny_kws');
   const out = path.join(tmp, 'kws-out.bin');
-  const r = cleave(['run', plan, '--remote', '0=mcu:qemu:mps2-an385', '--input', golden.inputFiles[0]!, '--output', out], { timeout: 8 * 60_000 });
+  const r = cleave(['run', plan, '--remote', '0=mcu:qemu:mps2-an385', '--input', golden.inputFiles[0]!, '--output', out, '--json'], { timeout: 8 * 60_000 });
   t.equal(r.status, 0, r.stderr);
   t.same(fs.readFileSync(out), golden.outputs[0], 'the output is the golden one');
-  t.match(r.stdout, /mcu:\/dev\/pts\/\d+/, 'the stage timings name the board');
+  const stages = JSON.parse(r.stdout).results[0].stages;
+  t.match(stages, [{ segment: 0, where: /^mcu:\/dev\/pts\/\d+$/ }, { segment: 1, where: 'local' }], 'the stage timings name the board');
 });
