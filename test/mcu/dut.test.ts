@@ -10,10 +10,13 @@ t.setTimeout(5 * 60_000);
 
 /** Sends one command and returns the lines up to its `m-ready`. */
 async function command(link: SerialLink, text: string): Promise<string[]> {
+  // Waiting for the first line before writing: the line reader starts with the first wait, and the
+  // answer's first bytes must not come before it.
+  const first = link.nextLine(60_000);
   await link.write(text);
   const lines: string[] = [];
-  for (;;) {
-    const line = (await link.nextLine(60_000)).trim();
+  for (let next = first; ; next = link.nextLine(60_000)) {
+    const line = (await next).trim();
     if (line === 'm-ready') return lines;
     if (line) lines.push(line);
   }
