@@ -165,7 +165,7 @@ void Dut::Db(const char* args) {
   }
   if (db_expected_ == 0) return Line("e-[Send 'db load N' first]");
   if (size % 2) return Line("e-[Insufficent number of hex digits]");
-  uint8_t* input = server_.interpreter()->TensorData(program->input(0));
+  uint8_t* input = server_.StagedInput(0);
   for (size_t i = 0; i < size && db_received_ < db_expected_; i += 2) {
     const int hi = HexDigit(word[i]), lo = HexDigit(word[i + 1]);
     if (hi < 0 || lo < 0) return Line("e-[Invalid hex digit]");

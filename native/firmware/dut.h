@@ -1,7 +1,7 @@
 // The MLPerf Tiny / EEMBC runner's DUT dialect on the same UART as the MCU protocol: text commands
 // ending in '%' (`name`, `profile`, `timestamp`, `db load N`, `db HEX`, `infer N W`, `results`),
 // answered with `m-` lines, `e-[...]` errors and `m-ready` after each command. It drives the
-// Program the MCU protocol loaded (or the image embeds); `db` bytes go straight into its input 0.
+// Program the MCU protocol loaded (or the image embeds); `db` bytes go into its input 0.
 #pragma once
 #include <cstddef>
 #include <cstdint>

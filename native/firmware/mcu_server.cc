@@ -258,11 +258,22 @@ bool Server::LoadProgram(uint32_t size, uint32_t seq) {
     s = Status::Error(StatusCode::kProgramTooLarge, "the Program has {a} inputs and outputs, the firmware handles 32")
             .A(program_.input_count() + program_.output_count());
   }
+  uint32_t stage = (size + 15) & ~15u, input_bytes = 0;
+  for (uint32_t i = 0; s.ok() && i < program_.input_count(); ++i) input_bytes += program_.tensor(program_.input(i)).byte_size;
+  if (s.ok() && input_bytes > memory_.program_capacity - stage) {
+    s = Status::Error(StatusCode::kProgramTooLarge,
+                      "the Program ({a} bytes) and its inputs ({b} bytes) exceed the firmware's Program buffer ({c} bytes)")
+            .A(size)
+            .B(input_bytes)
+            .C(memory_.program_capacity);
+  }
   if (!s.ok()) {
     if (seq) StatusError(seq, s);
     return false;
   }
   program_bytes_ = size;
+  input_stage_ = memory_.program + stage;
+  for (uint32_t i = 0; i < input_bytes; ++i) input_stage_[i] = 0;
   interpreter_ = ::new (interpreter_storage_) Interpreter(program_, memory_.arena);
   // Faster kernels for this core go here, one line: interpreter_->SetAccelerator(&accelerator).
   interpreter_->ResetState();
@@ -288,15 +299,28 @@ void Server::OnSetInput(const Frame& f) {
                                   .C(size)
                                   .Offset(offset));
   }
-  uint8_t* to = interpreter_->TensorData(id) + offset;
+  uint8_t* to = StagedInput(index) + offset;
   for (uint32_t i = 0; i < size; ++i) to[i] = f.payload[8 + i];
   Ack(f, offset + size);
+}
+
+uint8_t* Server::StagedInput(uint32_t index) {
+  uint8_t* at = input_stage_;
+  for (uint32_t i = 0; i < index; ++i) at += program_.tensor(program_.input(i)).byte_size;
+  return at;
 }
 
 Status Server::Run(uint32_t count) {
   runs_ = 0;
   total_ticks_ = min_ticks_ = max_ticks_ = 0;
   for (uint32_t i = 0; i < count; ++i) {
+    const uint8_t* staged = input_stage_;
+    for (uint32_t k = 0; k < program_.input_count(); ++k) {
+      const uint32_t id = program_.input(k), bytes = program_.tensor(id).byte_size;
+      uint8_t* to = interpreter_->TensorData(id);
+      for (uint32_t b = 0; b < bytes; ++b) to[b] = staged[b];
+      staged += bytes;
+    }
     const uint64_t start = board::SysTickNow();
     const Status s = interpreter_->Invoke();
     const uint64_t ticks = board::SysTickNow() - start;

@@ -39,8 +39,12 @@ class Server {
   // For the DUT mode (dut.h), which drives the same loaded Program.
   Interpreter* interpreter() { return interpreter_; }
   const Program* program() const { return interpreter_ ? &program_ : nullptr; }
-  // Runs the loaded Program `count` times; ticks of the fastest and slowest runs and the total.
+  // Runs the loaded Program `count` times; ticks of the fastest and slowest runs and the total. The
+  // inputs are copied from their staging buffers into the arena before each run (untimed): the
+  // arena reuses input memory for later activations.
   Status Run(uint32_t count);
+  // Where input `index` (below the Program's input count) is kept between runs.
+  uint8_t* StagedInput(uint32_t index);
   uint64_t total_ticks() const { return total_ticks_; }
   uint32_t clock_hz() const { return memory_.clock_hz; }
 
@@ -74,6 +78,8 @@ class Server {
 
   Program program_;
   uint32_t program_bytes_ = 0;
+  // The inputs, back to back in the Program buffer after the Program.
+  uint8_t* input_stage_ = nullptr;
   Interpreter* interpreter_ = nullptr;
   alignas(Interpreter) uint8_t interpreter_storage_[sizeof(Interpreter)];
 

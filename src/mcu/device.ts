@@ -15,10 +15,22 @@ import { decodeAck, decodeHelloAck, decodeLoaded, decodeTiming, MCU_FIRMWARE_VER
 /** Data bytes per load chunk, set-input and read-output frame (the firmware takes 4 KiB + fields). */
 export const MCU_CHUNK_BYTES = 4096;
 
+/**
+ * Sends of one request because the firmware dropped a damaged frame: garbage on the line makes it
+ * report drops that may not be ours, so they get a budget of their own, beyond the timeout retries.
+ */
+const MAX_DROP_RESENDS = 16;
+
 export interface McuDeviceOptions {
-  /** How long one request waits for its reply before it is sent again (default 3000 ms). */
+  /**
+   * How long one request waits for its reply before it is sent again: `timeoutMs` (default 3000)
+   * plus `msPerByte` (default 2) for every byte the request and its reply carry, doubled after each
+   * timeout. A line's byte time must fit (QEMU's emulated UART takes 0.05-2 ms per byte, depending
+   * on how busy the host is): a copy sent before the first got through only lengthens the queue.
+   */
   timeoutMs?: number;
-  /** Sends after the first, per request (default 5). */
+  msPerByte?: number;
+  /** Sends after the first, per request (default 3). */
   retries?: number;
   /** The firmware version to accept (default: the one this cleave builds). */
   firmwareVersion?: number;
@@ -36,7 +48,9 @@ export interface McuLoadResult extends McuLoaded {
 interface Pending {
   frame: Frame;
   expect: FrameType;
+  /** Sends after a timeout count against `retries`; sends because a frame was dropped against MAX_DROP_RESENDS. */
   sends: number;
+  dropResends: number;
   timer?: NodeJS.Timeout;
   timeoutMs: number;
   resolve: (f: Frame) => void;
@@ -48,6 +62,7 @@ export class McuDevice {
   private pending: Pending | null = null;
   private readonly stream = (Math.random() * 0xffffffff) >>> 0;
   private readonly timeoutMs: number;
+  private readonly msPerByte: number;
   private readonly retries: number;
   private readonly firmwareVersion: number;
   /** Requests sent again since the device was opened. */
@@ -60,11 +75,15 @@ export class McuDevice {
     options: McuDeviceOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? 3000;
-    this.retries = options.retries ?? 5;
+    this.msPerByte = options.msPerByte ?? 2;
+    this.retries = options.retries ?? 3;
     this.firmwareVersion = options.firmwareVersion ?? MCU_FIRMWARE_VERSION;
     connection.on('frame', (f) => this.onFrame(f));
-    // A damaged reply: ask again at once rather than waiting for the timeout.
-    connection.on('dropped', () => this.resend());
+    // A reply damaged on the way (its CRC fails): ask again at once rather than waiting for the
+    // timeout. Packets that are not frames at all (text, garbage) are left to the timeout.
+    connection.on('dropped', (err) => {
+      if (err.code === 'WIRE_CHECKSUM') this.resendDropped();
+    });
     connection.on('error', (err) => this.fail(err));
     connection.on('close', () => this.fail(new CleaveError('WIRE_CLOSED', `${this.peer}: the serial line closed`)));
   }
@@ -86,7 +105,7 @@ export class McuDevice {
     const p = this.pending;
     if (f.type === FrameType.Error && f.seq === 0) {
       // The firmware dropped a damaged packet: if it was our request, send it again now.
-      if (p && decodeError(f.payload, this.peer).code === 'MCU_FRAME_DROPPED') this.resend();
+      if (p && decodeError(f.payload, this.peer).code === 'MCU_FRAME_DROPPED') this.resendDropped();
       return;
     }
     if (!p || f.seq !== p.frame.seq) return; // a late copy of an answered request
@@ -108,17 +127,21 @@ export class McuDevice {
     p.reject(err);
   }
 
-  private send(p: Pending): void {
+  private send(p: Pending, afterTimeout = false): void {
+    if (afterTimeout) {
+      p.timeoutMs *= 2;
+      p.sends++;
+    }
     if (p.sends > this.retries) {
       this.settle();
-      p.reject(new CleaveError('MCU_NO_ANSWER', `${this.peer}: no answer to ${FrameType[p.frame.type]} after ${p.sends} sends, ${p.timeoutMs} ms each`));
+      p.reject(new CleaveError('MCU_NO_ANSWER', `${this.peer}: no answer to ${FrameType[p.frame.type]} after ${1 + p.sends + p.dropResends} sends (waiting up to ${Math.round(p.timeoutMs / 2)} ms for the last)`));
       return;
     }
     if (p.timer) clearTimeout(p.timer);
-    const frame = p.sends > 0 ? { ...p.frame, flags: p.frame.flags | FLAG_RETRY } : p.frame;
-    if (p.sends > 0) this.resends++;
-    p.sends++;
-    p.timer = setTimeout(() => this.send(p), p.timeoutMs);
+    const again = p.sends + p.dropResends > 0;
+    const frame = again ? { ...p.frame, flags: p.frame.flags | FLAG_RETRY } : p.frame;
+    if (again) this.resends++;
+    p.timer = setTimeout(() => this.send(p, true), p.timeoutMs);
     try {
       this.connection.send(frame);
     } catch (err) {
@@ -126,16 +149,23 @@ export class McuDevice {
     }
   }
 
-  private resend(): void {
-    if (this.pending) this.send(this.pending);
+  private resendDropped(): void {
+    const p = this.pending;
+    if (!p || p.dropResends >= MAX_DROP_RESENDS) return;
+    p.dropResends++;
+    this.send(p);
   }
 
-  /** Sends one request and waits for its answer of type `expect` (an error frame rejects). */
-  request(type: FrameType, payload: Uint8Array, expect: FrameType, timeoutMs = this.timeoutMs): Promise<Frame> {
+  /**
+   * Sends one request and waits for its answer of type `expect` (an error frame rejects); `replyBytes`
+   * is the payload expected back, for the timeout.
+   */
+  request(type: FrameType, payload: Uint8Array, expect: FrameType, replyBytes = 64, extraMs = 0): Promise<Frame> {
+    const timeoutMs = this.timeoutMs + extraMs + this.msPerByte * (payload.byteLength + replyBytes);
     if (this.pending) throw new CleaveError('INTERNAL', `${this.peer}: a request is already in flight`);
     this.seq = (this.seq % 0xfffffffe) + 1;
     return new Promise((resolve, reject) => {
-      this.pending = { frame: { type, flags: 0, stream: this.stream, seq: this.seq, payload }, expect, sends: 0, timeoutMs, resolve, reject };
+      this.pending = { frame: { type, flags: 0, stream: this.stream, seq: this.seq, payload }, expect, sends: 0, dropResends: 0, timeoutMs, resolve, reject };
       this.send(this.pending);
     });
   }
@@ -201,7 +231,7 @@ export class McuDevice {
 
   /** Runs the loaded Program `count` times; `timeoutMs` bounds the whole batch (default 120 s). */
   async run(count = 1, timeoutMs = 120_000): Promise<McuTiming> {
-    const reply = await this.request(FrameType.McuRun, u32s(count), FrameType.McuTiming, timeoutMs);
+    const reply = await this.request(FrameType.McuRun, u32s(count), FrameType.McuTiming, 64, timeoutMs);
     return decodeTiming(reply.payload, this.peer);
   }
 
@@ -209,7 +239,7 @@ export class McuDevice {
     const parts: Buffer[] = [];
     for (let offset = 0; offset < byteLength; offset += MCU_CHUNK_BYTES) {
       const size = Math.min(MCU_CHUNK_BYTES, byteLength - offset);
-      const reply = await this.request(FrameType.McuReadOutput, u32s(index, offset, size), FrameType.McuOutput);
+      const reply = await this.request(FrameType.McuReadOutput, u32s(index, offset, size), FrameType.McuOutput, size + 64);
       const data = reply.payload.subarray(8);
       if (data.byteLength !== size) throw new CleaveError('WIRE_BAD_REPLY', `${this.peer}: output ${index} at ${offset}: ${data.byteLength} bytes, asked for ${size}`);
       parts.push(Buffer.from(data));

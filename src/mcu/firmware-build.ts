@@ -1,8 +1,9 @@
 // Builds cleave's Cortex-M firmware (native/firmware/) for one board with arm-none-eabi-g++: the
 // runtime core (core-sources.ts, the same list the addon's tests link), the board support and the
-// MCU protocol server, into an ELF and a flat BIN, and reports flash and RAM use. A build is cached
-// under build-firmware/<board>/: it is redone only when a source, header, linker script or option
-// changed. `npm run build:firmware` runs it for every firmware board.
+// MCU protocol server, into an ELF and a flat BIN, and reports flash and RAM use. Objects are cached
+// in build-firmware/objects/ by what makes them (flags, source, every header), so an image with
+// other firmware options reuses the core's objects; an image is relinked only when an object or
+// linker script changed. `npm run build:firmware` runs it for every firmware board.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -32,7 +33,7 @@ export interface FirmwareBuildOptions {
   board: string;
   /** Where build outputs go; build-firmware/<board> by default. */
   outDir?: string;
-  /** Extra preprocessor definitions (NAME=VALUE), e.g. another CLEAVE_MCU_FIRMWARE_VERSION for tests. */
+  /** Preprocessor definitions (NAME=VALUE) for the firmware sources (not the core), e.g. another CLEAVE_MCU_FIRMWARE_VERSION for tests. */
   defines?: string[];
   /** A Program to embed: the image loads it at boot (`cleave flash --program`). */
   program?: Uint8Array;
@@ -140,38 +141,49 @@ export async function buildFirmware(options: FirmwareBuildOptions): Promise<Firm
   requireToolchain();
   const boardDir = path.join('native', 'firmware', 'boards', options.board);
   const outDir = options.outDir ?? path.join(packageRoot, 'build-firmware', options.board);
-  const defines = options.defines ?? [];
-  const flags = [`-mcpu=${cpu}`, '-mthumb', ...COMPILE_FLAGS, ...defines.map((d) => `-D${d}`),
-    '-Inative', '-Inative/firmware', `-I${boardDir}`];
+  const coreFlags = [`-mcpu=${cpu}`, '-mthumb', ...COMPILE_FLAGS, '-Inative'];
+  const firmwareFlags = [...coreFlags, ...(options.defines ?? []).map((d) => `-D${d}`), '-Inative/firmware', `-I${boardDir}`];
 
-  const hash = createHash('sha256');
-  hash.update(JSON.stringify(flags));
-  for (const f of inputFiles(boardDir)) hash.update(f).update(fs.readFileSync(path.join(packageRoot, f)));
-  if (options.program) hash.update('program').update(options.program);
-  const stamp = hash.digest('hex');
+  const headers = createHash('sha256');
+  for (const f of inputFiles(boardDir)) headers.update(f).update(fs.readFileSync(path.join(packageRoot, f)));
+  const headersDigest = headers.digest('hex');
+  const objectDir = path.join(packageRoot, 'build-firmware', 'objects');
+  fs.mkdirSync(objectDir, { recursive: true });
+  fs.mkdirSync(outDir, { recursive: true });
+
+  const sources = [...coreSources.map((src) => ({ src, flags: coreFlags })), ...FIRMWARE_SOURCES.map((src) => ({ src, flags: firmwareFlags }))];
+  if (options.program) {
+    const embedded = path.join(outDir, 'embedded_program.cc');
+    fs.writeFileSync(embedded, embeddedProgramSource(options.program));
+    sources.push({ src: embedded, flags: firmwareFlags });
+  }
+  const objects = sources.map(({ src, flags }) => {
+    const key = createHash('sha256').update(JSON.stringify(flags)).update(headersDigest).update(src).update(fs.readFileSync(path.resolve(packageRoot, src))).digest('hex');
+    return path.join(objectDir, `${path.basename(src, '.cc')}-${key.slice(0, 24)}.o`);
+  });
+  const compile = sources.map(({ src, flags }, i) => ({ src, flags, object: objects[i]! })).filter(({ object }) => !fs.existsSync(object));
+  await runAll(compile.map(({ src, flags, object }) => async () => {
+    // Compiled to a name of its own and renamed: an interrupted build leaves no broken object, and
+    // builds running at once (test files in parallel) do not write over each other.
+    const tmp = `${object}.${process.pid}.tmp`;
+    await run('arm-none-eabi-g++', [...flags, '-c', src, '-o', tmp], packageRoot);
+    fs.renameSync(tmp, object);
+  }), os.availableParallelism());
 
   const elf = path.join(outDir, 'cleave-firmware.elf');
   const bin = path.join(outDir, 'cleave-firmware.bin');
   const stampFile = path.join(outDir, 'stamp');
-  if (fs.existsSync(elf) && fs.existsSync(bin) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp) {
+  const stamp = createHash('sha256').update(objects.join('\n')).update(headersDigest).digest('hex');
+  if (compile.length === 0 && fs.existsSync(elf) && fs.existsSync(bin) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp) {
     return { board: options.board, elf, bin, ...sectionSizes(elf), cached: true };
   }
-
-  const objDir = path.join(outDir, 'obj');
-  fs.rmSync(outDir, { recursive: true, force: true });
-  fs.mkdirSync(objDir, { recursive: true });
-  const sources = [...coreSources, ...FIRMWARE_SOURCES];
-  if (options.program) {
-    const embedded = path.join(outDir, 'embedded_program.cc');
-    fs.writeFileSync(embedded, embeddedProgramSource(options.program));
-    sources.push(embedded);
-  }
-  const objects = sources.map((src) => path.join(objDir, src.replace(/[/\\.]/g, '_') + '.o'));
-  await runAll(sources.map((src, i) => () => run('arm-none-eabi-g++', [...flags, '-c', src, '-o', objects[i]!], packageRoot)), os.availableParallelism());
+  const tmpElf = `${elf}.${process.pid}.tmp`, tmpBin = `${bin}.${process.pid}.tmp`;
   await run('arm-none-eabi-g++', [`-mcpu=${cpu}`, '-mthumb', '-nostartfiles', '--specs=nano.specs', '-Wl,--gc-sections',
     `-Wl,-Map=${path.join(outDir, 'cleave-firmware.map')}`, `-L${path.join(packageRoot, 'native', 'firmware', 'board')}`,
-    '-T', path.join(packageRoot, boardDir, 'link.ld'), ...objects, '-lm', '-o', elf], packageRoot);
-  await run('arm-none-eabi-objcopy', ['-O', 'binary', elf, bin], packageRoot);
+    '-T', path.join(packageRoot, boardDir, 'link.ld'), ...objects, '-lm', '-o', tmpElf], packageRoot);
+  await run('arm-none-eabi-objcopy', ['-O', 'binary', tmpElf, tmpBin], packageRoot);
+  fs.renameSync(tmpBin, bin);
+  fs.renameSync(tmpElf, elf);
   fs.writeFileSync(stampFile, stamp);
   return { board: options.board, elf, bin, ...sectionSizes(elf), cached: false };
 }

@@ -83,7 +83,13 @@ export async function startEmulatedBoard(board: BoardDescriptor, firmwareElf: st
   const child: ChildProcess = spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const where = `${board.id} (QEMU pid ${child.pid})`;
   let exited = false;
-  child.on('exit', () => (exited = true));
+  // QEMU must not outlive this process, however it ends (an error exit, Ctrl-C).
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.on('exit', () => {
+    exited = true;
+    process.removeListener('exit', killOnExit);
+  });
   const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
 
   const close = async () => {

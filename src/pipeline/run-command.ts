@@ -39,7 +39,7 @@ export interface RemoteRunOptions extends AuthOptions {
 /** Adds the remote options to `cleave run`. */
 export function addRemoteOptions(command: Command): Command {
   return command
-    .option('--remote <k=address>', 'run segment K on a `cleave serve` peer: K=HOST:PORT, K=serial:PATH[@BAUD] or K=mqtt://[USER:PASS@]HOST:PORT[/fleet] (a worker pool; repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--remote <k=address>', 'run segment K on a `cleave serve` peer (K=HOST:PORT, K=serial:PATH[@BAUD]), a worker pool (K=mqtt://[USER:PASS@]HOST:PORT[/fleet]) or cleave firmware (K=mcu:PATH[@BAUD], K=mcu:qemu:BOARD) (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--token <token>', 'with --remote: the token the peers expect')
     .option('--token-file <file>', 'with --remote: read the token from the first line of this file')
     .option('--tls-ca <file>', 'with --remote: connect over TLS, trusting this CA for the server certificate')
@@ -58,7 +58,7 @@ export function addRemoteOptions(command: Command): Command {
 /** "1=127.0.0.1:7000" -> [1, "127.0.0.1:7000"]. */
 function parseRemote(spec: string): [number, string] {
   const m = /^(\d+)=(.+)$/.exec(spec);
-  if (!m) throw new CleaveError('BAD_ARGUMENT', `--remote must look like K=HOST:PORT or K=serial:PATH[@BAUD], got "${spec}"`);
+  if (!m) throw new CleaveError('BAD_ARGUMENT', `--remote must look like K=HOST:PORT, K=serial:PATH[@BAUD] or K=mcu:qemu:BOARD, got "${spec}"`);
   return [Number(m[1]), m[2]!];
 }
 

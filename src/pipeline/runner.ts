@@ -14,10 +14,14 @@ import { type Endpoint, parseEndpoint } from '../transport/endpoint';
 import type { TlsClientOptions } from '../transport/tcp';
 import { encodeTensors, programSha256 } from '../wire/messages';
 import { RemoteLink } from './link';
+import { type McuAddress, McuLink, parseMcuAddress } from '../mcu/link';
 import { bestCut, type CandidateCosts, departure, LinkEstimator, rawFrameBytes, type ReplanEvent, type ReplanOptions, type ReplanSettings, replanSettings } from './replan';
 
 export interface PipelineOptions {
-  /** Segment index -> where it is served: "HOST:PORT", "serial:PATH[@BAUD]", "mqtt://HOST:PORT[/fleet]" (a worker pool) or an Endpoint. */
+  /**
+   * Segment index -> where it is served: "HOST:PORT", "serial:PATH[@BAUD]", "mqtt://HOST:PORT[/fleet]"
+   * (a worker pool) or an Endpoint (`cleave serve`), or cleave firmware: "mcu:PATH[@BAUD]", "mcu:qemu:BOARD".
+   */
   remotes?: Record<number, string | Endpoint>;
   /** Requests in flight per link (default 4). */
   window?: number;
@@ -102,10 +106,17 @@ interface RemoteStage {
   program?: { bytes: Uint8Array; file: string; session?: Session };
 }
 
+/** A segment on cleave firmware over a serial line (src/mcu/link.ts). */
+interface McuStage {
+  kind: 'mcu';
+  link: McuLink;
+  outputs: TensorSpec[];
+}
+
 /** Link failures that mean the peer is gone, not that it refused us. */
 const OUTAGES = new Set(['WIRE_UNREACHABLE', 'WIRE_RETRIES_EXHAUSTED']);
 
-type Stage = LocalStage | RemoteStage;
+type Stage = LocalStage | RemoteStage | McuStage;
 
 /** One plan the pipeline can run: the plan itself, or a candidate cut of it. */
 interface Route {
@@ -175,7 +186,7 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
       if (settings) checkCandidates(routes, options);
       // Connect every link now, so that a refused token or a wrong Program is reported before any input.
       // With fallback "local", a peer that is down from the start is an outage like any other.
-      await Promise.all(routes.flatMap((r) => r.stages).map((s) => s.kind === 'remote' && s.link.open().catch((err: CleaveError) => {
+      await Promise.all(routes.flatMap((r) => r.stages).map((s) => s.kind === 'mcu' ? s.link.open() : s.kind === 'remote' && s.link.open().catch((err: CleaveError) => {
         if (!s.program || !OUTAGES.has(err.code)) throw err;
       })));
       if (settings) await pipeline.startReplanning(settings);
@@ -226,6 +237,7 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
     if (this.replanning) clearInterval(this.replanning.pinger);
     await Promise.all(this.routes.flatMap((r) => r.stages).map((s) => {
       if (s.kind === 'local') return s.session.dispose();
+      if (s.kind === 'mcu') return s.link.close();
       s.program?.session?.dispose();
       return s.link.close();
     }));
@@ -246,6 +258,10 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
         const r = await stage.session.runDetailed(inputs);
         outputs = r.outputs;
         stages.push({ segment: i, where: 'local', computeMs: r.micros / 1000 });
+      } else if (stage.kind === 'mcu') {
+        const r = await stage.link.run(inputs.map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength)));
+        outputs = r.outputs.map((o, k) => typedView(o, stage.outputs[k]!.dtype));
+        stages.push({ segment: i, where: stage.link.peer, computeMs: r.computeMs, wireMs: r.wireMs, attempts: r.attempts });
       } else {
         const r = await this.remote(stage, inputs).catch((err: CleaveError) => {
           if (!stage.program || !OUTAGES.has(err.code)) throw err;
@@ -369,10 +385,16 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
 async function openStages(route: Route, options: PipelineOptions, window: number): Promise<void> {
   const { plan, planPath } = route;
   const remotes = new Map<number, Endpoint>();
+  const mcus = new Map<number, McuAddress>();
   for (const [key, where] of Object.entries(options.remotes ?? {})) {
     const segment = Number(key);
     if (!Number.isInteger(segment) || !plan.segments[segment]) {
       throw new CleaveError('BAD_ARGUMENT', `remote for segment ${key}: ${planPath} has segments 0..${plan.segments.length - 1}`);
+    }
+    const mcu = typeof where === 'string' ? parseMcuAddress(where, `remote for segment ${segment}`) : null;
+    if (mcu) {
+      mcus.set(segment, mcu);
+      continue;
     }
     const parsed = typeof where === 'string' ? parseEndpoint(where, `remote for segment ${segment}`) : where;
     // A pool behind a broker is addressed by segment (its request topic).
@@ -383,6 +405,12 @@ async function openStages(route: Route, options: PipelineOptions, window: number
   for (const seg of plan.segments) {
     const { file, bytes } = await readSegmentProgram(planPath, seg);
     const endpoint = remotes.get(seg.index);
+    const mcu = mcus.get(seg.index);
+    if (mcu) {
+      const tables = readProgramTables(bytes, file);
+      route.stages.push({ kind: 'mcu', link: new McuLink(mcu, bytes, file), outputs: tables.outputs.map((id) => ({ ...tables.tensors[id]!, index: tables.tensors[id]!.sourceIndex })) });
+      continue;
+    }
     if (!endpoint) {
       route.stages.push({ kind: 'local', session: Session.fromBytes(bytes, file, options.session) });
       continue;
