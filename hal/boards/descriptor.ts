@@ -1,7 +1,7 @@
 // The shape of a board descriptor (boards/<id>.json). boards/schema.json is the authority; these
 // types mirror it so code that reads a validated descriptor is checked by the compiler.
 
-export type CpuArch = 'x86_64' | 'arm64' | 'armv7m' | 'armv7em' | 'armv6m';
+export type CpuArch = 'x86_64' | 'arm64' | 'armv7m' | 'armv7em' | 'armv8m' | 'armv6m';
 
 export interface CpuDescriptor {
   arch: CpuArch;

@@ -20,6 +20,20 @@ export enum FrameType {
   Ping = 6,
   Pong = 7,
   Goodbye = 8,
+  // The MCU protocol (docs/mcu-protocol.md): a host and cleave firmware on a serial line.
+  McuHello = 32,
+  McuHelloAck = 33,
+  McuLoadBegin = 34,
+  McuLoadChunk = 35,
+  McuLoadEnd = 36,
+  McuAck = 37,
+  McuLoaded = 38,
+  McuSetInput = 39,
+  McuRun = 40,
+  McuTiming = 41,
+  McuReadOutput = 42,
+  McuOutput = 43,
+  McuReadTiming = 44,
 }
 
 /** Error frames with this flag end the connection (a refused hello, an unparseable stream). */

@@ -8,7 +8,7 @@ import type { BoardDescriptor } from '../../hal/boards/descriptor';
 
 const EXPECTED = [
   'host-x86_64', 'jetson-agx-orin', 'jetson-nano', 'jetson-orin-nano', 'jetson-orin-nx',
-  'mps2-an385', 'nucleo-l4r5zi', 'rp2040-pico', 'rpi4', 'rpi5',
+  'mps2-an385', 'mps2-an505', 'nucleo-l4r5zi', 'rp2040-pico', 'rpi4', 'rpi5',
 ];
 
 const catalog = loadBoardCatalog();

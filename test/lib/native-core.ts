@@ -1,17 +1,5 @@
-// The firmware-clean runtime core: the sources a microcontroller build compiles (Program loader,
-// op validation, op registrations, interpreter, reference kernels, crc32), relative to the
-// repository root. Host-only layers (optimized kernels, thread pool, addon) are not in it.
-import * as fs from 'node:fs';
+// The firmware-clean runtime core as the native tests link it: the one list in src/mcu/core-sources.ts.
 import * as path from 'node:path';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
-
-export const coreSources: string[] = [
-  'native/common/crc32.cc',
-  'native/interp/interpreter.cc',
-  'native/interp/op_eval.cc',
-  'native/interp/op_registrations.cc',
-  'native/interp/op_validate.cc',
-  'native/interp/program.cc',
-  ...fs.readdirSync(path.join(repoRoot, 'native', 'kernels')).filter((f) => f.endsWith('.cc')).sort().map((f) => `native/kernels/${f}`),
-];
+export { coreSources } from '../../src/mcu/core-sources';

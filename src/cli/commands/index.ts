@@ -12,6 +12,7 @@ import { register as deploy } from './deploy';
 import { register as energy } from './energy';
 import { register as hil } from './hil';
 import { register as inspect } from './inspect';
+import { register as mcu } from './mcu';
 import { register as plan } from './plan';
 import { register as profile } from './profile';
 import { register as run } from './run';
@@ -25,6 +26,7 @@ export function registerCommands(program: Command): void {
   compile(program);
   run(program);
   serve(program);
+  mcu(program);
   cuts(program);
   split(program);
   profile(program);

@@ -1,0 +1,194 @@
+// Builds cleave's Cortex-M firmware (native/firmware/) for one board with arm-none-eabi-g++: the
+// runtime core (core-sources.ts, the same list the addon's tests link), the board support and the
+// MCU protocol server, into an ELF and a flat BIN, and reports flash and RAM use. A build is cached
+// under build-firmware/<board>/: it is redone only when a source, header, linker script or option
+// changed. `npm run build:firmware` runs it for every firmware board.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CleaveError } from '../errors';
+import { packageRoot } from '../paths';
+import { coreSources } from './core-sources';
+
+/** The boards with board support in native/firmware/boards/, and their cores (-mcpu). */
+export const FIRMWARE_BOARDS: Readonly<Record<string, string>> = {
+  'mps2-an385': 'cortex-m3',
+  'mps2-an505': 'cortex-m33',
+};
+
+const FIRMWARE_SOURCES = [
+  'native/firmware/board/startup.cc',
+  'native/firmware/board/systick.cc',
+  'native/firmware/board/cmsdk_uart.cc',
+  'native/firmware/frame_link.cc',
+  'native/firmware/mcu_server.cc',
+  'native/firmware/dut.cc',
+  'native/firmware/main.cc',
+];
+
+export interface FirmwareBuildOptions {
+  board: string;
+  /** Where build outputs go; build-firmware/<board> by default. */
+  outDir?: string;
+  /** Extra preprocessor definitions (NAME=VALUE), e.g. another CLEAVE_MCU_FIRMWARE_VERSION for tests. */
+  defines?: string[];
+  /** A Program to embed: the image loads it at boot (`cleave flash --program`). */
+  program?: Uint8Array;
+}
+
+export interface FirmwareImage {
+  board: string;
+  elf: string;
+  bin: string;
+  /** Bytes the image occupies in code memory (.text, .rodata, the .data initializers). */
+  flashBytes: number;
+  /** Bytes of RAM taken by .data and .bss (Program buffer and arena included); the rest is stack. */
+  ramBytes: number;
+  /** True when the cached image was reused. */
+  cached: boolean;
+}
+
+export const COMPILE_FLAGS = ['-std=c++17', '-O2', '-ffunction-sections', '-fdata-sections', '-fno-exceptions', '-fno-rtti',
+  '-fno-threadsafe-statics', '-fno-use-cxa-atexit', '-Wall', '-Wextra', '-Werror'];
+
+/** Throws COMMAND_MISSING (naming the Debian package) when the cross toolchain is absent. */
+export function requireToolchain(): void {
+  const probe = spawnSync('arm-none-eabi-g++', ['--version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    throw new CleaveError('COMMAND_MISSING', 'arm-none-eabi-g++ is not on PATH: install the Arm cross toolchain (Debian: gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib libnewlib-arm-none-eabi)');
+  }
+}
+
+function run(command: string, args: string[], cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (err) => reject(new CleaveError('COMMAND_FAILED', `${command}: ${err.message}`)));
+    child.on('close', (code) => {
+      if (code === 0) resolve();
+      else reject(new CleaveError('COMMAND_FAILED', `${command} ${args.join(' ')} exited with ${code}:\n${stderr}`));
+    });
+  });
+}
+
+/** Runs `jobs` at a time (the machine's cores), failing with the first failure. */
+async function runAll(tasks: (() => Promise<void>)[], jobs: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) await tasks[next++]!();
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, tasks.length) }, worker));
+}
+
+/** Every file whose change changes the image: the sources and every header and script they may include. */
+function inputFiles(boardDir: string): string[] {
+  const files = new Set<string>([...coreSources, ...FIRMWARE_SOURCES]);
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(path.join(packageRoot, dir), { withFileTypes: true })) {
+      const rel = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (rel !== path.join('native', 'firmware', 'boards') && rel !== path.join('native', 'firmware', 'bench')) walk(rel);
+      } else if (/\.(h|ld)$/.test(entry.name)) {
+        files.add(rel);
+      }
+    }
+  };
+  for (const dir of ['native/common', 'native/interp', 'native/kernels', 'native/firmware']) walk(dir);
+  for (const f of fs.readdirSync(path.join(packageRoot, boardDir))) files.add(path.join(boardDir, f));
+  return [...files].sort();
+}
+
+function sectionSizes(elf: string): { flashBytes: number; ramBytes: number } {
+  const out = spawnSync('arm-none-eabi-size', ['-A', elf], { encoding: 'utf8' });
+  if (out.status !== 0) throw new CleaveError('COMMAND_FAILED', `arm-none-eabi-size ${elf}: ${out.stderr}`);
+  const size: Record<string, number> = {};
+  for (const line of out.stdout.split('\n')) {
+    const m = /^(\.\S+)\s+(\d+)\s+\d+/.exec(line);
+    if (m) size[m[1]!] = Number(m[2]);
+  }
+  const text = (size['.text'] ?? 0) + (size['.ARM.exidx'] ?? 0);
+  const data = size['.data'] ?? 0;
+  return { flashBytes: text + data, ramBytes: data + (size['.bss'] ?? 0) };
+}
+
+function embeddedProgramSource(program: Uint8Array): string {
+  const lines: string[] = [];
+  for (let i = 0; i < program.byteLength; i += 32) {
+    lines.push(Array.from(program.subarray(i, i + 32), (b) => `0x${b.toString(16).padStart(2, '0')}`).join(','));
+  }
+  return [
+    '// Generated by src/mcu/firmware-build.ts: a Program the firmware loads at boot.',
+    '#include <cstdint>',
+    'extern "C" {',
+    `alignas(16) extern const uint8_t cleave_embedded_program[${Math.max(program.byteLength, 1)}] = {`,
+    lines.join(',\n') || '0',
+    '};',
+    `extern const uint32_t cleave_embedded_program_size = ${program.byteLength};`,
+    '}',
+    '',
+  ].join('\n');
+}
+
+export async function buildFirmware(options: FirmwareBuildOptions): Promise<FirmwareImage> {
+  const cpu = FIRMWARE_BOARDS[options.board];
+  if (!cpu) {
+    throw new CleaveError('BOARD_UNKNOWN', `no firmware board support for "${options.board}" (native/firmware/boards/ has ${Object.keys(FIRMWARE_BOARDS).join(', ')})`);
+  }
+  requireToolchain();
+  const boardDir = path.join('native', 'firmware', 'boards', options.board);
+  const outDir = options.outDir ?? path.join(packageRoot, 'build-firmware', options.board);
+  const defines = options.defines ?? [];
+  const flags = [`-mcpu=${cpu}`, '-mthumb', ...COMPILE_FLAGS, ...defines.map((d) => `-D${d}`),
+    '-Inative', '-Inative/firmware', `-I${boardDir}`];
+
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify(flags));
+  for (const f of inputFiles(boardDir)) hash.update(f).update(fs.readFileSync(path.join(packageRoot, f)));
+  if (options.program) hash.update('program').update(options.program);
+  const stamp = hash.digest('hex');
+
+  const elf = path.join(outDir, 'cleave-firmware.elf');
+  const bin = path.join(outDir, 'cleave-firmware.bin');
+  const stampFile = path.join(outDir, 'stamp');
+  if (fs.existsSync(elf) && fs.existsSync(bin) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp) {
+    return { board: options.board, elf, bin, ...sectionSizes(elf), cached: true };
+  }
+
+  const objDir = path.join(outDir, 'obj');
+  fs.rmSync(outDir, { recursive: true, force: true });
+  fs.mkdirSync(objDir, { recursive: true });
+  const sources = [...coreSources, ...FIRMWARE_SOURCES];
+  if (options.program) {
+    const embedded = path.join(outDir, 'embedded_program.cc');
+    fs.writeFileSync(embedded, embeddedProgramSource(options.program));
+    sources.push(embedded);
+  }
+  const objects = sources.map((src) => path.join(objDir, src.replace(/[/\\.]/g, '_') + '.o'));
+  await runAll(sources.map((src, i) => () => run('arm-none-eabi-g++', [...flags, '-c', src, '-o', objects[i]!], packageRoot)), os.availableParallelism());
+  await run('arm-none-eabi-g++', [`-mcpu=${cpu}`, '-mthumb', '-nostartfiles', '--specs=nano.specs', '-Wl,--gc-sections',
+    `-Wl,-Map=${path.join(outDir, 'cleave-firmware.map')}`, `-L${path.join(packageRoot, 'native', 'firmware', 'board')}`,
+    '-T', path.join(packageRoot, boardDir, 'link.ld'), ...objects, '-lm', '-o', elf], packageRoot);
+  await run('arm-none-eabi-objcopy', ['-O', 'binary', elf, bin], packageRoot);
+  fs.writeFileSync(stampFile, stamp);
+  return { board: options.board, elf, bin, ...sectionSizes(elf), cached: false };
+}
+
+/** `npm run build:firmware [BOARD...]`: builds each board (all by default) and prints its sizes. */
+async function main(argv: string[]): Promise<void> {
+  const boards = argv.length ? argv : Object.keys(FIRMWARE_BOARDS);
+  for (const board of boards) {
+    const image = await buildFirmware({ board });
+    const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+    console.log(`${board}: ${path.relative(process.cwd(), image.elf)} (+ .bin)  flash ${image.flashBytes} B (${kb(image.flashBytes)})  RAM ${image.ramBytes} B (${kb(image.ramBytes)})${image.cached ? '  [up to date]' : ''}`);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((err: Error) => {
+    console.error(err.message);
+    process.exit(1);
+  });
+}
