@@ -27,6 +27,8 @@ const ARM64_SYSROOT = '/usr/aarch64-linux-gnu';
 /** The Pi's Node under qemu-aarch64 starts in tens of seconds on a busy machine. */
 const PI_READY_MS = 240_000;
 const READY_MS = 60_000;
+/** An MCU serving a segment has its Program loaded over a ~2 KB/s emulated UART first. */
+const MCU_READY_MS = 120_000;
 
 export interface LabUpOptions {
   stateDir: string;
@@ -109,7 +111,7 @@ async function waitForWireHello(address: string, planPath: string, segment: numb
   }
 }
 
-async function startMcu(device: LabDeviceConfig, dir: string): Promise<LabDeviceState> {
+async function startMcu(device: LabDeviceConfig, dir: string, planPath: string): Promise<LabDeviceState> {
   const board = findBoard(loadBoardCatalog(), device.board!);
   const qemu = board.emulation?.kind === 'system' ? board.emulation.command[0]! : undefined;
   if (!qemu) throw new CleaveError('BOARD_UNKNOWN', `${device.name}: board ${board.id} has no system emulation (an MCU of the lab must be an emulated board, e.g. mps2-an385)`);
@@ -124,14 +126,15 @@ async function startMcu(device: LabDeviceConfig, dir: string): Promise<LabDevice
   const log = path.join(dir, `${device.name}.log`);
   const ready = path.join(dir, `${device.name}.ready.json`);
   fs.rmSync(ready, { force: true });
-  const child = startDetached(process.execPath, [CLI, 'lab', 'keep-mcu', '--board', board.id, '--firmware', firmware, '--ready', ready, '--name', device.name], log);
-  const keeper: LabProcess = { pid: child.pid!, match: `keep-mcu --board ${board.id}` };
-  const deadline = Date.now() + READY_MS;
+  const serve = device.segment === undefined ? [] : ['--plan', planPath, '--segment', String(device.segment), '--listen', `127.0.0.1:${device.port || (await freePort())}`];
+  const child = startDetached(process.execPath, [CLI, 'lab', 'keep-mcu', '--board', board.id, '--firmware', firmware, '--ready', ready, ...serve], log);
+  const keeper: LabProcess = { pid: child.pid!, match: `--ready ${ready}` };
+  const deadline = Date.now() + MCU_READY_MS;
   while (!fs.existsSync(ready)) {
     if (!isAlive(keeper)) throw new CleaveError('COMMAND_FAILED', `${device.name}: the emulated ${board.id} did not come up:\n${tail(log)}`);
     if (Date.now() > deadline) {
       stopProcess(keeper);
-      throw new CleaveError('COMMAND_FAILED', `${device.name}: the emulated ${board.id} did not say hello in ${READY_MS / 1000} s:\n${tail(log)}`);
+      throw new CleaveError('COMMAND_FAILED', `${device.name}: the emulated ${board.id} did not come up in ${MCU_READY_MS / 1000} s:\n${tail(log)}`);
     }
     await sleep(200);
   }
@@ -139,6 +142,7 @@ async function startMcu(device: LabDeviceConfig, dir: string): Promise<LabDevice
   return {
     name: device.name, kind: 'mcu', ...(device.segment !== undefined ? { segment: device.segment } : {}),
     process: keeper, children: [{ pid: up.qemuPid, match: 'qemu-system' }], board: board.id, serial: up.serial, log,
+    ...(up.address ? { address: up.address } : {}),
   };
 }
 
@@ -250,7 +254,7 @@ export async function labUp(config: LabConfig, options: LabUpOptions): Promise<L
     for (const [index, device] of config.devices.entries()) {
       log(`starting ${device.name} (${device.kind}${device.board ? ` ${device.board}` : ''})`);
       try {
-        const started = device.kind === 'mcu' ? await startMcu(device, dir)
+        const started = device.kind === 'mcu' ? await startMcu(device, dir, planPath)
           : device.kind === 'host' ? await startHost(device, dir, planPath)
           : await startPi(device, index, dir, planPath, shaped);
         state.devices.push(started);

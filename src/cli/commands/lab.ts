@@ -78,9 +78,12 @@ export function register(program: Command): void {
     .requiredOption('--board <id>')
     .requiredOption('--firmware <elf>')
     .requiredOption('--ready <file>')
-    .option('--name <name>')
-    .action(async (opts: { board: string; firmware: string; ready: string }) => {
-      await keepEmulatedBoard(opts.board, opts.firmware, opts.ready);
+    .option('--plan <plan>')
+    .option('--segment <k>')
+    .option('--listen <host:port>')
+    .action(async (opts: { board: string; firmware: string; ready: string; plan?: string; segment?: string; listen?: string }) => {
+      const serve = opts.plan && opts.segment !== undefined && opts.listen ? { plan: opts.plan, segment: Number(opts.segment), listen: opts.listen } : undefined;
+      await keepEmulatedBoard({ board: opts.board, firmware: opts.firmware, readyFile: opts.ready, ...(serve ? { serve } : {}) });
     });
 }
 
