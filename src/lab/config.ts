@@ -68,7 +68,7 @@ const SCHEMA = {
           port: { type: 'integer', minimum: 0, maximum: 65535 },
         },
         allOf: [
-          { if: { properties: { kind: { const: 'mcu' } } }, then: { required: ['board'], properties: { port: false, mbit: false, cpu: false } } },
+          { if: { properties: { kind: { const: 'mcu' } } }, then: { required: ['board'], properties: { mbit: false, cpu: false } } },
           { if: { properties: { kind: { enum: ['pi', 'host'] } } }, then: { required: ['segment'], properties: { board: false } } },
           { if: { properties: { kind: { const: 'host' } } }, then: { properties: { mbit: false, cpu: false } } },
         ],
