@@ -16,6 +16,7 @@ import { readModelFile } from '../model/reader';
 import { packageRoot } from '../paths';
 import { RemoteLink } from '../pipeline/link';
 import { readPlan, readSegmentProgram, writePlan } from '../segments/plan';
+import { parseHostPort } from '../transport/endpoint';
 import { programSha256 } from '../wire/messages';
 import type { LabConfig, LabDeviceConfig } from './config';
 import type { McuReady } from './mcu-keeper';
@@ -93,9 +94,9 @@ async function waitForWireHello(address: string, planPath: string, segment: numb
   const seg = plan.segments[segment];
   if (!seg) throw new CleaveError('BAD_ARGUMENT', `${who}: the plan ${planPath} has no segment ${segment} (it has 0..${plan.segments.length - 1})`);
   const hash = programSha256((await readSegmentProgram(planPath, seg)).bytes);
-  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  const endpoint = { kind: 'tcp' as const, ...parseHostPort(address, who) };
   for (;;) {
-    const link = new RemoteLink({ kind: 'tcp', host, port }, { segment, programSha256: hash, window: 1, timeoutMs: 5000, retries: 0, reconnectAttempts: 1, reconnectDelayMs: 100, reconnectMaxDelayMs: 100 });
+    const link = new RemoteLink(endpoint, { segment, programSha256: hash, window: 1, timeoutMs: 5000, retries: 0, reconnectAttempts: 1, reconnectDelayMs: 100, reconnectMaxDelayMs: 100 });
     try {
       await link.open();
       return;

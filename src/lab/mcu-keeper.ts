@@ -8,6 +8,7 @@
 // users. It then writes the ready file and waits for SIGTERM, on which it stops serving and QEMU.
 import * as fs from 'node:fs';
 import { findBoard, loadBoardCatalog } from '../../hal/boards/catalog';
+import { CleaveError } from '../errors';
 import { McuDevice, ticksToMicroseconds } from '../mcu/device';
 import { startEmulatedBoard } from '../mcu/qemu';
 import { parseHostPort } from '../transport/endpoint';
@@ -70,11 +71,12 @@ export async function keepEmulatedBoard(options: KeepOptions): Promise<void> {
     const ready: McuReady = { qemuPid: emulator.pid, serial: emulator.serialPath, firmwareVersion: hello.firmwareVersion };
     if (options.serve) {
       const { plan, segment, listen } = options.serve;
-      const seg = (await readPlan(plan)).segments[segment];
-      if (!seg) throw new Error(`${plan}: no segment ${segment}`);
+      const { segments } = await readPlan(plan);
+      const seg = segments[segment];
+      if (!seg) throw new CleaveError('BAD_ARGUMENT', `${plan}: no segment ${segment} (the plan has segments 0..${segments.length - 1})`);
       const { file, bytes } = await readSegmentProgram(plan, seg);
       const unsupported = seg.outputs.find((o) => !TYPED[o.dtype]);
-      if (unsupported) throw new Error(`${plan}: segment ${segment} output ${unsupported.name} is ${unsupported.dtype}, which the lab's board gateway does not carry`);
+      if (unsupported) throw new CleaveError('BAD_ARGUMENT', `${plan}: segment ${segment} output ${unsupported.name} is ${unsupported.dtype}, which the lab's board gateway does not carry`);
       await device.load(bytes, file);
       server = await SegmentServer.start({ planPath: plan, segment, listen: parseHostPort(listen), maxInFlight: 1, runSegment: boardRunner(device, seg.outputs) });
       server.on('log', (line) => process.stderr.write(`${line}\n`));
