@@ -246,6 +246,12 @@ export async function labUp(config: LabConfig, options: LabUpOptions): Promise<L
     await writePlan(readModelFile(config.model), [config.cut], planDir);
     planPath = path.join(planDir, 'plan.json');
   }
+  const { segments } = await readPlan(planPath);
+  config.devices.forEach((d, i) => {
+    if (d.segment !== undefined && d.segment >= segments.length) {
+      throw new CleaveError('LAB_CONFIG_INVALID', `${config.file}: /devices/${i}/segment: ${d.segment}, but the plan ${planPath} has segments 0..${segments.length - 1}`);
+    }
+  });
   const needsShaping = config.devices.some((d) => d.kind === 'pi');
   const shaped = needsShaping && canShape;
   if (needsShaping && !canShape) log('not root (or no ip/tc): the Pi runs on loopback, its link not shaped');
