@@ -20,7 +20,7 @@ import { parseHostPort } from '../transport/endpoint';
 import { programSha256 } from '../wire/messages';
 import type { LabConfig, LabDeviceConfig } from './config';
 import type { McuReady } from './mcu-keeper';
-import { canShape, createShapedLink, namespaceExists, removeShapedLink } from './netns';
+import { canShape, createShapedLink, listNamespaces, removeShapedLink } from './netns';
 import { isAlive, type LabDeviceState, type LabProcess, type LabState, readLabState, stateFile, writeLabState } from './state';
 
 const CLI = path.join(packageRoot, 'bin', 'cleave');
@@ -162,9 +162,17 @@ async function startHost(device: LabDeviceConfig, dir: string, planPath: string)
   return { name: device.name, kind: 'host', segment: device.segment!, process: proc, children: [], address, log };
 }
 
-/** A small number for the names of this lab's namespaces and veths, and its /30s in 10.251.0.0/16. */
+/**
+ * A small number for the names of this lab's namespaces and veths and its /30s in 10.251.0.0/16: one
+ * that no other lab's namespace has (creating a link first removes a namespace of the same name).
+ */
 function labId(): number {
-  return process.pid % 250;
+  const taken = new Set(listNamespaces().map((ns) => /^cleave-lab-(\d+)-/.exec(ns)?.[1]).filter(Boolean).map(Number));
+  for (let i = 0; i < 250; i++) {
+    const id = (process.pid + i) % 250;
+    if (!taken.has(id)) return id;
+  }
+  throw new CleaveError('BUSY', 'every lab namespace number (cleave-lab-0..249) is taken: run cleave lab down on the labs that are up');
 }
 
 async function startPi(device: LabDeviceConfig, index: number, dir: string, planPath: string, shaped: boolean): Promise<LabDeviceState> {
@@ -299,7 +307,7 @@ export async function labDown(dir: string): Promise<string[]> {
     await stopProcess(d.process);
     for (const c of d.children) await stopProcess(c, 2000);
     if (d.namespace && d.hostIf) removeShapedLink(d.namespace, d.hostIf);
-    if (d.namespace && namespaceExists(d.namespace)) throw new CleaveError('COMMAND_FAILED', `${d.name}: namespace ${d.namespace} could not be removed (ip netns del ${d.namespace})`);
+    if (d.namespace && listNamespaces().includes(d.namespace)) throw new CleaveError('COMMAND_FAILED', `${d.name}: namespace ${d.namespace} could not be removed (ip netns del ${d.namespace})`);
     if (wasAlive) stopped.push(d.name);
   }));
   fs.rmSync(stateFile(dir), { force: true });

@@ -42,9 +42,10 @@ export function removeShapedLink(ns: string, hostIf: string): void {
   spawnSync('ip', ['link', 'del', hostIf], { stdio: 'ignore' });
 }
 
-export function namespaceExists(ns: string): boolean {
+/** The names of this machine's network namespaces (none when `ip` is missing). */
+export function listNamespaces(): string[] {
   const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  return r.status === 0 && r.stdout.split('\n').some((line) => line.split(' ')[0] === ns);
+  return r.status === 0 ? r.stdout.split('\n').map((line) => line.split(' ')[0]!).filter(Boolean) : [];
 }
 
 export function createShapedLink(spec: ShapedLinkSpec): ShapedLink {
