@@ -97,6 +97,7 @@ const TS_ERROR_CODES = {
   GPIO_UNKNOWN: { class: 'input', meaning: "the board descriptor has no such GPIO pin, or no sysfs number for it" },
   HIL_DEPLOY_FAILED: { class: 'unavailable', meaning: 'cleave hil could not deploy a segment to a board (a server that did not start, a flash that failed)' },
   HIL_SPEC_INVALID: { class: 'input', meaning: 'a HIL spec is not JSON/YAML, breaks the schema (the message names the field) or disagrees with its plan' },
+  LAB_CONFIG_INVALID: { class: 'input', meaning: 'a lab config (`cleave lab up --config`) is not JSON/YAML or breaks the schema: the message names the field' },
   MCU_BAD_REQUEST: { class: 'internal', meaning: 'cleave firmware refused a request as malformed (a host/firmware mismatch: a bug in cleave)' },
   MCU_DOES_NOT_FIT: { class: 'input', meaning: "a Program's bytes or arena exceed the board's RAM or the firmware's buffers: the message names the numbers; split the model (`cleave split`) or pick a larger board" },
   MCU_FIRMWARE_VERSION: { class: 'input', meaning: 'the board runs a cleave firmware of another version or protocol: rebuild and flash it (`npm run build:firmware`, `cleave flash`)' },

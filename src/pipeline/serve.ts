@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import { CleaveError } from '../errors';
 import { decode, encode, type CodecName, codecInfo, type WireDType } from '../codec';
 import { readPlan, readSegmentProgram, type PlanSegment } from '../segments/plan';
-import { Session, type SessionOptions, type TensorSpec } from '../session';
+import { Session, type SessionOptions, type TensorData, type TensorSpec } from '../session';
 import type { Connection } from '../transport/connection';
 import type { Listener } from '../transport/listener';
 import { listenMqtt, type MqttAddress, type MqttListenOptions } from '../transport/mqtt';
@@ -41,6 +41,11 @@ export interface ServeOptions {
   /** A peer that has not said hello within this long is dropped (default 10 s). */
   helloTimeoutMs?: number;
   session?: SessionOptions;
+  /**
+   * Runs the segment elsewhere (an MCU behind its serial line: src/lab/mcu-keeper.ts) instead of on
+   * this host's Session, which then only gives the tensors' specs. Called one request at a time.
+   */
+  runSegment?: (inputs: TensorData[]) => Promise<{ outputs: TensorData[]; micros: number }>;
 }
 
 interface ServerEvents {
@@ -331,6 +336,15 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
     }
   }
 
+  private runQueue: Promise<unknown> = Promise.resolve();
+
+  /** One request at a time through `runSegment`, however many are in flight. */
+  private runElsewhere(runSegment: NonNullable<ServeOptions['runSegment']>, inputs: TensorData[]): Promise<{ outputs: TensorData[]; micros: number }> {
+    const run = this.runQueue.then(() => runSegment(inputs));
+    this.runQueue = run.catch(() => undefined);
+    return run;
+  }
+
   /** Decodes, runs, encodes; a bad request becomes an error frame about that request, never a crash. */
   private async compute(frame: Frame, peer: string, served: Served): Promise<Answer> {
     const session = served.session;
@@ -341,7 +355,8 @@ export class SegmentServer extends EventEmitter<ServerEvents> {
         throw new CleaveError('BAD_INPUT', `segment ${served.segment.index} takes ${specs.length} tensor(s), request #${frame.seq} from ${peer} carries ${wires.length}`);
       }
       const inputs = wires.map((w, i) => decode(w, { maxBytes: specs[i]!.byteLength, expect: { dtype: specs[i]!.dtype as WireDType, shape: specs[i]!.shape } }));
-      const run = await session.runDetailed(inputs.map((t) => t.data));
+      const data = inputs.map((t) => t.data);
+      const run = this.options.runSegment ? await this.runElsewhere(this.options.runSegment, data) : await session.runDetailed(data);
       const requested = inputs[0]?.codec.name ?? 'raw';
       const tensors = run.outputs.map((data, i) => {
         const spec = session.outputs[i]!;

@@ -12,6 +12,7 @@ import { register as deploy } from './deploy';
 import { register as energy } from './energy';
 import { register as hil } from './hil';
 import { register as inspect } from './inspect';
+import { register as lab } from './lab';
 import { register as mcu } from './mcu';
 import { register as plan } from './plan';
 import { register as profile } from './profile';
@@ -28,6 +29,7 @@ export function registerCommands(program: Command): void {
   run(program);
   serve(program);
   mcu(program);
+  lab(program);
   cuts(program);
   split(program);
   profile(program);
