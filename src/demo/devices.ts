@@ -4,7 +4,7 @@
 // which case it is in; what was left out is listed with why.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseEndpoint } from '../transport/endpoint';
+import { parseMcuAddress } from '../mcu/link';
 
 /** How a device's segment runs: in the demo's own process, a `cleave serve` child on loopback, or a pipeline remote. */
 export type Placement = { kind: 'local' } | { kind: 'served' } | { kind: 'remote'; address: string };
@@ -49,11 +49,7 @@ export function mcuUnavailableReason(env: NodeJS.ProcessEnv = process.env): stri
   if (env[HOST_ONLY_ENV] === '1') return `${HOST_ONLY_ENV}=1 asks for the host only`;
   if (!onPath('qemu-system-arm', env)) return 'no QEMU (qemu-system-arm is not on PATH; Debian: qemu-system-arm)';
   if (!onPath('arm-none-eabi-gcc', env)) return 'no firmware toolchain (arm-none-eabi-gcc is not on PATH; Debian: gcc-arm-none-eabi)';
-  try {
-    parseEndpoint(MCU_REMOTE, 'remote');
-  } catch {
-    return `this build's pipeline has no "${MCU_REMOTE}" remote to run a segment on the emulated MCU`;
-  }
+  if (parseMcuAddress(MCU_REMOTE, 'remote') === null) return `this build's pipeline has no "${MCU_REMOTE}" remote to run a segment on the emulated MCU`;
   return null;
 }
 
