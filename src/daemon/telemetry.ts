@@ -8,7 +8,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '../telemetry/broker';
 import type { TelemetrySink } from '../telemetry/sinks/sink';
 import type { TelemetrySource } from '../telemetry/record';
 import { DEFAULT_FLEET, parseTelemetryTarget, type TelemetryTarget } from '../telemetry/target';
-import { DEFAULT_SAMPLE_RATE, deviceName, openSinks, Telemetry } from '../telemetry/telemetry';
+import { deviceName, openSinks, Telemetry } from '../telemetry/telemetry';
 import type { TelemetryConfig } from './config';
 
 export class DaemonSinks {
@@ -53,7 +53,7 @@ export class DaemonSinks {
       takeDropped: () => s.takeDropped(),
       close: async () => undefined,
     }));
-    return new Telemetry(source, views, { sampleRate: config?.sample ?? DEFAULT_SAMPLE_RATE, summaryEveryMs: (config?.summaryEverySec ?? 10) * 1000 });
+    return new Telemetry(source, views, { sampleRate: config?.sample ?? 1, summaryEveryMs: (config?.summaryEverySec ?? 10) * 1000 });
   }
 
   /** Each sink delivers what it can (the MQTT sink drains its spool, bounded by its flush time), then the broker stops. */
