@@ -11,7 +11,7 @@ import { Pipeline } from '../pipeline/runner';
 import { readPlan } from '../segments/plan';
 import type { TensorData } from '../session';
 import { packRelease, type Release, UNAME_MACHINE } from './package';
-import { describeTarget, shellQuote, sshCheck, type SshTarget } from './ssh';
+import { describeTarget, shellQuote, sshCheck, sshRun, type SshTarget } from './ssh';
 
 export interface DeployOptions {
   board: BoardDescriptor;
@@ -83,8 +83,9 @@ function startScript(prefix: string, name: string): string {
 }
 
 const PREVIOUS_RESTART_MS = 60_000;
+const SERVICE_START_MS = 60_000;
 
-/** Resolves once something accepts TCP connections at host:port; a rollback waits for the previous release this way. */
+/** Resolves once something accepts TCP connections at host:port (a service that started, or the previous release after a rollback). */
 async function waitForListener(host: string, port: number, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
@@ -98,7 +99,7 @@ async function waitForListener(host: string, port: number, ms: number): Promise<
     if (open) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new CleaveError('DEPLOY_FAILED', `${host}:${port}: the previous release did not listen again within ${ms / 1000} s`);
+  throw new CleaveError('DEPLOY_FAILED', `${host}:${port}: nothing listens there after ${ms / 1000} s`);
 }
 
 export async function deploy(options: DeployOptions): Promise<DeployResult> {
@@ -199,6 +200,13 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     {
       name: 'check that it answers',
       run: async () => {
+        // A board may take a while to start Node and load the plan: wait for the port, then ask.
+        await waitForListener(target.host, port, SERVICE_START_MS).catch(async (err: CleaveError) => {
+          // What the service said is the first thing a person wants to see.
+          const log = facts.systemd ? `journalctl -u ${q(name)} -n 5 --no-pager` : `tail -n 5 ${q(`${prefix}/${name}.log`)}`;
+          const said = (await sshRun(target, log).catch(() => null))?.stdout.trim();
+          throw new CleaveError(err.code, `${err.message}${said ? `; the service's last lines: ${said.split('\n').join(' | ')}` : ''}`);
+        });
         const remote = await Pipeline.open(options.planPath, { remotes: { [segment]: address }, token: options.token, reconnectAttempts: 8, timeoutMs: 10_000 });
         const local = await Pipeline.open(options.planPath, {});
         try {

@@ -71,7 +71,8 @@ export function packRelease(files: ReleaseFiles): Release {
   fs.copyFileSync(files.planPath, path.join(stage, 'plan', 'plan.json'));
   for (const seg of files.plan.segments) fs.copyFileSync(path.join(path.dirname(files.planPath), seg.program), path.join(stage, 'plan', seg.program));
   for (const f of files.files) fs.writeFileSync(path.join(stage, f.name), f.content, { mode: f.mode });
-  const runtime = ['package.json', 'bin', 'dist/src', 'dist/hal', 'boards', ...productionModules()];
+  // native/: the firmware commands list its sources when the CLI loads, and a board may build firmware.
+  const runtime = ['package.json', 'bin', 'dist/src', 'dist/hal', 'boards', 'native', ...productionModules()];
   return {
     stream: () => {
       const tar = spawn('tar', ['czf', '-', '-C', packageRoot, ...runtime, '-C', stage, '.'], { stdio: ['ignore', 'pipe', 'inherit'] });

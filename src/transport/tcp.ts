@@ -76,13 +76,21 @@ class TcpListener extends EventEmitter<ListenerEvents> implements Listener {
     });
   }
 
+  /** Where it listened, kept once listening: a closed server has no address, and a stopping daemon still names it. */
+  private bound: net.AddressInfo | null = null;
+
   get address(): string {
-    const a = this.server.address() as net.AddressInfo;
+    const a = this.bound!;
     return `${this.scheme}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
   }
 
   get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
+    return this.bound!.port;
+  }
+
+  /** Called once the server listens. */
+  listening(): void {
+    this.bound = this.server.address() as net.AddressInfo;
   }
 
   /** Stops accepting at once; resolves when the connections already open have closed too. */
@@ -99,6 +107,9 @@ export function listenTcp(address: TcpAddress, options: { maxPayload: number; tl
   const listener = new TcpListener(server, options.tls ? 'tls' : 'tcp', options.maxPayload);
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(new CleaveError('WIRE_LISTEN', `${address.host}:${address.port}: cannot listen: ${describeError(err)}`)));
-    server.listen(address.port, address.host, () => resolve(listener));
+    server.listen(address.port, address.host, () => {
+      listener.listening();
+      resolve(listener);
+    });
   });
 }

@@ -16,14 +16,14 @@ const onBoard = (board: string) => ({ CLEAVE_SYSFS_ROOT: fixtureRoot(board), PAT
 t.test('cleave boards lists every descriptor', async (t) => {
   const table = cleave(['boards']);
   t.equal(table.status, 0, table.stderr);
-  for (const id of ['host-x86_64', 'jetson-agx-orin', 'jetson-nano', 'jetson-orin-nano', 'jetson-orin-nx', 'mps2-an385', 'nucleo-l4r5zi', 'rp2040-pico', 'rpi4', 'rpi5']) {
+  for (const id of ['host-x86_64', 'jetson-agx-orin', 'jetson-nano', 'jetson-orin-nano', 'jetson-orin-nx', 'mps2-an385', 'mps2-an505', 'nucleo-l4r5zi', 'rp2040-pico', 'rpi4', 'rpi5']) {
     t.match(table.stdout, new RegExp(`^${id}\\s`, 'm'), id);
   }
   t.match(table.stdout, /^rpi5\s+linux\s+arm64\s+4x cortex-a76 @2400 MHz\s+8 GiB RAM\s+rpi-pmic, ina2xx-hwmon, power-model \(estimated\)/m);
   const json = cleave(['boards', '--json']);
   t.equal(json.status, 0, json.stderr);
   const boards = JSON.parse(json.stdout) as { id: string; runtime: string }[];
-  t.equal(boards.length, 10);
+  t.equal(boards.length, 11);
   t.same(boards.find((b) => b.id === 'nucleo-l4r5zi')?.runtime, 'firmware');
 });
 

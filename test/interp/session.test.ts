@@ -62,7 +62,7 @@ t.test('unsupported op is refused at load with op name and index', async (t) => 
 });
 
 t.test('missing files', async (t) => {
-  await t.rejects(load('/no/such/model.tflite'), { code: 'FILE_NOT_FOUND', message: /\/no\/such\/model\.tflite: cannot read: no such file/ });
+  await t.rejects(load('/no/such/model.tflite'), { code: 'FILE_NOT_FOUND', message: /\/no\/such\/model\.tflite: cannot read model: no such file/ });
 });
 
 t.test('Node timers keep firing while a long run is in progress', async (t) => {
