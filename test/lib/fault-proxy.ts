@@ -94,8 +94,11 @@ export async function faultProxy(target: number, f: Faults, targetHost = '127.0.
         held += out.byteLength;
         if (held > HIGH_WATER) from.pause();
         chain = chain.then(async () => {
-          const wait = release - performance.now();
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          // Node's timers run on a cached millisecond loop clock and may fire up to 1 ms early by
+          // performance.now(): wait again until the release time has really come.
+          for (let wait = release - performance.now(); wait > 0; wait = release - performance.now()) {
+            await new Promise((r) => setTimeout(r, wait));
+          }
           if (!to.destroyed) to.write(out);
           held -= out.byteLength;
           if (held <= HIGH_WATER && from.isPaused()) from.resume();
