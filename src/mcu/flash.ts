@@ -87,14 +87,14 @@ export function flashCommand(board: BoardDescriptor, flash: FlashDescriptor, fir
   });
 }
 
-/** The last `count` non-empty lines of a tool's output. */
+/** The last `count` non-empty lines of a tool's output, on one line. */
 function lastLines(text: string, count: number): string {
-  return text.split('\n').map((l) => l.trimEnd()).filter(Boolean).slice(-count).join('\n');
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).slice(-count).join(' | ');
 }
 
 /**
- * Runs the flasher, its output passed through to `echo` as it comes; fails naming the board, the
- * tool, its exit status and its last stderr lines.
+ * Runs the flasher, its stdout passed through to `echo` and its stderr to ours as they come; fails
+ * naming the board, the tool, its exit status and its last stderr lines.
  */
 export function runFlasher(board: BoardDescriptor, method: FlashMethod, argv: string[], echo: NodeJS.WritableStream): Promise<void> {
   const tool = argv[0]!;
@@ -108,13 +108,13 @@ export function runFlasher(board: BoardDescriptor, method: FlashMethod, argv: st
     child.stdout.on('data', (d: Buffer) => echo.write(d));
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
-      echo.write(d);
+      process.stderr.write(d);
     });
     child.on('error', (err) => reject(new CleaveError('COMMAND_FAILED', `${board.id}: ${tool}: ${err.message}`)));
     child.on('close', (code, signal) => {
       if (code === 0) return resolve();
       const tail = lastLines(stderr, 5);
-      reject(new CleaveError('COMMAND_FAILED', `${board.id}: ${tool} exited with ${code ?? signal}${tail ? `:\n${tail}` : ' (it printed nothing on stderr)'}`));
+      reject(new CleaveError('COMMAND_FAILED', `${board.id}: ${tool} exited with ${code ?? signal}${tail ? `; its last stderr lines: ${tail}` : ' and printed nothing on stderr'}`));
     });
   });
 }
