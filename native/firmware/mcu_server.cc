@@ -276,7 +276,7 @@ bool Server::LoadProgram(const uint8_t* bytes, uint32_t size, uint32_t seq) {
   // when the Program is resident elsewhere.
   uint32_t stage = bytes == memory_.program ? (size + 15) & ~15u : 0, input_bytes = 0;
   for (uint32_t i = 0; s.ok() && i < program_.input_count(); ++i) input_bytes += program_.tensor(program_.input(i)).byte_size;
-  if (s.ok() && input_bytes > memory_.program_capacity - stage) {
+  if (s.ok() && (stage > memory_.program_capacity || input_bytes > memory_.program_capacity - stage)) {
     s = Status::Error(StatusCode::kProgramTooLarge,
                       "the Program ({a} bytes) and its inputs ({b} bytes) exceed the firmware's Program buffer ({c} bytes)")
             .A(size)

@@ -8,6 +8,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { McuDevice } from '../../src/mcu/device';
+import { programSha256 } from '../../src/mcu/protocol';
 import { cleave, repoRoot } from '../lib/cli';
 import { goldenCase, toolsPresent } from './emulated';
 
@@ -85,9 +87,20 @@ t.test('another Program on a board with a resident one is loaded over serial', a
   const ad = goldenCase('mlperf_tiny_ad');
   const hello = goldenCase('tflm_hello_world');
   const board = await flashEmulated(t, ['--board', 'mps2-an385', '--program', ad.model.file]);
+  t.equal(board.program?.sha256, programSha256(ad.program).toString('hex'), 'cleave flash names the resident Program by its SHA-256');
+  const residentNow = async () => {
+    const device = await McuDevice.open(board.serialPath, 115200);
+    try {
+      return (await device.hello()).residentSha256;
+    } finally {
+      await device.close();
+    }
+  };
+  t.equal(await residentNow(), board.program?.sha256, "the board's hello reports it");
   const out = path.join(tmp, 'hello-over-ad.bin');
   const r = cleave(['mcu', 'run', hello.model.file, '--port', board.serialPath, '--input', hello.inputFiles[0]!, '--output', out, '--json'], { timeout: 3 * 60_000 });
   t.equal(r.status, 0, r.stderr);
   t.equal(JSON.parse(r.stdout).resident, false, 'loaded over serial');
   t.same(fs.readFileSync(out), hello.outputs[0], 'golden output');
+  t.equal(await residentNow(), null, 'the load over serial replaced the resident Program: hello no longer reports it');
 });
