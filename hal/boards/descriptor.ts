@@ -144,9 +144,12 @@ export interface SerialDescriptor {
 }
 
 export interface FlashDescriptor {
-  method: string;
-  /** argv with `{firmware}` standing for the image path. */
+  /** The flasher driver (src/mcu/flash.ts): which image file it takes and how to install it. */
+  method: 'qemu-kernel' | 'st-flash' | 'openocd' | 'pyocd' | 'picotool';
+  /** argv with `{firmware}` standing for the image path and `{port}` for `cleave flash --port`. */
   command: string[];
+  /** UF2 family id (hex) of the chip, for methods that take UF2. */
+  uf2FamilyId?: string;
   note?: string;
 }
 

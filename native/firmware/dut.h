@@ -6,14 +6,14 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "board/cmsdk_uart.h"
+#include "board.h"
 #include "mcu_server.h"
 
 namespace cleave::mcu {
 
 class Dut {
  public:
-  Dut(board::CmsdkUart& uart, Server& server) : uart_(uart), server_(server) {}
+  Dut(board::Uart& uart, Server& server) : uart_(uart), server_(server) {}
 
   // What the runner waits for after a reset.
   void Ready();
@@ -35,7 +35,7 @@ class Dut {
   void Number(uint64_t v);
   void Line(const char* s) { Text(s); Text("\r\n"); }
 
-  board::CmsdkUart& uart_;
+  board::Uart& uart_;
   Server& server_;
   // The runner sends lines of at most a few hundred characters; longer ones are cut and refused.
   static constexpr size_t kLineBytes = 512;

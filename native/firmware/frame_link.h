@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "board/cmsdk_uart.h"
+#include "board.h"
 
 namespace cleave::mcu {
 
@@ -32,7 +32,7 @@ class FrameLink {
   // The largest payload a frame may carry either way: 4 KiB of data plus its request's fields.
   static constexpr uint32_t kMaxPayload = 4096 + 64;
 
-  explicit FrameLink(board::CmsdkUart& uart) : uart_(uart) {}
+  explicit FrameLink(board::Uart& uart) : uart_(uart) {}
 
   // Starts a packet after a 0x00 that the caller already consumed (it tells frames from text lines).
   void BeginPacket() { length_ = 0; overflow_ = false; }
@@ -52,7 +52,7 @@ class FrameLink {
   void CobsPut(uint8_t byte);
   void CobsFlush();
 
-  board::CmsdkUart& uart_;
+  board::Uart& uart_;
   static constexpr size_t kMaxFrame = kFrameHeaderBytes + kMaxPayload + kFrameTrailerBytes;
   // The encoded packet (decoded in place: COBS output is never longer than its input).
   alignas(4) uint8_t packet_[kMaxFrame + kMaxFrame / 254 + 2];

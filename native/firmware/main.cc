@@ -1,11 +1,10 @@
 // cleave firmware: the MCU protocol (docs/mcu-protocol.md) and the MLPerf Tiny DUT dialect on one
 // UART. A line's first byte tells them apart: 0x00 opens a binary frame, a printable character a DUT
-// command ending in '%'. The Program buffer and the arena are static arrays sized from the board's
-// RAM (board.h); the image links the same loader, interpreter and kernels as the host addon.
+// command ending in '%'. The Program buffer and the arena are static arrays sized by the board
+// (board.h); the image links the same loader, interpreter and kernels as the host addon.
 #include <cstdint>
 
 #include "board.h"
-#include "board/cmsdk_uart.h"
 #include "board/systick.h"
 #include "dut.h"
 #include "frame_link.h"
@@ -21,21 +20,17 @@ const cleave::OpRegistration* const kOps[] = {
     &cleave::kMeanOp,     &cleave::kSvdfOp,
 };
 
-// Half the RAM for the Program, a quarter for the arena; the rest holds the tables, buffers, stack.
-constexpr uint32_t kProgramCapacity = cleave::board::kRamBytes / 2;
-constexpr uint32_t kArenaCapacity = cleave::board::kRamBytes / 4;
-constexpr uint32_t kMaxTensors = 1024, kMaxOps = 512;
+alignas(16) uint8_t g_program[cleave::board::kProgramCapacity];
+alignas(16) uint8_t g_arena[cleave::board::kArenaCapacity];
+cleave::TensorInfo g_tensors[cleave::board::kMaxTensors];
+cleave::OpView g_ops[cleave::board::kMaxOps];
 
-alignas(16) uint8_t g_program[kProgramCapacity];
-alignas(16) uint8_t g_arena[kArenaCapacity];
-cleave::TensorInfo g_tensors[kMaxTensors];
-cleave::OpView g_ops[kMaxOps];
-
-cleave::board::CmsdkUart g_uart(cleave::board::kUart0Base);
+cleave::board::Uart g_uart(cleave::board::kUart0Base);
 cleave::mcu::FrameLink g_link(g_uart);
 cleave::mcu::Server g_server(g_link,
-                             {cleave::board::kName, cleave::board::kClockHz, g_program, kProgramCapacity, g_arena,
-                              kArenaCapacity, g_tensors, kMaxTensors, g_ops, kMaxOps},
+                             {cleave::board::kName, cleave::board::kClockHz, g_program, cleave::board::kProgramCapacity,
+                              g_arena, cleave::board::kArenaCapacity, g_tensors, cleave::board::kMaxTensors, g_ops,
+                              cleave::board::kMaxOps},
                              kOps, sizeof(kOps) / sizeof(kOps[0]));
 cleave::mcu::Dut g_dut(g_uart, g_server);
 
@@ -48,18 +43,20 @@ uint8_t NextByte() {
 
 }  // namespace
 
-// An image built with a Program embedded (`cleave flash --program`) defines these.
+// An image built with a Program embedded (`cleave flash --program`) defines these: the Program stays
+// where the image put it (flash) and runs from there; its SHA-256 names it in hello.
 extern "C" {
 __attribute__((weak)) extern const uint8_t cleave_embedded_program[];
 __attribute__((weak)) extern const uint32_t cleave_embedded_program_size;
+__attribute__((weak)) extern const uint8_t cleave_embedded_program_sha256[32];
 }
 
 int main() {
+  cleave::board::Init();
   cleave::board::SysTickStart();
-  g_uart.Start(cleave::board::kClockHz / 115200);
-  if (&cleave_embedded_program_size != nullptr && cleave_embedded_program_size <= kProgramCapacity) {
-    for (uint32_t i = 0; i < cleave_embedded_program_size; ++i) g_program[i] = cleave_embedded_program[i];
-    g_server.LoadInPlace(cleave_embedded_program_size);
+  g_uart.Start(cleave::board::kClockHz, 115200);
+  if (&cleave_embedded_program_size != nullptr) {
+    g_server.LoadResident(cleave_embedded_program, cleave_embedded_program_size, cleave_embedded_program_sha256);
   }
   g_dut.Ready();
   enum class Mode { kStart, kFrame, kLine } mode = Mode::kStart;

@@ -141,7 +141,7 @@ void Server::OnHello(const Frame& f) {
   head[36] = uint8_t(name_size);
   head[37] = uint8_t(name_size >> 8);
   // The board name and op list go in the tail, assembled after the fixed fields.
-  uint8_t tail[64 + 2 + 2 * 32];
+  uint8_t tail[64 + 2 + 2 * 32 + 1 + 32];
   size_t at = 0;
   for (size_t i = 0; i < name_size && at < 64; ++i) tail[at++] = uint8_t(memory_.board_name[i]);
   tail[at++] = uint8_t(op_count_);
@@ -150,7 +150,16 @@ void Server::OnHello(const Frame& f) {
     tail[at++] = uint8_t(ops_[i]->opcode);
     tail[at++] = uint8_t(ops_[i]->opcode >> 8);
   }
+  at = AppendResident(tail, at);
   Reply(f, kHelloAck, head, 38, tail, at);
+}
+
+// The resident Program, after the op list: u8 flag (1 while the Program the image carries is the
+// one loaded), then its 32-byte SHA-256. The host skips the serial load when it asks for that Program.
+size_t Server::AppendResident(uint8_t* tail, size_t at) const {
+  tail[at++] = resident_sha256_ ? 1 : 0;
+  for (size_t i = 0; i < 32; ++i) tail[at++] = resident_sha256_ ? resident_sha256_[i] : 0;
+  return at;
 }
 
 void Server::OnLoadBegin(const Frame& f) {
@@ -158,6 +167,7 @@ void Server::OnLoadBegin(const Frame& f) {
   const uint32_t total = ReadU32(f.payload), crc = ReadU32(f.payload + 4);
   // A new load drops the Program there was: its bytes are about to be overwritten.
   interpreter_ = nullptr;
+  resident_sha256_ = nullptr;
   have_run_ = false;
   loading_ = false;
   if (total > memory_.program_capacity) {
@@ -225,7 +235,7 @@ void Server::OnLoadEnd(const Frame& f) {
   }
   Status s = verifier_.Finish();
   if (!s.ok()) return StatusError(f.seq, s);
-  if (!LoadProgram(load_total_, f.seq)) return;
+  if (!LoadProgram(memory_.program, load_total_, f.seq)) return;
   uint8_t head[24];
   WriteU32(head, program_bytes_);
   WriteU32(head + 4, program_.arena_bytes());
@@ -244,10 +254,14 @@ void Server::OnLoadEnd(const Frame& f) {
   Reply(f, kLoaded, head, sizeof(head), sizes, at);
 }
 
-bool Server::LoadInPlace(uint32_t size) { return LoadProgram(size, 0); }
+bool Server::LoadResident(const uint8_t* program, uint32_t size, const uint8_t* sha256) {
+  if (!LoadProgram(program, size, 0)) return false;
+  resident_sha256_ = sha256;
+  return true;
+}
 
-bool Server::LoadProgram(uint32_t size, uint32_t seq) {
-  Status s = program_.Load(memory_.program, size, memory_.tensors, memory_.max_tensors, memory_.ops, memory_.max_ops,
+bool Server::LoadProgram(const uint8_t* bytes, uint32_t size, uint32_t seq) {
+  Status s = program_.Load(bytes, size, memory_.tensors, memory_.max_tensors, memory_.ops, memory_.max_ops,
                            resolver_);
   if (s.ok() && program_.arena_bytes() > memory_.arena_capacity) {
     s = Status::Error(StatusCode::kProgramTooLarge, "the Program needs a {a}-byte arena, the firmware's holds {b}")
@@ -258,9 +272,11 @@ bool Server::LoadProgram(uint32_t size, uint32_t seq) {
     s = Status::Error(StatusCode::kProgramTooLarge, "the Program has {a} inputs and outputs, the firmware handles 32")
             .A(program_.input_count() + program_.output_count());
   }
-  uint32_t stage = (size + 15) & ~15u, input_bytes = 0;
+  // Inputs are staged in the Program buffer: after the Program when it lies there, from its start
+  // when the Program is resident elsewhere.
+  uint32_t stage = bytes == memory_.program ? (size + 15) & ~15u : 0, input_bytes = 0;
   for (uint32_t i = 0; s.ok() && i < program_.input_count(); ++i) input_bytes += program_.tensor(program_.input(i)).byte_size;
-  if (s.ok() && input_bytes > memory_.program_capacity - stage) {
+  if (s.ok() && (stage > memory_.program_capacity || input_bytes > memory_.program_capacity - stage)) {
     s = Status::Error(StatusCode::kProgramTooLarge,
                       "the Program ({a} bytes) and its inputs ({b} bytes) exceed the firmware's Program buffer ({c} bytes)")
             .A(size)

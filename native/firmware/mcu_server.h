@@ -29,8 +29,10 @@ class Server {
  public:
   Server(FrameLink& link, const ServerMemory& memory, const OpRegistration* const* ops, size_t op_count);
 
-  // Loads a Program already in memory.program (an image with one embedded); false if it is refused.
-  bool LoadInPlace(uint32_t size);
+  // Loads the Program resident in the image (`cleave flash --program`), run where it lies (flash);
+  // `sha256` (32 bytes, computed when the image was built) names it in hello while it stays loaded.
+  // False if it is refused.
+  bool LoadResident(const uint8_t* program, uint32_t size, const uint8_t* sha256);
   // One whole frame from the link.
   void Handle(const Frame& frame);
   // A packet the link dropped: said on the line, so the host resends without waiting for a timeout.
@@ -55,7 +57,8 @@ class Server {
   void StatusError(uint32_t seq, const Status& status);
   void Ack(const Frame& request, uint32_t value);
   void SendTiming(const Frame& request);
-  bool LoadProgram(uint32_t size, uint32_t seq);
+  size_t AppendResident(uint8_t* tail, size_t at) const;
+  bool LoadProgram(const uint8_t* bytes, uint32_t size, uint32_t seq);
 
   void OnHello(const Frame& f);
   void OnLoadBegin(const Frame& f);
@@ -78,7 +81,9 @@ class Server {
 
   Program program_;
   uint32_t program_bytes_ = 0;
-  // The inputs, back to back in the Program buffer after the Program.
+  // The resident Program's SHA-256 while it is the one loaded; null once a load over serial began.
+  const uint8_t* resident_sha256_ = nullptr;
+  // The inputs, back to back in the Program buffer (after the Program when it was loaded there).
   uint8_t* input_stage_ = nullptr;
   Interpreter* interpreter_ = nullptr;
   alignas(Interpreter) uint8_t interpreter_storage_[sizeof(Interpreter)];

@@ -4,13 +4,13 @@
 // firmware answers a repeated request without doing it twice (a chunk it has, a run it did), so a
 // retry never changes the result; a reply is accepted only whole and CRC-checked.
 import { crc32 } from '../compile/crc32';
-import { readProgramLayout } from '../compile/program';
+import { readProgramLayout, readProgramTables } from '../compile/program';
 import { CleaveError } from '../errors';
 import { connectSerial } from '../transport/serial';
 import type { Connection } from '../transport/connection';
 import { FLAG_RETRY, type Frame, FrameType } from '../wire/frame';
 import { decodeError, errorFromFrame } from '../wire/messages';
-import { decodeAck, decodeHelloAck, decodeLoaded, decodeTiming, MCU_FIRMWARE_VERSION, MCU_PROTOCOL_VERSION, type McuHello, type McuLoaded, type McuTiming, u32s } from './protocol';
+import { decodeAck, decodeHelloAck, decodeLoaded, decodeTiming, MCU_FIRMWARE_VERSION, MCU_PROTOCOL_VERSION, type McuHello, type McuLoaded, type McuTiming, programSha256, u32s } from './protocol';
 
 /** Data bytes per load chunk, set-input and read-output frame (the firmware takes 4 KiB + fields). */
 export const MCU_CHUNK_BYTES = 4096;
@@ -43,6 +43,8 @@ export interface McuLoadResult extends McuLoaded {
   restarts: number;
   /** Frames sent again (dropped or unanswered) during the load. */
   resends: number;
+  /** True when the board already ran this Program from its image (`cleave flash --program`): nothing was sent. */
+  resident: boolean;
 }
 
 interface Pending {
@@ -184,7 +186,8 @@ export class McuDevice {
   /**
    * Checks that a Program fits the firmware's buffers (before sending a byte), sends it in CRC-checked
    * chunks and has the firmware load it. A board reset in the middle of the load is noticed (the
-   * firmware no longer knows the load) and the load starts again once from hello.
+   * firmware no longer knows the load) and the load starts again once from hello. A board whose
+   * image carries this very Program (same SHA-256, still loaded) is not sent it again.
    */
   async load(program: Uint8Array, source: string): Promise<McuLoadResult> {
     const layout = readProgramLayout(program, source);
@@ -192,6 +195,15 @@ export class McuDevice {
     const resendsBefore = this.resends;
     for (let restarts = 0; ; restarts++) {
       const hello = await this.hello();
+      if (hello.residentSha256 !== null && hello.residentSha256 === programSha256(program).toString('hex')) {
+        const tables = readProgramTables(program, source);
+        const bytesOf = (ids: number[]) => ids.map((id) => tables.tensors[id]!.byteLength);
+        this.loaded = {
+          programBytes: program.byteLength, arenaBytes: layout.arenaBytes, tensorCount: layout.tensorCount, opCount: layout.opCount,
+          inputBytes: bytesOf(tables.inputs), outputBytes: bytesOf(tables.outputs),
+        };
+        return { ...this.loaded, loadMs: performance.now() - started, restarts, resends: this.resends - resendsBefore, resident: true };
+      }
       if (layout.version > hello.programFormat) {
         throw new CleaveError('PROGRAM_VERSION', `${source}: Program format ${layout.version}, the firmware on ${this.peer} reads up to ${hello.programFormat}`);
       }
@@ -201,7 +213,7 @@ export class McuDevice {
       try {
         const loaded = await this.sendProgram(program);
         this.loaded = loaded;
-        return { ...loaded, loadMs: performance.now() - started, restarts, resends: this.resends - resendsBefore };
+        return { ...loaded, loadMs: performance.now() - started, restarts, resends: this.resends - resendsBefore, resident: false };
       } catch (err) {
         if (!(err instanceof CleaveError) || err.code !== 'MCU_NOT_LOADING' || restarts >= 1) throw err;
       }

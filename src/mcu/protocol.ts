@@ -1,5 +1,6 @@
 // The MCU protocol's payloads (docs/mcu-protocol.md), the host side of native/firmware/mcu_protocol.h:
 // cleave wire frames (src/wire/frame.ts) with types 32 and up, COBS-framed on a serial line.
+import { createHash } from 'node:crypto';
 import { CleaveError } from '../errors';
 
 /** Bumped with native/firmware/mcu_protocol.h kProtocolVersion when a layout changes. */
@@ -22,6 +23,11 @@ export interface McuHello {
   loadedArenaBytes: number;
   board: string;
   opcodes: number[];
+  /**
+   * SHA-256 (hex) of the Program resident in the image while it is the one loaded; null when the
+   * image carries none, a load over serial replaced it, or the firmware predates the field.
+   */
+  residentSha256: string | null;
 }
 
 export interface McuLoaded {
@@ -47,6 +53,11 @@ function reader(payload: Uint8Array, what: string, need: number) {
   return { u16: (at: number) => view.getUint16(at, true), u32: (at: number) => view.getUint32(at, true), u64: (at: number) => view.getBigUint64(at, true) };
 }
 
+/** The SHA-256 that names a Program resident in an image: the build embeds it, hello reports it. */
+export function programSha256(program: Uint8Array): Buffer {
+  return createHash('sha256').update(program).digest();
+}
+
 export function u32s(...values: number[]): Buffer {
   const out = Buffer.alloc(4 * values.length);
   values.forEach((v, i) => out.writeUInt32LE(v >>> 0, 4 * i));
@@ -60,11 +71,15 @@ export function decodeHelloAck(payload: Uint8Array, where: string): McuHello {
   if (payload.byteLength < opsAt + 2) throw new CleaveError('WIRE_BAD_FRAME', `${where}: hello-ack ends inside its board name`);
   const opCount = r.u16(opsAt);
   if (payload.byteLength < opsAt + 2 + 2 * opCount) throw new CleaveError('WIRE_BAD_FRAME', `${where}: hello-ack ends inside its op list`);
+  // After the op list: a flag (1: the resident Program is loaded) and its SHA-256.
+  const residentAt = opsAt + 2 + 2 * opCount;
+  const resident = payload.byteLength >= residentAt + 33 && payload[residentAt] === 1;
   return {
     protocolVersion: r.u32(0), firmwareVersion: r.u32(4), programFormat: r.u32(8), arenaCapacity: r.u32(12),
     programCapacity: r.u32(16), maxPayload: r.u32(20), clockHz: r.u32(24), loadedProgramBytes: r.u32(28), loadedArenaBytes: r.u32(32),
     board: Buffer.from(payload.subarray(38, opsAt)).toString('utf8'),
     opcodes: Array.from({ length: opCount }, (_, i) => r.u16(opsAt + 2 + 2 * i)),
+    residentSha256: resident ? Buffer.from(payload.subarray(residentAt + 1, residentAt + 33)).toString('hex') : null,
   };
 }
 

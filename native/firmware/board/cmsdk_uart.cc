@@ -7,7 +7,8 @@ constexpr uint32_t kStateTxFull = 1, kStateRxFull = 2;
 constexpr uint32_t kCtrlTxEnable = 1, kCtrlRxEnable = 2;
 }  // namespace
 
-void CmsdkUart::Start(uint32_t divider) {
+void CmsdkUart::Start(uint32_t clock_hz, uint32_t baud) {
+  const uint32_t divider = clock_hz / baud;  // the CMSDK UART takes at least 16
   regs_.bauddiv = divider < 16 ? 16 : divider;
   regs_.ctrl = kCtrlTxEnable | kCtrlRxEnable;
 }

@@ -8,8 +8,8 @@ namespace cleave::board {
 class CmsdkUart {
  public:
   explicit CmsdkUart(uint32_t base) : regs_(*reinterpret_cast<Regs*>(base)) {}
-  // Enables transmit and receive; `divider` = clock / baud (at least 16).
-  void Start(uint32_t divider);
+  // Enables transmit and receive at `baud` from the UART's clock `clock_hz`.
+  void Start(uint32_t clock_hz, uint32_t baud);
   void Write(uint8_t byte);
   void Write(const uint8_t* bytes, size_t size);
   // -1 when no byte has arrived.

@@ -10,6 +10,7 @@ import { register as daemon } from './daemon';
 import { register as demo } from './demo';
 import { register as deploy } from './deploy';
 import { register as energy } from './energy';
+import { register as flash } from './flash';
 import { register as hil } from './hil';
 import { register as inspect } from './inspect';
 import { register as lab } from './lab';
@@ -29,6 +30,7 @@ export function registerCommands(program: Command): void {
   run(program);
   serve(program);
   mcu(program);
+  flash(program);
   lab(program);
   cuts(program);
   split(program);

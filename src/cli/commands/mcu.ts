@@ -76,8 +76,10 @@ async function mcuRun(file: string, opts: McuRunOptions): Promise<void> {
       program: file,
       programBytes: loaded.programBytes,
       arenaBytes: loaded.arenaBytes,
+      // True when the board's image carries this Program (`cleave flash --program`): nothing was loaded.
+      resident: loaded.resident,
       loadMs: Math.round(loaded.loadMs),
-      loadBytesPerSecond: Math.round(loaded.programBytes / (loaded.loadMs / 1000)),
+      loadBytesPerSecond: loaded.resident ? null : Math.round(loaded.programBytes / (loaded.loadMs / 1000)),
       loadResends: loaded.resends,
       runs: timing.runs,
       latencyUs: { mean: ticksToMicroseconds(mean, timing.clockHz), min: ticksToMicroseconds(timing.minTicks, timing.clockHz), max: ticksToMicroseconds(timing.maxTicks, timing.clockHz) },
@@ -90,7 +92,8 @@ async function mcuRun(file: string, opts: McuRunOptions): Promise<void> {
     }
     process.stdout.write(
       `${board.id} on ${device.peer}\n` +
-      `Program: ${formatBytes(loaded.programBytes)} loaded in ${formatNumber(summary.loadMs)} ms (${formatNumber(summary.loadBytesPerSecond)} B/s${loaded.resends ? `, ${loaded.resends} frames resent` : ''})\n` +
+      (loaded.resident ? `Program: ${formatBytes(loaded.programBytes)} resident in the board's image (not loaded)\n` :
+        `Program: ${formatBytes(loaded.programBytes)} loaded in ${formatNumber(summary.loadMs)} ms (${formatNumber(summary.loadBytesPerSecond!)} B/s${loaded.resends ? `, ${loaded.resends} frames resent` : ''})\n`) +
       `arena: ${formatBytes(loaded.arenaBytes)}\n` +
       `latency: ${summary.latencyUs.mean.toFixed(0)} µs mean over ${timing.runs} run(s) (min ${summary.latencyUs.min.toFixed(0)}, max ${summary.latencyUs.max.toFixed(0)}; SysTick at ${timing.clockHz / 1e6} MHz)\n` +
       (summary.instructions !== null ? `instructions: ${formatNumber(Math.round(summary.instructions))} per inference (emulated, -icount shift=0)\n` : ''));
