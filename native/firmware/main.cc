@@ -9,6 +9,7 @@
 #include "board/systick.h"
 #include "dut.h"
 #include "frame_link.h"
+#include "kernels/cortexm/cortexm_ops.h"
 #include "mcu_server.h"
 
 namespace {
@@ -31,12 +32,15 @@ alignas(16) uint8_t g_arena[kArenaCapacity];
 cleave::TensorInfo g_tensors[kMaxTensors];
 cleave::OpView g_ops[kMaxOps];
 
+// The Cortex-M kernels (SMLAD/SXTAB16 where the core has DSP), bit-exact with the reference.
+cleave::CortexMOps g_cortexm;
+
 cleave::board::CmsdkUart g_uart(cleave::board::kUart0Base);
 cleave::mcu::FrameLink g_link(g_uart);
 cleave::mcu::Server g_server(g_link,
                              {cleave::board::kName, cleave::board::kClockHz, g_program, kProgramCapacity, g_arena,
                               kArenaCapacity, g_tensors, kMaxTensors, g_ops, kMaxOps},
-                             kOps, sizeof(kOps) / sizeof(kOps[0]));
+                             kOps, sizeof(kOps) / sizeof(kOps[0]), &g_cortexm);
 cleave::mcu::Dut g_dut(g_uart, g_server);
 
 uint8_t NextByte() {

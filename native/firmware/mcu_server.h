@@ -27,7 +27,9 @@ struct ServerMemory {
 
 class Server {
  public:
-  Server(FrameLink& link, const ServerMemory& memory, const OpRegistration* const* ops, size_t op_count);
+  // `accelerator` (not owned; null for none) runs the ops it has faster kernels for, on every run.
+  Server(FrameLink& link, const ServerMemory& memory, const OpRegistration* const* ops, size_t op_count,
+         OpAccelerator* accelerator);
 
   // Loads a Program already in memory.program (an image with one embedded); false if it is refused.
   bool LoadInPlace(uint32_t size);
@@ -70,6 +72,7 @@ class Server {
   const OpRegistration* const* ops_;
   size_t op_count_;
   OpResolver resolver_;
+  OpAccelerator* accelerator_;
 
   // The load in progress.
   bool loading_ = false;
