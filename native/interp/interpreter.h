@@ -60,8 +60,15 @@ class Interpreter {
   // Runs every op in order; stops at the first op whose kernel fails and returns its Status.
   Status Invoke(OpObserver* observer = nullptr);
 
-  uint8_t* TensorData(uint32_t id);
-  const uint8_t* TensorData(uint32_t id) const;
+  // Inline: kernels and accelerators ask for several tensors per op, and on firmware the call
+  // itself costs as much as the lookup.
+  uint8_t* TensorData(uint32_t id) {
+    const TensorInfo& t = program_.tensor(id);
+    if (unpacked_ && unpacked_[id]) return reinterpret_cast<uint8_t*>(const_cast<int8_t*>(unpacked_[id]));
+    if (t.kind == TensorKind::kConstant) return const_cast<uint8_t*>(program_.constant(t.offset));
+    return arena_ + t.offset;
+  }
+  const uint8_t* TensorData(uint32_t id) const { return const_cast<Interpreter*>(this)->TensorData(id); }
 
   // For the op kernels (op_eval.cc).
   const Program& program() const { return program_; }
