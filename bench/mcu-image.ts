@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { compileGraph, readProgramLayout } from '../src/compile/program';
 import type { Graph } from '../src/model/graph';
 import { COMPILE_FLAGS, FIRMWARE_BOARDS } from '../src/mcu/firmware-build';
-import { coreSources } from '../src/mcu/core-sources';
+import { coreSources, cortexmSources } from '../src/mcu/core-sources';
 import { packageRoot } from '../src/paths';
 
 export interface McuBoard {
@@ -24,7 +24,7 @@ const firmwareDir = path.join(packageRoot, 'native', 'firmware');
 const benchDir = path.join(firmwareDir, 'bench');
 
 /** The runtime core (the list the firmware and the native tests link), the Cortex-M kernels, the board support and semihosting. */
-const IMAGE_SOURCES = [...coreSources, 'native/kernels/cortexm/cortexm_kernels.cc', 'native/kernels/cortexm/cortexm_ops.cc',
+const IMAGE_SOURCES = [...coreSources, ...cortexmSources,
   'native/firmware/board/startup.cc', 'native/firmware/board/systick.cc', 'native/firmware/bench/semihost.cc'];
 
 /** Missing tools, by name (empty when the image can be built and run). */

@@ -63,7 +63,12 @@ struct Status {
 
   bool ok() const { return code == StatusCode::kOk; }
 
-  static Status Ok() { return Status(); }
+  // Default-initialized, not value-initialized (`Status()`): the latter zero-fills all 56 bytes
+  // (a memset on Cortex-M) before the member initializers run, on every kernel's return.
+  static Status Ok() {
+    Status s;
+    return s;
+  }
   static Status Error(StatusCode code, const char* what) {
     Status s;
     s.code = code;

@@ -8,6 +8,7 @@
 #include "board/systick.h"
 #include "dut.h"
 #include "frame_link.h"
+#include "kernels/cortexm/cortexm_ops.h"
 #include "mcu_server.h"
 
 namespace {
@@ -25,13 +26,16 @@ alignas(16) uint8_t g_arena[cleave::board::kArenaCapacity];
 cleave::TensorInfo g_tensors[cleave::board::kMaxTensors];
 cleave::OpView g_ops[cleave::board::kMaxOps];
 
+// The Cortex-M kernels (SMLAD/SXTAB16 where the core has DSP), bit-exact with the reference.
+cleave::CortexMOps g_cortexm;
+
 cleave::board::Uart g_uart(cleave::board::kUart0Base);
 cleave::mcu::FrameLink g_link(g_uart);
 cleave::mcu::Server g_server(g_link,
                              {cleave::board::kName, cleave::board::kClockHz, g_program, cleave::board::kProgramCapacity,
                               g_arena, cleave::board::kArenaCapacity, g_tensors, cleave::board::kMaxTensors, g_ops,
                               cleave::board::kMaxOps},
-                             kOps, sizeof(kOps) / sizeof(kOps[0]));
+                             kOps, sizeof(kOps) / sizeof(kOps[0]), &g_cortexm);
 cleave::mcu::Dut g_dut(g_uart, g_server);
 
 uint8_t NextByte() {

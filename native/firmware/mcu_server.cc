@@ -73,8 +73,9 @@ bool HasPayload(const Frame& f, uint32_t bytes) { return f.size >= bytes; }
 
 }  // namespace
 
-Server::Server(FrameLink& link, const ServerMemory& memory, const OpRegistration* const* ops, size_t op_count)
-    : link_(link), memory_(memory), ops_(ops), op_count_(op_count), resolver_(ops, op_count) {}
+Server::Server(FrameLink& link, const ServerMemory& memory, const OpRegistration* const* ops, size_t op_count,
+               OpAccelerator* accelerator)
+    : link_(link), memory_(memory), ops_(ops), op_count_(op_count), resolver_(ops, op_count), accelerator_(accelerator) {}
 
 void Server::Reply(const Frame& request, uint8_t type, const uint8_t* head, size_t head_size, const uint8_t* tail,
                    size_t tail_size) {
@@ -291,7 +292,7 @@ bool Server::LoadProgram(const uint8_t* bytes, uint32_t size, uint32_t seq) {
   input_stage_ = memory_.program + stage;
   for (uint32_t i = 0; i < input_bytes; ++i) input_stage_[i] = 0;
   interpreter_ = ::new (interpreter_storage_) Interpreter(program_, memory_.arena);
-  // Faster kernels for this core go here, one line: interpreter_->SetAccelerator(&accelerator).
+  interpreter_->SetAccelerator(accelerator_);
   interpreter_->ResetState();
   return true;
 }

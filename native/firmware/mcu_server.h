@@ -27,7 +27,9 @@ struct ServerMemory {
 
 class Server {
  public:
-  Server(FrameLink& link, const ServerMemory& memory, const OpRegistration* const* ops, size_t op_count);
+  // `accelerator` (not owned; null for none) runs the ops it has faster kernels for, on every run.
+  Server(FrameLink& link, const ServerMemory& memory, const OpRegistration* const* ops, size_t op_count,
+         OpAccelerator* accelerator);
 
   // Loads the Program resident in the image (`cleave flash --program`), run where it lies (flash);
   // `sha256` (32 bytes, computed when the image was built) names it in hello while it stays loaded.
@@ -73,6 +75,7 @@ class Server {
   const OpRegistration* const* ops_;
   size_t op_count_;
   OpResolver resolver_;
+  OpAccelerator* accelerator_;
 
   // The load in progress.
   bool loading_ = false;

@@ -16,7 +16,7 @@ uint64_t NanosSince(std::chrono::steady_clock::time_point start) {
 
 // Copies each op's outputs right after the op, before the arena reuses their memory, and times
 // each op when asked. Only set on a run that wants either: plain runs pay nothing.
-class RunObserver : public OpObserver {
+class RunObserver final : public OpObserver {
  public:
   RunObserver(const Program& program, Interpreter& interpreter, const RunOptions& options, RunResult* result)
       : program_(program), interpreter_(interpreter), options_(options), result_(result) {}

@@ -9,17 +9,6 @@ namespace cleave {
 
 Interpreter::Interpreter(const Program& program, uint8_t* arena) : program_(program), arena_(arena) {}
 
-uint8_t* Interpreter::TensorData(uint32_t id) {
-  const TensorInfo& t = program_.tensor(id);
-  if (unpacked_ && unpacked_[id]) return reinterpret_cast<uint8_t*>(const_cast<int8_t*>(unpacked_[id]));
-  if (t.kind == TensorKind::kConstant) return const_cast<uint8_t*>(program_.constant(t.offset));
-  return arena_ + t.offset;
-}
-
-const uint8_t* Interpreter::TensorData(uint32_t id) const {
-  return const_cast<Interpreter*>(this)->TensorData(id);
-}
-
 void Interpreter::ResetState() {
   for (uint32_t i = 0; i < program_.tensor_count(); ++i) {
     const TensorInfo& t = program_.tensor(i);

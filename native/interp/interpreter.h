@@ -13,10 +13,14 @@ namespace cleave {
 // to copy an op's outputs before the arena reuses the memory. Costs nothing when none is set.
 class OpObserver {
  public:
-  virtual ~OpObserver() = default;
   virtual void OnOpBegin(uint32_t /*op_index*/) {}
   // `kernel` names the implementation that ran the op ("reference", or the accelerator's name).
   virtual void OnOpEnd(uint32_t /*op_index*/, const char* /*kernel*/) {}
+
+ protected:
+  // Protected and not virtual: nobody deletes an observer through this interface, and a virtual
+  // destructor would make firmware link operator delete (the deleting destructor) with no heap.
+  ~OpObserver() = default;
 };
 
 class Interpreter;
@@ -25,8 +29,11 @@ class Interpreter;
 // the kernel that ran the op, or null for an op it does not handle; the reference kernel then runs it.
 class OpAccelerator {
  public:
-  virtual ~OpAccelerator() = default;
   virtual const char* Run(uint32_t op_index, Interpreter& interpreter) = 0;
+
+ protected:
+  // Protected and not virtual, as OpObserver's: owners hold the concrete class (final).
+  ~OpAccelerator() = default;
 };
 
 class Interpreter {
@@ -53,8 +60,15 @@ class Interpreter {
   // Runs every op in order; stops at the first op whose kernel fails and returns its Status.
   Status Invoke(OpObserver* observer = nullptr);
 
-  uint8_t* TensorData(uint32_t id);
-  const uint8_t* TensorData(uint32_t id) const;
+  // Inline: kernels and accelerators ask for several tensors per op, and on firmware the call
+  // itself costs as much as the lookup.
+  uint8_t* TensorData(uint32_t id) {
+    const TensorInfo& t = program_.tensor(id);
+    if (unpacked_ && unpacked_[id]) return reinterpret_cast<uint8_t*>(const_cast<int8_t*>(unpacked_[id]));
+    if (t.kind == TensorKind::kConstant) return const_cast<uint8_t*>(program_.constant(t.offset));
+    return arena_ + t.offset;
+  }
+  const uint8_t* TensorData(uint32_t id) const { return const_cast<Interpreter*>(this)->TensorData(id); }
 
   // For the op kernels (op_eval.cc).
   const Program& program() const { return program_; }

@@ -16,14 +16,14 @@
 
 namespace cleave {
 
-class OptimizedOps : public OpAccelerator {
+class OptimizedOps final : public OpAccelerator {
  public:
   // Packs weights as `interpreter` presents them (int4 weights already unpacked). An op uses at
   // most `threads` threads of `pool` (the calling thread included). Run() is reentrant: contexts
   // sharing these packed weights may call it at the same time from different threads.
   OptimizedOps(const Program& program, const Interpreter& interpreter, const kernels::OptimizedKernels* kernels,
                ThreadPool* pool, int threads);
-  ~OptimizedOps() override;
+  ~OptimizedOps();
 
   const char* Run(uint32_t op_index, Interpreter& interpreter) override;
   const char* name() const { return kernels_->name; }

@@ -15,3 +15,6 @@ export const coreSources: string[] = [
   'native/interp/program.cc',
   ...fs.readdirSync(path.join(packageRoot, 'native', 'kernels')).filter((f) => f.endsWith('.cc')).sort().map((f) => `native/kernels/${f}`),
 ];
+
+/** The Cortex-M kernels and their OpAccelerator (firmware-clean; the firmware and the MCU benchmark image link them). */
+export const cortexmSources: string[] = ['native/kernels/cortexm/cortexm_kernels.cc', 'native/kernels/cortexm/cortexm_ops.cc'];

@@ -8,6 +8,7 @@ import { readProgramLayout, readProgramTables } from '../compile/program';
 import { CleaveError } from '../errors';
 import { connectSerial } from '../transport/serial';
 import type { Connection } from '../transport/connection';
+import { cobsFrameBytes } from '../wire/cobs';
 import { FLAG_RETRY, type Frame, FrameType } from '../wire/frame';
 import { decodeError, errorFromFrame } from '../wire/messages';
 import { decodeAck, decodeHelloAck, decodeLoaded, decodeTiming, MCU_FIRMWARE_VERSION, MCU_PROTOCOL_VERSION, type McuHello, type McuLoaded, type McuTiming, programSha256, u32s } from './protocol';
@@ -69,6 +70,12 @@ export class McuDevice {
   private readonly firmwareVersion: number;
   /** Requests sent again since the device was opened. */
   resends = 0;
+  /**
+   * Bytes of whole frames on the serial line since the device was opened, as the MCU protocol frames
+   * them (0x00, COBS, 0x00): every send (resends included) and every frame received.
+   */
+  bytesSent = 0;
+  bytesReceived = 0;
   helloInfo: McuHello | null = null;
   loaded: McuLoaded | null = null;
 
@@ -104,6 +111,7 @@ export class McuDevice {
   }
 
   private onFrame(f: Frame): void {
+    this.bytesReceived += cobsFrameBytes(f).byteLength;
     const p = this.pending;
     if (f.type === FrameType.Error && f.seq === 0) {
       // The firmware dropped a damaged packet: if it was our request, send it again now.
@@ -146,6 +154,7 @@ export class McuDevice {
     p.timer = setTimeout(() => this.send(p, true), p.timeoutMs);
     try {
       this.connection.send(frame);
+      this.bytesSent += cobsFrameBytes(frame).byteLength;
     } catch (err) {
       this.fail(err as CleaveError);
     }

@@ -1,9 +1,9 @@
 // Builds cleave's Cortex-M firmware (native/firmware/) for one board with arm-none-eabi-g++: the
-// runtime core (core-sources.ts, the same list the addon's tests link), the board support and the
-// MCU protocol server, into an ELF and a flat BIN, and reports flash and RAM use. Objects are cached
-// in build-firmware/objects/ by what makes them (flags, source, every header), so an image with
-// other firmware options reuses the core's objects; an image is relinked only when an object or
-// linker script changed. `npm run build:firmware` runs it for every firmware board.
+// runtime core (core-sources.ts, the same list the addon's tests link), the Cortex-M kernels, the
+// board support and the MCU protocol server, into an ELF and a flat BIN, and reports flash and RAM
+// use. Objects are cached in build-firmware/objects/ by what makes them (flags, source, every
+// header), so an image with other firmware options reuses the core's objects; an image is relinked
+// only when an object or linker script changed. `npm run build:firmware` runs it for every firmware board.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CleaveError } from '../errors';
 import { packageRoot } from '../paths';
-import { coreSources } from './core-sources';
+import { coreSources, cortexmSources } from './core-sources';
 import { programSha256 } from './protocol';
 
 /**
@@ -108,7 +108,7 @@ async function runAll(tasks: (() => Promise<void>)[], jobs: number): Promise<voi
 
 /** Every file whose change changes the image: the sources and every header and script they may include. */
 function inputFiles(boardDir: string): string[] {
-  const files = new Set<string>([...coreSources, ...FIRMWARE_SOURCES]);
+  const files = new Set<string>([...coreSources, ...cortexmSources, ...FIRMWARE_SOURCES]);
   const walk = (dir: string) => {
     for (const entry of fs.readdirSync(path.join(packageRoot, dir), { withFileTypes: true })) {
       const rel = path.join(dir, entry.name);
@@ -179,7 +179,7 @@ export async function buildFirmware(options: FirmwareBuildOptions): Promise<Firm
   fs.mkdirSync(objectDir, { recursive: true });
   fs.mkdirSync(outDir, { recursive: true });
 
-  const sources = [...coreSources.map((src) => ({ src, flags: coreFlags })), ...[...FIRMWARE_SOURCES, ...ccFiles(boardDir)].map((src) => ({ src, flags: firmwareFlags }))];
+  const sources = [...[...coreSources, ...cortexmSources].map((src) => ({ src, flags: coreFlags })), ...[...FIRMWARE_SOURCES, ...ccFiles(boardDir)].map((src) => ({ src, flags: firmwareFlags }))];
   if (options.program) {
     const embedded = path.join(outDir, 'embedded_program.cc');
     fs.writeFileSync(embedded, embeddedProgramSource(options.program));

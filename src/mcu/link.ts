@@ -34,6 +34,9 @@ export interface McuExchange {
   /** Setting inputs, the run and reading outputs, less the run's own time. */
   wireMs: number;
   attempts: number;
+  /** Frame bytes on the serial line for this exchange (requests, resends included, and replies). */
+  bytesSent: number;
+  bytesReceived: number;
 }
 
 export class McuLink {
@@ -69,13 +72,17 @@ export class McuLink {
     const device = this.connection?.device;
     if (!device) throw new CleaveError('WIRE_CLOSED', `${this.peer}: the link is not open`);
     const resendsBefore = device.resends;
+    const sentBefore = device.bytesSent, receivedBefore = device.bytesReceived;
     const started = performance.now();
     for (let i = 0; i < inputs.length; i++) await device.setInput(i, inputs[i]!);
     const timing = await device.run(1);
     const outputs: Buffer[] = [];
     for (let i = 0; i < this.outputBytes.length; i++) outputs.push(await device.readOutput(i, this.outputBytes[i]!));
     const computeMs = ticksToMicroseconds(timing.totalTicks, timing.clockHz) / 1000;
-    return { outputs, computeMs, wireMs: performance.now() - started - computeMs, attempts: 1 + device.resends - resendsBefore };
+    return {
+      outputs, computeMs, wireMs: performance.now() - started - computeMs, attempts: 1 + device.resends - resendsBefore,
+      bytesSent: device.bytesSent - sentBefore, bytesReceived: device.bytesReceived - receivedBefore,
+    };
   }
 
   async close(): Promise<void> {

@@ -261,7 +261,10 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
       } else if (stage.kind === 'mcu') {
         const r = await stage.link.run(inputs.map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength)));
         outputs = r.outputs.map((o, k) => typedView(o, stage.outputs[k]!.dtype));
-        stages.push({ segment: i, where: stage.link.peer, computeMs: r.computeMs, wireMs: r.wireMs, attempts: r.attempts });
+        stages.push({
+          segment: i, where: stage.link.peer, computeMs: r.computeMs, wireMs: r.wireMs, attempts: r.attempts,
+          bytesSent: r.bytesSent, bytesReceived: r.bytesReceived,
+        });
       } else {
         const r = await this.remote(stage, inputs).catch((err: CleaveError) => {
           if (!stage.program || !OUTAGES.has(err.code)) throw err;

@@ -32,6 +32,7 @@ for (const id of Object.keys(FIRMWARE_TARGETS)) {
     t.same(symbols.filter((s) => FORBIDDEN.test(s.name)).map((s) => s.name), [], 'no forbidden symbol');
     t.equal(symbols.find((s) => s.name === 'kVectorTable' || s.name.endsWith('12kVectorTable'))?.address, CODE_ORIGIN[id], 'the vector table is where the core boots');
     t.ok(symbols.some((s) => s.name.includes('ProgramStreamVerifier')) && symbols.some((s) => s.name.includes('11Interpreter6Invoke')), 'the core loader and interpreter are linked');
+    t.ok(symbols.some((s) => s.name.includes('10CortexMOps3Run')), 'the Cortex-M kernels run the ops they have');
     const descriptor = board(id);
     t.ok(image.flashBytes <= descriptor.memory.flashBytes!, `flash ${image.flashBytes} B <= ${descriptor.memory.flashBytes} B`);
     const ramUse = image.ramBytes + (RUNS_FROM_RAM.has(id) ? image.flashBytes : 0);

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readModelFile } from '../../src/model/reader';
 import { pipeline } from '../../src/pipeline/runner';
-import { writePlan } from '../../src/segments/plan';
+import { readPlan, writePlan } from '../../src/segments/plan';
 import { cleave } from '../lib/cli';
 import { firmware, goldenCase, toolsPresent } from './emulated';
 
@@ -25,12 +25,20 @@ t.test('mlperf_tiny_ic: head on the emulated Cortex-M3, tail here (pipeline API)
   if (!toolsPresent(t)) return;
   await firmware('mps2-an385');
   const golden = goldenCase('mlperf_tiny_ic');
-  const p = await pipeline(await splitInTwo('mlperf_tiny_ic'), { remotes: { 0: 'mcu:qemu:mps2-an385' } });
+  const planFile = await splitInTwo('mlperf_tiny_ic');
+  const p = await pipeline(planFile, { remotes: { 0: 'mcu:qemu:mps2-an385' } });
   t.teardown(() => p.close());
   const r = await p.run(golden.inputs.map((b) => new Int8Array(b.buffer, b.byteOffset, b.byteLength)));
   t.same(Buffer.from(r.outputs[0]!.buffer, r.outputs[0]!.byteOffset, r.outputs[0]!.byteLength), golden.outputs[0], 'the output is the golden one');
   t.match(r.stages[0], { segment: 0, where: /^mcu:\/dev\/pts\/\d+$/ });
   t.ok(r.stages[0]!.computeMs > 0 && r.stages[0]!.wireMs! > 0, 'the MCU stage reports compute (SysTick) and wire time');
+  // Frame bytes on the serial line: the head's input out (3,072 bytes) and the crossing tensor back,
+  // each in a frame of its own with 24 bytes of header and CRC and COBS's 2 delimiters at least.
+  const inputBytes = golden.inputs.reduce((n, b) => n + b.byteLength, 0);
+  const crossingBytes = (await readPlan(planFile)).segments[0]!.outputs.reduce((n, o) => n + o.bytes, 0);
+  t.ok(r.stages[0]!.bytesSent! > inputBytes + 26 && r.stages[0]!.bytesSent! < 2 * inputBytes, `the MCU stage sent ${r.stages[0]!.bytesSent} bytes for ${inputBytes} input bytes`);
+  t.ok(r.stages[0]!.bytesReceived! > crossingBytes + 26 && r.stages[0]!.bytesReceived! < 2 * crossingBytes + 1024, `the MCU stage received ${r.stages[0]!.bytesReceived} bytes for ${crossingBytes} output bytes`);
+  t.equal(r.bytesSent, r.stages[0]!.bytesSent, 'the result counts the MCU stage\'s bytes');
   t.equal(r.stages[1]!.where, 'local');
 });
 

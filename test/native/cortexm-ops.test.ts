@@ -14,8 +14,8 @@ import { readModelFile } from '../../src/model/reader';
 import { differentialCases } from '../lib/differential-cases';
 import { goldenCases, shippedModels } from '../lib/models';
 import { coreSources, repoRoot } from '../lib/native-core';
+import { cortexmSources } from '../../src/mcu/core-sources';
 
-const cortexmSources = ['native/kernels/cortexm/cortexm_kernels.cc', 'native/kernels/cortexm/cortexm_ops.cc'];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-cortexm-'));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
 const harness = path.join(dir, 'cortexm_ops_diff');

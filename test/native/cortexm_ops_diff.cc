@@ -29,7 +29,7 @@ std::vector<uint8_t> ReadFile(const std::string& path, bool* ok) {
 }
 
 // Counts the ops an accelerator ran.
-class KernelCounter : public cleave::OpObserver {
+class KernelCounter final : public cleave::OpObserver {
  public:
   void OnOpEnd(uint32_t, const char* kernel) override {
     if (std::strcmp(kernel, "reference") != 0) ++accelerated;

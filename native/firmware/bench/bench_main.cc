@@ -88,7 +88,7 @@ void PrintHex(const uint8_t* bytes, size_t size) {
 }
 
 // Times each op; prints one line per op after its end tick is read, so printing is not timed.
-class OpProfiler : public cleave::OpObserver {
+class OpProfiler final : public cleave::OpObserver {
  public:
   OpProfiler(const cleave::Program& program, const char* set) : program_(program), set_(set) {}
   void OnOpBegin(uint32_t) override { begin_ = cleave::board::SysTickNow(); }

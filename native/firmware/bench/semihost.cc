@@ -26,9 +26,3 @@ void Exit(int status) {
 }
 
 }  // namespace bench
-
-// Classes with virtual destructors (OpAccelerator, OpObserver) make the compiler emit deleting
-// destructors that name operator delete; nothing in the image is ever allocated or deleted, and
-// these definitions keep the library's (and with it malloc and _sbrk) out of it.
-void operator delete(void*) noexcept { bench::Exit(3); }
-void operator delete(void*, size_t) noexcept { bench::Exit(3); }

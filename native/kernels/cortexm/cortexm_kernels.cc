@@ -334,20 +334,19 @@ void FullyConnectedRow(const kernels::FullyConnectedParams& p, const int32_t* mu
   const int32_t input_offset = p.input_offset, output_offset = p.output_offset, act_min = p.act_min, act_max = p.act_max;
   // Per-tensor weights share one multiplier and shift: work them out once.
   const Requantizer shared(multiplier[0], shift[0]);
+  const auto stage = [&](uint32_t acc, int32_t oc) {
+    return kPerChannel ? Requantize(acc, multiplier[oc], shift[oc], output_offset, act_min, act_max)
+                       : Requantize(acc, shared, output_offset, act_min, act_max);
+  };
   int32_t oc = 0;
   for (; oc + 4 <= output_depth; oc += 4, filter += 4 * accum_depth) {
-    uint32_t acc[4] = {0, 0, 0, 0};
-    if (bias) {
-      acc[0] = static_cast<uint32_t>(bias[oc]);
-      acc[1] = static_cast<uint32_t>(bias[oc + 1]);
-      acc[2] = static_cast<uint32_t>(bias[oc + 2]);
-      acc[3] = static_cast<uint32_t>(bias[oc + 3]);
-    }
+    uint32_t acc[4] = {BiasOf(bias, oc), BiasOf(bias, oc + 1), BiasOf(bias, oc + 2), BiasOf(bias, oc + 3)};
     Dot4(in_row, filter, accum_depth, accum_depth, input_offset, acc);
-    for (int32_t j = 0; j < 4; ++j) {
-      out[oc + j] = kPerChannel ? Requantize(acc[j], multiplier[oc + j], shift[oc + j], output_offset, act_min, act_max)
-                                : Requantize(acc[j], shared, output_offset, act_min, act_max);
-    }
+    // Unrolled: the four results stay in registers instead of a loop over a spilled array.
+    out[oc] = stage(acc[0], oc);
+    out[oc + 1] = stage(acc[1], oc + 1);
+    out[oc + 2] = stage(acc[2], oc + 2);
+    out[oc + 3] = stage(acc[3], oc + 3);
   }
   for (; oc < output_depth; ++oc, filter += accum_depth) {
     const uint32_t acc = Dot1(in_row, filter, accum_depth, input_offset, BiasOf(bias, oc));

@@ -13,7 +13,7 @@
 
 namespace cleave {
 
-class CortexMOps : public OpAccelerator {
+class CortexMOps final : public OpAccelerator {
  public:
   // "cortexm:<op>" for an op these kernels ran ("-dsp" where the dual 16-bit MACs did), else null.
   const char* Run(uint32_t op_index, Interpreter& interpreter) override;
