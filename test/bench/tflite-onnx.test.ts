@@ -14,6 +14,10 @@ import { loadOrt, ortSession, type OrtModule } from '../../bench/ort';
 import { exactWeightType, logitsGraph, peerInput, peerOutputReal, PEER_VARIANTS, tfliteToOnnx, type PeerVariant } from '../../bench/tflite-onnx';
 import type { Graph } from '../../src/model/graph';
 import { goldenCases, shippedModels } from '../lib/models';
+import { compileGraph } from '../../src/compile/program';
+import { CleaveError } from '../../src/errors';
+import { Session } from '../../src/session';
+import { convCase } from '../../bench/micro';
 
 const requireTools = process.env.CLEAVE_REQUIRE_TOOLS === '1';
 const CLASSIFIERS = new Set(['mlperf_tiny_kws', 'mlperf_tiny_ic', 'mlperf_tiny_vww', 'tflm_person_detect']);
@@ -47,10 +51,49 @@ const argmax = (a: ArrayLike<number>): number => {
 };
 
 const { ort, error } = loadOrt(true);
+
+t.test('a model with an op the converter cannot map is refused, naming the op', async (t) => {
+  const model = shippedModels().find((m) => m.name === 'tflm_keyword_scrambled')!;
+  const graph = readModel(fs.readFileSync(model.file), model.file);
+  for (const variant of PEER_VARIANTS) {
+    const err = (() => {
+      try {
+        tfliteToOnnx(graph, variant);
+        return null;
+      } catch (e) {
+        return e;
+      }
+    })();
+    t.ok(err instanceof CleaveError && err.code === 'UNSUPPORTED_OP', `${variant}: UNSUPPORTED_OP`);
+    t.match((err as Error).message, /tflm_keyword_scrambled\/model\.tflite: op 0 \(QUANTIZE\): ONNX peer/);
+  }
+});
 if (!ort && !requireTools) {
   t.skip(`ONNX peers: ${error}; set CLEAVE_REQUIRE_TOOLS=1 to make this a failure`);
 } else {
   t.test('onnxruntime-node loads', async (t) => t.equal(error, null));
+
+  // No shipped model needs a Clip in the int8 peer (their RELU/RELU6 ranges are their output types'
+  // ranges), so one convolution whose output zero point (5) and scale (about 0.13) make each fused
+  // activation narrower than int8 checks those bounds against cleave's reference kernels.
+  t.test('fused activations narrower than the output type match the reference kernels', { skip: ort ? false : 'no onnxruntime-node' }, async (t) => {
+    const base = convCase(6, 7, 4, 8, 3, 11);
+    for (const fused of ['RELU', 'RELU6', 'RELU_N1_TO_1']) {
+      const graph: Graph = { ...base.graph, ops: [{ ...base.graph.ops[0]!, options: { ...base.graph.ops[0]!.options, fusedActivationFunction: fused } }] };
+      const reference = Session.fromBytes(compileGraph(graph).bytes, fused, { threads: 1, kernels: 'reference' });
+      const want = reference.runSync(base.input).outputs[0] as Int8Array;
+      reference.dispose();
+      const q = graph.tensors[graph.outputs[0]!]!.quantization!;
+      const [lo, hi] = [Math.min(...want), Math.max(...want)];
+      t.ok(lo > -128 && hi < 127, `${fused}: the reference output lies in [${lo}, ${hi}], inside int8`);
+      for (const variant of PEER_VARIANTS) {
+        const [got] = await runPeer(ort!, graph, variant, [base.input]);
+        let worst = 0;
+        want.forEach((v, i) => { worst = Math.max(worst, Math.abs((v - q.zeroPoint[0]!) * q.scale[0]! - got![i]!) / q.scale[0]!); });
+        t.ok(worst <= 1, `${fused} ${variant}: within 1 step of the reference kernels (${worst.toFixed(2)})`);
+      }
+    }
+  });
   for (const model of shippedModels().filter((m) => m.hasGoldens)) {
     t.test(model.name, { skip: ort ? false : 'no onnxruntime-node' }, async (t) => {
       const graph = readModel(fs.readFileSync(model.file), model.file);
