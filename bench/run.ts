@@ -50,8 +50,8 @@ const USAGE = `usage: npm run bench -- [options]
   --models DIR       shipped models root (default: the package's models/; env CLEAVE_MODELS)
   --only NAME[,..]   only models and microbenchmarks whose name contains one of these
   --threads LIST     thread counts, comma separated (default: 1,2)
-  --no-ort           do not load onnxruntime-node (micro rows then say why)
-  --no-models        skip the shipped models
+  --no-ort           do not load onnxruntime-node (micro and whole-model rows then say why)
+  --no-models        skip the shipped models (and their comparison with onnxruntime-node)
   --no-micro         skip the microbenchmarks
   --no-pool          skip the MQTT worker pool load test (bench/pool.ts)
   --no-telemetry     skip the telemetry cost (bench/telemetry.ts)
