@@ -129,3 +129,40 @@ export async function measureModelPeers(
   }
   return rows;
 }
+
+/** One whole-model target of issue 14, as this run measured it. */
+export interface TargetCheck {
+  target: string;
+  measured: number | null;
+  /** null: not measured in this run (model not selected, or ORT absent). */
+  met: boolean | null;
+}
+
+const ONE_THREAD_TARGETS: [string, number][] = [
+  ['mlperf_tiny_kws', 0.7], ['mlperf_tiny_vww', 0.7], ['mlperf_tiny_ic', 0.7], ['tflm_person_detect', 0.7], ['mlperf_tiny_ad', 0.5],
+];
+const TWO_THREAD_MODELS = ['mlperf_tiny_vww', 'tflm_person_detect', 'mlperf_tiny_ic'];
+const TWO_THREAD_SPEEDUP = 1.5;
+
+/**
+ * Issue 14's whole-model targets against this run's rows: at 1 thread, cleave at most 0.7× ORT's
+ * faster variant (ad: below 0.5×); at 2 threads, cleave at least 1.5× its own 1-thread speed.
+ */
+export function wholeModelTargets(rows: readonly ModelPeerRow[]): TargetCheck[] {
+  const at = (model: string, threads: number) => rows.find((r) => r.model === model && r.threads === threads);
+  const checks: TargetCheck[] = ONE_THREAD_TARGETS.map(([model, bound]) => {
+    const ratio = at(model, 1)?.ratio ?? null;
+    const strict = bound === 0.5; // "stays below 0.5×"; the others are "at most"
+    return {
+      target: `${model}, 1 thread: cleave / ORT's faster variant ${strict ? '<' : '≤'} ${bound}`,
+      measured: ratio,
+      met: ratio === null ? null : strict ? ratio < bound : ratio <= bound,
+    };
+  });
+  for (const model of TWO_THREAD_MODELS) {
+    const [one, two] = [at(model, 1), at(model, 2)];
+    const speedup = one && two ? round(one.cleave.wallMedianUs / two.cleave.wallMedianUs, 2) : null;
+    checks.push({ target: `${model}: cleave at 2 threads ≥ ${TWO_THREAD_SPEEDUP}× its 1-thread speed`, measured: speedup, met: speedup === null ? null : speedup >= TWO_THREAD_SPEEDUP });
+  }
+  return checks;
+}

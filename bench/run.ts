@@ -18,7 +18,7 @@ import { measureCallOverhead, type CallOverhead } from './overhead';
 import { loadOrt, ortOverhead, ortSession, type OrtModule } from './ort';
 import { msSince, nowNs, quantile, round, timeAsync, timeSync, type Budget, type Samples } from './timing';
 import { microCases, type MicroCase } from './micro';
-import { measureModelPeers, PEER_ROUNDS, type ModelPeerRow } from './model-peers';
+import { measureModelPeers, PEER_ROUNDS, wholeModelTargets, type ModelPeerRow, type TargetCheck } from './model-peers';
 import { prng } from '../test/fuzz/mutate';
 import { poolBench, type PoolBenchOutcome } from './pool';
 import { telemetryCostBench, type TelemetryCostResult } from './telemetry';
@@ -217,6 +217,8 @@ export interface BenchResult {
   models: (ModelRow | { model: string; error: string })[];
   /** Whole models, cleave's await run() against ORT's on the int8 and fp32 ONNX peers (bench/model-peers.ts). */
   modelPeers: ModelPeerRow[];
+  /** Issue 14's whole-model targets against modelPeers (met: null where this run did not measure it). */
+  wholeModelTargets: TargetCheck[];
   micro: MicroRow[];
   /** 20 head clients against a pool of tails through Mosquitto (bench/pool.ts); null when not run. */
   pool: PoolBenchOutcome | null;
@@ -299,7 +301,7 @@ class Bench {
       date: new Date().toISOString(), quick: o.quick, command,
       budgets: { ...this.budget, peer: this.peerBudget },
       ort: { version: null, error: null }, ortCallOverheadUs: null, callOverhead: null,
-      models: [], modelPeers: [], micro: [], pool: null, telemetry: null, telemetryOverheadPct: null, wire: null, errors: [],
+      models: [], modelPeers: [], wholeModelTargets: [], micro: [], pool: null, telemetry: null, telemetryOverheadPct: null, wire: null, errors: [],
     };
   }
 
@@ -607,6 +609,10 @@ class Bench {
       }
     }
     if (!this.o.quick) this.remeasurePeak();
+    if (this.o.models) {
+      r.wholeModelTargets = wholeModelTargets(r.modelPeers);
+      printTargets(r.wholeModelTargets);
+    }
     return r;
   }
 }
@@ -668,6 +674,14 @@ function printPeerRow(p: ModelPeerRow): void {
   const v = [p.model, String(p.threads), p.kernels, us(p.cleave.wallMedianUs), us(p.ortInt8?.wallMedianUs ?? null), us(p.ortFp32?.wallMedianUs ?? null),
     fmt(p.ratio, 2), p.ortFastest ?? '-', p.ortInt8MaxDiffLsb === null ? '-' : String(p.ortInt8MaxDiffLsb)];
   process.stdout.write(row(PEER_COLS.map(([, w], i) => [v[i]!, w])));
+}
+
+function printTargets(checks: readonly TargetCheck[]): void {
+  process.stdout.write('\nwhole-model targets of issue 14 (this run: await run() wall medians, interleaved with ORT)\n');
+  for (const c of checks) {
+    const verdict = c.met === null ? 'not measured' : c.met ? 'met' : 'not met';
+    process.stdout.write(`${c.target.padEnd(70)}  ${fmt(c.measured, 2).padStart(6)}  ${verdict}\n`);
+  }
 }
 
 const MICRO_COLS: [string, number][] = [

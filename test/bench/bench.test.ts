@@ -109,6 +109,15 @@ t.test('npm run bench -- --quick --json FILE', { skip: buildError ?? false }, as
     t.ok(isNumber(p.ortInt8MaxDiffLsb), `${at}: cleave vs ORT int8 difference recorded (${p.ortInt8MaxDiffLsb} LSB)`);
   }
 
+  // Issue 14's whole-model targets, quoted at the end with the figures of this run.
+  const targets = j.wholeModelTargets as { target: string; measured: number | null; met: boolean | null }[];
+  t.equal(targets.length, 8, 'five 1-thread ratios and three 2-thread speed-ups');
+  for (const c of targets) {
+    if (ortError && c.target.includes('ORT')) t.equal(c.met, null, `${c.target}: not measured without ORT`);
+    else t.ok(isNumber(c.measured) && typeof c.met === 'boolean', `${c.target}: ${c.measured} (${c.met ? 'met' : 'not met'})`);
+  }
+  t.match(r.stdout, /whole-model targets of issue 14[^\n]*\nmlperf_tiny_kws, 1 thread: cleave \/ ORT's faster variant ≤ 0\.7\s+\S+\s+(met|not met)\n/);
+
   // Call overhead: cleave's run(), run() on the worker and runSync() beside ORT's run(), one process.
   const call = j.callOverhead as Record<string, unknown>;
   t.equal(call.model, 'tflm_hello_world');
@@ -166,6 +175,8 @@ t.test('without onnxruntime-node the JSON says why and cleave is still measured'
     t.equal(p.ratio, null);
     t.match(p.ortError, /cannot load/);
   }
+  const targets = j.wholeModelTargets as { measured: number | null; met: boolean | null }[];
+  t.ok(targets.length > 0 && targets.every((c) => c.met === null && c.measured === null), 'no target verdict without the models or ORT');
   t.equal(j.micro.length, 2);
   for (const m of j.micro) {
     t.ok(isNumber(m.cleaveUs), 'cleave measured');
