@@ -159,7 +159,7 @@ class Converter {
     return this.node('Reshape', [name, this.init(int64s(this.fresh('shape'), [...dims]))]);
   }
 
-  /** A value of tensor `index` as NCHW (4-D) or as is. */
+  /** A 4-D value (TFLite shape `shape`) as NCHW; other ranks as they are. */
   private asNchw(v: Value, shape: readonly number[]): string {
     if (v.nchw || shape.length !== 4) return v.name;
     if (sameOrder(shape)) return this.reshape(v.name, toNchwShape(shape));
@@ -214,6 +214,7 @@ class Converter {
     const [, kh, kw] = w.shape as [number, number, number, number];
     const groupIn = depthwise ? 1 : cin;
     const weights = this.int8Data(w, op);
+    if (weights.length !== cout * kh * kw * groupIn) this.fail(op, `weights [${w.shape}] do not fit ${cout} output and ${cin} input channels`, 'BAD_MODEL');
     const oihw = new Int8Array(weights.length);
     for (let o = 0; o < cout; o++) {
       for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) for (let i = 0; i < groupIn; i++) {
