@@ -2,8 +2,8 @@
 // reader) becomes an ONNX model for onnxruntime-node in two variants (docs/benchmarks.md):
 //
 // - `int8`: quantized ops end to end, with uint8 activations (each tensor's zero point shifted by 128:
-//   the same real values) and int8 weights, the combination ORT's x86 int8 kernels are fastest at:
-//   QLinearConv (per-channel weight scales, int32 bias), com.microsoft QGemm, QLinearAdd and
+//   the same real values) and int8 or uint8 weights (PeerWeightType: whichever ORT computes exactly
+//   on this CPU): QLinearConv (per-channel weight scales, int32 bias), com.microsoft QGemm, QLinearAdd and
 //   QLinearAveragePool; SOFTMAX as DequantizeLinear → Softmax → QuantizeLinear.
 // - `fp32`: every weight and bias dequantized to float, float ops (Conv, Gemm, Add, AveragePool,
 //   Softmax), fused activations as Relu or Clip.
