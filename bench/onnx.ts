@@ -1,7 +1,8 @@
 // A minimal ONNX writer: just enough protobuf to build the benchmark's peer models for
 // onnxruntime-node in memory (no .onnx files, no protobuf dependency). Field numbers are those of
 // onnx/onnx.proto (IR version 7, opset 13): ModelProto, GraphProto, NodeProto, AttributeProto,
-// TensorProto, ValueInfoProto, TypeProto, TensorShapeProto.
+// TensorProto, ValueInfoProto, TypeProto, TensorShapeProto. Nodes in the `com.microsoft` domain
+// (onnxruntime's contrib ops: QGemm, QLinearAdd, QLinearAveragePool) import that domain's opset 1.
 
 /** Protobuf wire-format writer (proto3 encoding; fields are written in the order they are given). */
 export class ProtoWriter {
@@ -67,7 +68,7 @@ export class ProtoWriter {
 }
 
 /** TensorProto.DataType values used here. */
-export const OnnxType = { float: 1, uint8: 2, int8: 3, int32: 6 } as const;
+export const OnnxType = { float: 1, uint8: 2, int8: 3, int32: 6, int64: 7 } as const;
 export type OnnxTypeName = keyof typeof OnnxType;
 
 export interface OnnxInitializer {
@@ -130,16 +131,16 @@ export function encodeModel(g: OnnxGraph): Uint8Array {
   w.int(1, 7); // ir_version (IR 7 goes with opset 13)
   w.string(2, 'cleave-bench'); // producer_name
   w.message(7, (graph) => { // graph: GraphProto
-    for (const n of g.nodes) {
+    g.nodes.forEach((n, index) => {
       graph.message(1, (node) => { // node: NodeProto
         for (const i of n.inputs) node.string(1, i);
         for (const o of n.outputs) node.string(2, o);
-        node.string(3, `${n.opType}_0`); // name
+        node.string(3, `${n.opType}_${index}`); // name (unique in the graph)
         node.string(4, n.opType); // op_type
         for (const a of n.attributes ?? []) node.message(5, (attr) => attribute(attr, a));
         if (n.domain) node.string(7, n.domain);
       });
-    }
+    });
     graph.string(2, g.name);
     for (const t of g.initializers) {
       graph.message(5, (tensor) => { // initializer: TensorProto
@@ -153,6 +154,8 @@ export function encodeModel(g: OnnxGraph): Uint8Array {
     for (const v of g.outputs) graph.message(12, (vi) => valueInfo(vi, v));
   });
   w.message(8, (opset) => opset.string(1, '').int(2, g.opset ?? 13)); // opset_import: default domain
+  const domains = new Set(g.nodes.map((n) => n.domain).filter((d): d is string => !!d));
+  for (const d of domains) w.message(8, (opset) => opset.string(1, d).int(2, 1));
   return w.finish();
 }
 
@@ -166,8 +169,14 @@ export function scalarFloat(name: string, value: number): OnnxInitializer {
 export function scalarUint8(name: string, value: number): OnnxInitializer {
   return { name, type: 'uint8', dims: [], data: Uint8Array.of(value) };
 }
+export function uint8s(name: string, values: Uint8Array, dims: number[]): OnnxInitializer {
+  return { name, type: 'uint8', dims, data: values };
+}
 export function int8s(name: string, values: Int8Array, dims: number[]): OnnxInitializer {
   return { name, type: 'int8', dims, data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) };
+}
+export function int64s(name: string, values: number[], dims: number[] = [values.length]): OnnxInitializer {
+  return { name, type: 'int64', dims, data: new Uint8Array(BigInt64Array.from(values, (v) => BigInt(v)).buffer) };
 }
 export function int32s(name: string, values: Int32Array, dims: number[]): OnnxInitializer {
   return { name, type: 'int32', dims, data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) };

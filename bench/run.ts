@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { compileGraph } from '../src/compile/program';
+import type { Graph } from '../src/model/graph';
 import { summarize } from '../src/model/analysis';
 import { readModel } from '../src/model/reader';
 import { binding } from '../src/native';
@@ -17,6 +18,7 @@ import { measureCallOverhead, type CallOverhead } from './overhead';
 import { loadOrt, ortOverhead, ortSession, type OrtModule } from './ort';
 import { msSince, nowNs, quantile, round, timeAsync, timeSync, type Budget, type Samples } from './timing';
 import { microCases, type MicroCase } from './micro';
+import { measureModelPeers, PEER_ROUNDS, wholeModelTargets, type ModelPeerRow, type TargetCheck } from './model-peers';
 import { prng } from '../test/fuzz/mutate';
 import { poolBench, type PoolBenchOutcome } from './pool';
 import { telemetryCostBench, type TelemetryCostResult } from './telemetry';
@@ -48,8 +50,8 @@ const USAGE = `usage: npm run bench -- [options]
   --models DIR       shipped models root (default: the package's models/; env CLEAVE_MODELS)
   --only NAME[,..]   only models and microbenchmarks whose name contains one of these
   --threads LIST     thread counts, comma separated (default: 1,2)
-  --no-ort           do not load onnxruntime-node (micro rows then say why)
-  --no-models        skip the shipped models
+  --no-ort           do not load onnxruntime-node (micro and whole-model rows then say why)
+  --no-models        skip the shipped models (and their comparison with onnxruntime-node)
   --no-micro         skip the microbenchmarks
   --no-pool          skip the MQTT worker pool load test (bench/pool.ts)
   --no-telemetry     skip the telemetry cost (bench/telemetry.ts)
@@ -114,6 +116,12 @@ const BUDGETS = {
     scalar: { warmupIters: 1, warmupMs: 0, minIters: 2, minMs: 0, maxIters: 2 },
   },
 } satisfies Record<string, Record<string, Budget>>;
+
+/** One round of one runtime in the whole-model comparison (PEER_ROUNDS rounds × 3 runtimes per row). */
+const PEER_BUDGETS = {
+  full: { warmupIters: 5, warmupMs: 50, minIters: 20, minMs: 150, maxIters: 100_000 },
+  quick: { warmupIters: 1, warmupMs: 0, minIters: 3, minMs: 5, maxIters: 1_000 },
+} satisfies Record<string, Budget>;
 
 function sha256(outputs: readonly ArrayBufferView[]): string {
   const h = createHash('sha256');
@@ -207,6 +215,10 @@ export interface BenchResult {
   /** cleave's run() and runSync() beside ORT's run(), in one process (bench/overhead.ts); null when not measured. */
   callOverhead: CallOverhead | null;
   models: (ModelRow | { model: string; error: string })[];
+  /** Whole models, cleave's await run() against ORT's on the int8 and fp32 ONNX peers (bench/model-peers.ts). */
+  modelPeers: ModelPeerRow[];
+  /** Issue 14's whole-model targets against modelPeers (met: null where this run did not measure it). */
+  wholeModelTargets: TargetCheck[];
   micro: MicroRow[];
   /** 20 head clients against a pool of tails through Mosquitto (bench/pool.ts); null when not run. */
   pool: PoolBenchOutcome | null;
@@ -241,6 +253,15 @@ interface ModelFile {
   file: string;
 }
 
+/** A measured model, kept for the comparison with ORT: its graph, Program and the input it ran. */
+interface PeerCandidate {
+  name: string;
+  graph: Graph;
+  program: Uint8Array;
+  /** The input's bytes (its dtype is the model's). */
+  input: Uint8Array;
+}
+
 export function shippedModels(root: string): ModelFile[] {
   const list: ModelFile[] = [];
   for (const base of [root, path.join(root, 'extra')]) {
@@ -266,19 +287,21 @@ function sameBytes(a: readonly ArrayBufferView[], b: readonly ArrayBufferView[])
 class Bench {
   readonly result: BenchResult;
   private readonly budget: { fast: Budget; scalar: Budget };
+  private readonly peerBudget: Budget;
   private peak: BenchBinding | null = null;
 
   constructor(private readonly o: Options, command: string) {
     this.budget = o.quick ? BUDGETS.quick : BUDGETS.full;
+    this.peerBudget = o.quick ? PEER_BUDGETS.quick : PEER_BUDGETS.full;
     this.result = {
       schemaVersion: SCHEMA_VERSION,
       peakGmacPerCore: null, peakLoop: 'none', peakSamples: [], peakVnniGmacPerCore: null, ceilingGmacPerCore: null, ceilingLoop: 'none',
       cpu: cpuName(), cpuFeatures: { ...binding.cpuFeatures() }, cores: os.availableParallelism(),
       loadAverage: os.loadavg().map((v) => round(v)), node: process.version,
       date: new Date().toISOString(), quick: o.quick, command,
-      budgets: { ...this.budget },
+      budgets: { ...this.budget, peer: this.peerBudget },
       ort: { version: null, error: null }, ortCallOverheadUs: null, callOverhead: null,
-      models: [], micro: [], pool: null, telemetry: null, telemetryOverheadPct: null, wire: null, errors: [],
+      models: [], modelPeers: [], wholeModelTargets: [], micro: [], pool: null, telemetry: null, telemetryOverheadPct: null, wire: null, errors: [],
     };
   }
 
@@ -349,10 +372,11 @@ class Bench {
     }
   }
 
-  runModels(): void {
+  async runModels(ort: OrtModule | null, ortError: string | null): Promise<void> {
+    const measured: PeerCandidate[] = [];
     for (const m of shippedModels(this.o.modelsDir).filter((f) => this.selected(f.name))) {
       try {
-        this.runModel(m);
+        measured.push(this.runModel(m));
       } catch (err) {
         const message = `${m.name}: ${errorText(err)}`;
         this.result.models.push({ model: m.name, error: errorText(err) });
@@ -363,9 +387,29 @@ class Bench {
     if (shippedModels(this.o.modelsDir).length === 0) {
       this.result.errors.push(`no models under ${this.o.modelsDir} (--models DIR)`);
     }
+    if (measured.length === 0) return;
+    process.stdout.write(`\nwhole models against onnxruntime-node (wall time of await run(), both runtimes, ${PEER_ROUNDS} interleaved rounds; ratio = cleave / ORT's faster variant)\n`);
+    if (ortError) process.stdout.write(`onnxruntime-node: ${ortError}\n`);
+    printPeerHeader();
+    for (const c of measured) {
+      try {
+        const rows = await measureModelPeers(c.name, c.graph, c.program, c.input, this.o.threads, ort, ortError, this.peerBudget, binding.cpuFeatures());
+        for (const r of rows) {
+          this.result.modelPeers.push(r);
+          printPeerRow(r);
+        }
+        // Without ORT the header said why; a model ORT cannot take says so under its rows.
+        if (ort && rows[0]?.ortError) process.stdout.write(`  ${rows[0].ortError}\n`);
+      } catch (err) {
+        const message = `${c.name}: against onnxruntime-node: ${errorText(err)}`;
+        this.result.errors.push(message);
+        process.stderr.write(`bench: ${message}\n`);
+      }
+    }
   }
 
-  private runModel(m: ModelFile): void {
+  /** Measures one model's rows; returns what the comparison with ORT needs. */
+  private runModel(m: ModelFile): PeerCandidate {
     const graph = readModel(fs.readFileSync(m.file), m.file);
     const macs = summarize(graph).macs;
     const program = compileGraph(graph).bytes;
@@ -409,6 +453,7 @@ class Bench {
         s.dispose();
       }
     }
+    return { name: m.name, graph, program, input: inputs[0]! };
   }
 
   async runMicro(ort: OrtModule | null, ortError: string | null): Promise<void> {
@@ -526,12 +571,8 @@ class Bench {
     const r = this.result;
     this.measurePeak();
     printHeader(r);
-    if (this.o.models) {
-      process.stdout.write(`\nmodels (interpreter time; wall = whole runSync call; scalar = reference kernels, 1 thread)\n`);
-      printModelHeader();
-      this.runModels();
-    }
-    if (this.o.micro) {
+    let ort: OrtModule | null = null;
+    if (this.o.models || this.o.micro) {
       const loaded = loadOrt(this.o.ort);
       r.ort = { version: loaded.version, error: loaded.error };
       if (loaded.ort) {
@@ -541,7 +582,14 @@ class Bench {
           r.ort.error = `onnxruntime-node loaded but cannot run a model: ${errorText(err).split('\n')[0]}`;
         }
       }
-      const ort = r.ort.error === null ? loaded.ort : null;
+      ort = r.ort.error === null ? loaded.ort : null;
+    }
+    if (this.o.models) {
+      process.stdout.write(`\nmodels (interpreter time; wall = whole runSync call; scalar = reference kernels, 1 thread)\n`);
+      printModelHeader();
+      await this.runModels(ort, r.ort.error);
+    }
+    if (this.o.micro) {
       await this.runCallOverhead(ort);
       process.stdout.write(`\nmicrobenchmarks (wall time per call, both runtimes; ratio = cleave / ORT, below 1 = cleave faster)\n`);
       if (r.ort.error) process.stdout.write(`onnxruntime-node: ${r.ort.error}\n`);
@@ -561,6 +609,10 @@ class Bench {
       }
     }
     if (!this.o.quick) this.remeasurePeak();
+    if (this.o.models) {
+      r.wholeModelTargets = wholeModelTargets(r.modelPeers);
+      printTargets(r.wholeModelTargets);
+    }
     return r;
   }
 }
@@ -610,6 +662,26 @@ function printCallOverhead(c: CallOverhead): void {
   line('cleave await run() on the worker thread', c.runOnWorkerUs, c.runOnWorkerToOrt);
   line('cleave runSync()', c.runSyncUs, c.ortRunUs ? round(c.runSyncUs / c.ortRunUs, 3) : null);
   line('onnxruntime-node await run()', c.ortRunUs, c.ortRunUs ? 1 : null);
+}
+
+const PEER_COLS: [string, number][] = [
+  ['model', -24], ['thr', 3], ['kernels', -8], ['cleave µs', 10], ['ORT int8 µs', 11], ['ORT fp32 µs', 11], ['ratio', 6], ['vs', 4], ['Δ LSB', 5],
+];
+function printPeerHeader(): void {
+  process.stdout.write(row(PEER_COLS));
+}
+function printPeerRow(p: ModelPeerRow): void {
+  const v = [p.model, String(p.threads), p.kernels, us(p.cleave.wallMedianUs), us(p.ortInt8?.wallMedianUs ?? null), us(p.ortFp32?.wallMedianUs ?? null),
+    fmt(p.ratio, 2), p.ortFastest ?? '-', p.ortInt8MaxDiffLsb === null ? '-' : String(p.ortInt8MaxDiffLsb)];
+  process.stdout.write(row(PEER_COLS.map(([, w], i) => [v[i]!, w])));
+}
+
+function printTargets(checks: readonly TargetCheck[]): void {
+  process.stdout.write('\nwhole-model targets of issue 14 (this run: await run() wall medians, interleaved with ORT)\n');
+  for (const c of checks) {
+    const verdict = c.met === null ? 'not measured' : c.met ? 'met' : 'not met';
+    process.stdout.write(`${c.target.padEnd(70)}  ${fmt(c.measured, 2).padStart(6)}  ${verdict}\n`);
+  }
 }
 
 const MICRO_COLS: [string, number][] = [

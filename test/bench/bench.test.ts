@@ -85,6 +85,39 @@ t.test('npm run bench -- --quick --json FILE', { skip: buildError ?? false }, as
     t.equal(new Set(rows.map((r) => r.outputSha256)).size, 1, `${name}: outputs bit-identical across threads`);
   }
 
+  // Whole models against ORT: every measured model at 1 and 2 threads, cleave's await run() always,
+  // ORT's int8 and fp32 peers wherever the converter maps the model (all six with goldens do).
+  const ortError = (j.ort as { error: string | null }).error;
+  const peers = j.modelPeers as Record<string, unknown>[];
+  t.match(r.stdout, /whole models against onnxruntime-node[^\n]*\nmodel\s+thr\s+kernels\s+cleave µs\s+ORT int8 µs\s+ORT fp32 µs/, 'prints the whole-model table');
+  t.same([...new Set(peers.map((p) => p.model))], [...models.keys()], 'a comparison for every measured model');
+  for (const p of peers) {
+    const at = `${p.model}/${p.threads}`;
+    t.ok(isNumber((p.cleave as Record<string, unknown>).wallMedianUs), `${at}: cleave wallMedianUs`);
+    t.equal(p.kernels, models.get(p.model as string)![0]!.kernels, `${at}: the kernel set of the model rows`);
+    const convertible = p.model !== 'tflm_keyword_scrambled'; // QUANTIZE to int16, SVDF: no ONNX mapping
+    if (ortError || !convertible) {
+      t.equal(p.ortInt8, null);
+      t.equal(p.ratio, null);
+      t.match(p.ortError, ortError ? /./ : /op 0 \(QUANTIZE\): .*no ONNX mapping/, `${at}: says why ORT was not measured (${p.ortError})`);
+      continue;
+    }
+    for (const v of ['ortInt8', 'ortFp32']) t.ok(isNumber((p[v] as Record<string, unknown>).wallMedianUs), `${at}: ${v}.wallMedianUs`);
+    const fastest = Math.min(...['ortInt8', 'ortFp32'].map((v) => (p[v] as { wallMedianUs: number }).wallMedianUs));
+    t.ok(Math.abs((p.ratio as number) - (p.cleave as { wallMedianUs: number }).wallMedianUs / fastest) < 0.01 * (p.ratio as number) + 0.001,
+      `${at}: ratio against ORT's faster variant (${p.ratio} vs ${p.ortFastest})`);
+    t.ok(isNumber(p.ortInt8MaxDiffLsb), `${at}: cleave vs ORT int8 difference recorded (${p.ortInt8MaxDiffLsb} LSB)`);
+  }
+
+  // Issue 14's whole-model targets, quoted at the end with the figures of this run.
+  const targets = j.wholeModelTargets as { target: string; measured: number | null; met: boolean | null }[];
+  t.equal(targets.length, 8, 'five 1-thread ratios and three 2-thread speed-ups');
+  for (const c of targets) {
+    if (ortError && c.target.includes('ORT')) t.equal(c.met, null, `${c.target}: not measured without ORT`);
+    else t.ok(isNumber(c.measured) && typeof c.met === 'boolean', `${c.target}: ${c.measured} (${c.met ? 'met' : 'not met'})`);
+  }
+  t.match(r.stdout, /whole-model targets of issue 14[^\n]*\nmlperf_tiny_kws, 1 thread: cleave \/ ORT's faster variant ≤ 0\.7\s+\S+\s+(met|not met)\n/);
+
   // Call overhead: cleave's run(), run() on the worker and runSync() beside ORT's run(), one process.
   const call = j.callOverhead as Record<string, unknown>;
   t.equal(call.model, 'tflm_hello_world');
@@ -128,11 +161,22 @@ t.test('npm run bench -- --quick --json FILE', { skip: buildError ?? false }, as
 
 t.test('without onnxruntime-node the JSON says why and cleave is still measured', { skip: buildError ?? false }, async (t) => {
   const out = path.join(tmp, 'no-ort.json');
-  const r = bench(['--quick', '--no-models', '--only', 'fc_1x1024', '--json', out], { CLEAVE_BENCH_ORT: path.join(tmp, 'no-such-module') });
+  const r = bench(['--quick', '--no-pool', '--no-telemetry', '--no-wire', '--only', 'fc_1x1024,hello', '--json', out], { CLEAVE_BENCH_ORT: path.join(tmp, 'no-such-module') });
   t.equal(r.status, 0, 'exits 0', { stdout: r.stdout, stderr: r.stderr });
   const j = JSON.parse(fs.readFileSync(out, 'utf8')) as Json;
   t.match((j.ort as { error: string }).error, /cannot load .*no-such-module/);
-  t.same(j.models, []);
+  t.match(r.stdout, /whole models against onnxruntime-node[^\n]*\nonnxruntime-node: cannot load/, 'the whole-model table says ORT is absent');
+  const peers = j.modelPeers as Record<string, unknown>[];
+  t.same(peers.map((p) => [p.model, p.threads]), [['tflm_hello_world', 1], ['tflm_hello_world', 2]]);
+  for (const p of peers) {
+    t.ok(isNumber((p.cleave as Record<string, unknown>).wallMedianUs), 'cleave measured');
+    t.equal(p.ortInt8, null);
+    t.equal(p.ortFp32, null);
+    t.equal(p.ratio, null);
+    t.match(p.ortError, /cannot load/);
+  }
+  const targets = j.wholeModelTargets as { measured: number | null; met: boolean | null }[];
+  t.ok(targets.length > 0 && targets.every((c) => c.met === null && c.measured === null), 'no target verdict without the models or ORT');
   t.equal(j.micro.length, 2);
   for (const m of j.micro) {
     t.ok(isNumber(m.cleaveUs), 'cleave measured');
