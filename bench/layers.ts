@@ -16,6 +16,8 @@ const layers: Record<string, ConvSpec> = {
   'dw 3x3 x64 12²': { height: 12, width: 12, inChannels: 64, outChannels: 64, kernel: 3, padding: 'SAME', depthwise: true },
   'pw 1x1 8->16 48²': { height: 48, width: 48, inChannels: 8, outChannels: 16, kernel: 1, symmetricWeights: true },
   'pw 1x1 16->32 24²': { height: 24, width: 24, inChannels: 16, outChannels: 32, kernel: 1, symmetricWeights: true },
+  'pw 1x1/2 8->16 96²': { height: 96, width: 96, inChannels: 8, outChannels: 16, kernel: 1, stride: 2, padding: 'SAME', symmetricWeights: true },
+  'conv 1x3 2->24 48²': { height: 48, width: 48, inChannels: 2, outChannels: 24, kernel: 1, kernelW: 3, padding: 'SAME', symmetricWeights: true },
   'ic 1x1/2 16->32 32²': { height: 32, width: 32, inChannels: 16, outChannels: 32, kernel: 1, stride: 2, padding: 'SAME', symmetricWeights: true },
   'pw 1x1 64->128 12²': { height: 12, width: 12, inChannels: 64, outChannels: 128, kernel: 1, symmetricWeights: true },
   'pw 1x1 128->128 6²': { height: 6, width: 6, inChannels: 128, outChannels: 128, kernel: 1, symmetricWeights: true },
