@@ -39,10 +39,12 @@ t.test('inspect --json names the kernel each op runs on here', async (t) => {
   }
   t.ok(of('DEPTHWISE_CONV_2D').every((k) => k === `${set}:depthwise-3x3`), `depthwise: ${[...new Set(of('DEPTHWISE_CONV_2D'))]}`);
   // The pointwise convs (1x1, stride 1) read their input as the matrix: no im2col; on x86 the
-  // form of the product follows the set (vpdpbusd everywhere; AVX2's s16 for these many-row layers).
-  const pointwise = ops.filter((o) => o.op === 'CONV_2D' && o.inputs[1]!.shape[1] === 1 && o.inputs[1]!.shape[2] === 1).map((o) => o.kernel);
-  const form = set === 'avx512-vnni' ? 'gemm-u8s8' : set === 'avx2' ? 'gemm-s16' : 'gemm';
-  t.ok(pointwise.length > 0 && pointwise.every((k) => k === `${set}:${form}`), `pointwise: ${[...new Set(pointwise)]}`);
+  // form of the product follows the set and the depth (vpdpbusd everywhere; AVX2's u8s8 for the
+  // 8-deep first one, s16 for the deeper many-row layers).
+  const pointwise = ops.filter((o) => o.op === 'CONV_2D' && o.inputs[1]!.shape[1] === 1 && o.inputs[1]!.shape[2] === 1);
+  const form = (depth: number) => (set === 'avx512-vnni' || (set === 'avx2' && depth <= 8) ? 'gemm-u8s8' : set === 'avx2' ? 'gemm-s16' : 'gemm');
+  t.ok(pointwise.length > 0 && pointwise.every((o) => o.kernel === `${set}:${form(o.inputs[1]!.shape[3]!)}`),
+    `pointwise: ${[...new Set(pointwise.map((o) => o.kernel))]}`);
   t.ok(of('RESHAPE').every((k) => k === 'reference'), 'ops without an optimized form run the reference');
 });
 

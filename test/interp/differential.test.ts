@@ -57,13 +57,25 @@ t.test('each layer names the form of its matrix product: u8s8 where exact and fa
   const oneRowWithMinus128 = fullyConnectedGraph({ batches: 1, inputs: 64, outputs: 10, weightFill: -128 });
   const manyRows = fullyConnectedGraph({ batches: 64, inputs: 64, outputs: 10, symmetricWeights: true });
   const conv = convGraph({ height: 9, width: 9, inChannels: 8, outChannels: 8, kernel: 3, symmetricWeights: true });
+  const shallowRows = fullyConnectedGraph({ batches: 64, inputs: 8, outputs: 16, symmetricWeights: true });
+  const shallowRowsWithMinus128 = fullyConnectedGraph({ batches: 64, inputs: 8, outputs: 16, weightFill: -128 });
+  const shallowConv = convGraph({ height: 9, width: 9, inChannels: 8, outChannels: 16, kernel: 1, stride: 2, padding: 'SAME', symmetricWeights: true });
+  const fewPixelsConv = convGraph({ height: 2, width: 3, inChannels: 8, outChannels: 16, kernel: 3, padding: 'SAME', symmetricWeights: true });
+  const fewPixelsConvWithMinus128 = convGraph({ height: 2, width: 3, inChannels: 8, outChannels: 16, kernel: 3, padding: 'SAME', weightFill: -128 });
   if (features.avx2) {
-    // AVX2's u8s8 needs weights in [-127, 127] and pays only where weights stream more than they multiply.
+    // AVX2's u8s8 needs weights in [-127, 127] and pays only where weights stream more than they
+    // multiply (few rows) or where widening rows costs s16 as much as its multiplies (k <= 8).
     t.equal(await kernelOf(oneRow, 'avx2'), 'avx2:gemm-u8s8');
     t.equal(await kernelOf(oneRowWithMinus128, 'avx2'), 'avx2:gemm-s16');
     t.equal(await kernelOf(manyRows, 'avx2'), 'avx2:gemm-s16');
-    // A k x k convolution of the s16 form widens its patches straight from the input.
+    t.equal(await kernelOf(shallowRows, 'avx2'), 'avx2:gemm-u8s8');
+    t.equal(await kernelOf(shallowRowsWithMinus128, 'avx2'), 'avx2:gemm-s16');
+    // A k x k (or strided) convolution gathers its patches straight from the input in either form;
+    // a shallow one of many pixels runs the s16 form, whose direct convolution is the faster there.
     t.equal(await kernelOf(conv, 'avx2'), 'avx2:direct-s16');
+    t.equal(await kernelOf(shallowConv, 'avx2'), 'avx2:direct-s16');
+    t.equal(await kernelOf(fewPixelsConv, 'avx2'), 'avx2:direct-u8s8');
+    t.equal(await kernelOf(fewPixelsConvWithMinus128, 'avx2'), 'avx2:direct-s16');
   }
   if (features.avx512vnni) {
     // vpdpbusd is exact for any weight and does four products per lane: every layer takes it.

@@ -70,6 +70,19 @@ export function differentialCases(): DifferentialCase[] {
     { height: 13, width: 14, inChannels: 1, outChannels: 3, kernel: 3, padding: 'VALID', depthwise: true, depthMultiplier: 3, inputZeroPoint: 127 },
     { height: 7, width: 9, inChannels: 1, outChannels: 1, kernel: 5, kernelW: 3, dilation: 2, padding: 'SAME', depthwise: true, weightFill: -128 },
     { height: 10, width: 10, inChannels: 1, outChannels: 16, kernel: 3, padding: 'SAME', depthwise: true, depthMultiplier: 16, weightFill: 127, inputZeroPoint: -128 },
+    // products at most 8 deep, which AVX2 packs in both forms (u8s8 for a product, s16 for a
+    // direct convolution); convolutions of at most 8 output pixels, which AVX2 runs as direct-u8s8
+    // (int8 patches, taps outside the input holding the zero point, a last group of fewer than
+    // four); and the same shapes with a -128 weight, which fall back to s16
+    { height: 9, width: 11, inChannels: 8, outChannels: 16, kernel: 1, stride: 2, padding: 'SAME', symmetricWeights: true, inputZeroPoint: 127 },
+    { height: 7, width: 9, inChannels: 2, outChannels: 9, kernel: 1, kernelW: 3, padding: 'SAME', symmetricWeights: true, inputZeroPoint: -128 },
+    { height: 7, width: 9, inChannels: 2, outChannels: 9, kernel: 1, kernelW: 3, padding: 'SAME', weightFill: -128, inputZeroPoint: -128 },
+    { height: 6, width: 5, inChannels: 1, outChannels: 24, kernel: 2, kernelW: 3, stride: 2, padding: 'SAME', weightFill: 127, inputZeroPoint: 0 },
+    { height: 6, width: 5, inChannels: 1, outChannels: 24, kernel: 2, kernelW: 3, stride: 2, padding: 'SAME', weightFill: -127, inputZeroPoint: 127 },
+    { height: 2, width: 3, inChannels: 8, outChannels: 16, kernel: 3, padding: 'SAME', symmetricWeights: true, inputZeroPoint: 127 },
+    { height: 3, width: 2, inChannels: 5, outChannels: 9, kernel: 3, padding: 'SAME', symmetricWeights: true, inputZeroPoint: -128 },
+    { height: 3, width: 2, inChannels: 5, outChannels: 9, kernel: 3, padding: 'SAME', weightFill: -128, inputZeroPoint: -128 },
+    { height: 2, width: 2, inChannels: 3, outChannels: 17, kernel: 3, padding: 'SAME', weightFill: 127, inputZeroPoint: 0 },
   ] as ConvSpec[]).entries()) {
     cases.push({ label: `direct ${JSON.stringify(spec)}`, graph: convGraph({ seed: 50 + i, ...spec }), inputs: inputsFor(spec.height * spec.width * spec.inChannels, 60 + i) });
   }
@@ -81,6 +94,8 @@ export function differentialCases(): DifferentialCase[] {
     { height: 20, width: 20, inChannels: 64, outChannels: 64, kernel: 1, symmetricWeights: true, seed: 8 },
     { height: 64, width: 66, inChannels: 64, outChannels: 64, kernel: 3, depthwise: true, seed: 9 },
     { height: 200, width: 200, inChannels: 1, outChannels: 8, kernel: 3, depthwise: true, depthMultiplier: 8, seed: 10 },
+    { height: 128, width: 128, inChannels: 8, outChannels: 16, kernel: 1, symmetricWeights: true, seed: 13 },
+    { height: 256, width: 256, inChannels: 8, outChannels: 16, kernel: 1, stride: 2, padding: 'SAME', symmetricWeights: true, inputZeroPoint: -128, seed: 14 },
   ] as ConvSpec[]) {
     cases.push({ label: `threaded ${JSON.stringify(spec)}`, graph: convGraph(spec), inputs: inputsFor(spec.height * spec.width * spec.inChannels, 11) });
   }

@@ -16,6 +16,8 @@ static inline __m256i EmulatedDpbusd(__m256i acc, __m256i a, __m256i w) {
 #define CLEAVE_X86_U8S8_MAC(acc, raw, prepared, w) EmulatedDpbusd((acc), (prepared), (w))
 #define CLEAVE_X86_U8S8_SHIFT 128
 #define CLEAVE_X86_U8S8_ANY_WEIGHTS true
+#define CLEAVE_X86_U8S8_MAX_SHALLOW_K 0
+#define CLEAVE_X86_U8S8_DIRECT_CONV 0
 #define CLEAVE_X86_U8S8_MAX_ROWS INT32_MAX
 #define CLEAVE_X86_SET "vnni-emulated"
 #define CLEAVE_X86_ENTRY EmulatedKernels

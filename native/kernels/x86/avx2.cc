@@ -10,6 +10,8 @@
   _mm256_add_epi32((acc), _mm256_madd_epi16(_mm256_maddubs_epi16((prepared), _mm256_sign_epi8((w), (raw))), _mm256_set1_epi16(1)))
 #define CLEAVE_X86_U8S8_SHIFT 0
 #define CLEAVE_X86_U8S8_ANY_WEIGHTS false
+#define CLEAVE_X86_U8S8_MAX_SHALLOW_K 8
+#define CLEAVE_X86_U8S8_DIRECT_CONV 1
 #define CLEAVE_X86_U8S8_MAX_ROWS 8
 #endif
 #define CLEAVE_X86_SET "avx2"

@@ -10,6 +10,8 @@
 #define CLEAVE_X86_U8S8_MAC(acc, raw, prepared, w) _mm256_dpbusd_epi32((acc), (prepared), (w))
 #define CLEAVE_X86_U8S8_SHIFT 128
 #define CLEAVE_X86_U8S8_ANY_WEIGHTS true
+#define CLEAVE_X86_U8S8_MAX_SHALLOW_K 0
+#define CLEAVE_X86_U8S8_DIRECT_CONV 0
 #define CLEAVE_X86_U8S8_MAX_ROWS INT32_MAX
 #endif
 #define CLEAVE_X86_SET "avx512-vnni"
