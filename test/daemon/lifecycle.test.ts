@@ -62,11 +62,14 @@ t.test('the sd_notify sequence: READY, STATUS, watchdog pings, RELOADING with MO
   t.equal(ready, 0, 'READY=1 is the first notification');
   await receiver.waitFor((m) => /^STATUS=head model\.tflite on directory .*: 0 done, 0 failed, 0 in flight$/.test(m), ready);
 
-  // Watchdog: WATCHDOG_USEC 200 ms asks for a ping every 100 ms; count them over two seconds.
-  const start = receiver.messages.length;
-  await new Promise((resolve) => setTimeout(resolve, 2000));
-  const pings = receiver.messages.slice(start).filter((m) => m.text === 'WATCHDOG=1');
-  t.ok(pings.length >= 8 && pings.length <= 30, `${pings.length} WATCHDOG=1 in 2 s (about 20 expected)`);
+  // Watchdog: WATCHDOG_USEC 200 ms asks for a ping every 100 ms (test/daemon/notify.test.ts checks
+  // the period). A loaded machine delays pings, so ten are waited for, not expected within a time.
+  // Nor do they come faster: nine periods, 900 ms, between the first and the tenth as the receiver
+  // saw them arrive; half of that allows for the receiver being slow to see the first.
+  const pings = () => receiver.messages.filter((m) => m.text === 'WATCHDOG=1');
+  await until(() => pings().length >= 10, 'ten WATCHDOG=1 pings');
+  const spanMs = (pings()[9]!.t - pings()[0]!.t) * 1000;
+  t.ok(spanMs >= 450, `ten WATCHDOG=1 over ${spanMs.toFixed(0)} ms (900 ms expected): none faster than every 100 ms`);
 
   dropInputs(path.join(c.dir, 'in'), 3);
   await until(() => c.count('out') === 3, '3 results');
@@ -77,9 +80,11 @@ t.test('the sd_notify sequence: READY, STATUS, watchdog pings, RELOADING with MO
   const reloading = await receiver.waitFor((m) => m.startsWith('RELOADING=1'), beforeReload);
   const m = /^RELOADING=1\nMONOTONIC_USEC=(\d+)$/.exec(receiver.messages[reloading]!.text);
   t.ok(m, `RELOADING=1 with MONOTONIC_USEC: ${JSON.stringify(receiver.messages[reloading]!.text)}`);
-  // python3's time.monotonic() reads the same CLOCK_MONOTONIC when the datagram arrives.
+  // python3's time.monotonic() reads the same CLOCK_MONOTONIC when the datagram arrives. Another
+  // clock (the wall clock, or one counted from the process's start) is off by far more than the 30 s
+  // allowed here for a loaded machine to deliver the datagram.
   const skewMs = Math.abs(Number(m![1]) / 1000 - receiver.messages[reloading]!.t * 1000);
-  t.ok(skewMs < 2000, `MONOTONIC_USEC is CLOCK_MONOTONIC (${skewMs.toFixed(1)} ms from the receiver's clock)`);
+  t.ok(skewMs < 30_000, `MONOTONIC_USEC is CLOCK_MONOTONIC (${skewMs.toFixed(1)} ms from the receiver's clock)`);
   await receiver.waitFor((m) => m === 'READY=1', reloading);
   await daemon.waitForLine(/^reloaded: /);
 

@@ -78,7 +78,7 @@ t.test('a serial sensor line: one base64 input per line; comments skipped, a bad
   const [sensor, board] = [path.join(tmp, 'sensor'), path.join(tmp, 'board')];
   const socat = spawn('socat', [`pty,raw,echo=0,link=${sensor}`, `pty,raw,echo=0,link=${board}`], { stdio: 'ignore' });
   children.push(socat);
-  await until(() => fs.existsSync(sensor) && fs.existsSync(board), 'the pty pair', 5000);
+  await until(() => fs.existsSync(sensor) && fs.existsSync(board), 'the pty pair');
   const { dir, config } = caseDir([
     'role: head',
     'stateDir: state',
