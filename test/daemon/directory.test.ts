@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { DirectorySource } from '../../src/daemon/sources/directory';
 import { Ledger } from '../../src/daemon/sources/ledger';
 import type { InputItem } from '../../src/daemon/sources/source';
-import { until } from './helpers';
+import { until } from '../lib/daemon';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-daemon-dir-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));

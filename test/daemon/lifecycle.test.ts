@@ -7,7 +7,7 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CliChild, dropInputs, jsonLines, NotifyReceiver, personDetect, python3Missing, requireTools, until } from './helpers';
+import { daemonFolder, dropInputs, jsonLines, NotifyReceiver, personDetect, python3Missing, requireTools, startDaemon, until } from '../lib/daemon';
 
 interface Record_ {
   kind: string;
@@ -18,7 +18,6 @@ interface Record_ {
 const missing = python3Missing();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-daemon-life-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
-let n = 0;
 
 interface Options {
   out?: string;
@@ -28,9 +27,7 @@ interface Options {
 
 /** A folder with a head config on person_detect: in/ watched, done/, results in `out`, telemetry to a JSONL file. */
 function setup(extra: Options = {}) {
-  const dir = fs.mkdtempSync(path.join(tmp, `case${n++}-`));
-  const config = path.join(dir, 'daemon.yaml');
-  const write = (o: Options) => fs.writeFileSync(config, [
+  const lines = (o: Options) => [
     'role: head',
     'stateDir: state',
     'head:',
@@ -41,8 +38,10 @@ function setup(extra: Options = {}) {
     'telemetry:',
     '  targets: ["file:telemetry.jsonl"]',
     '  summaryEverySec: 0',
-  ].join('\n'));
-  write(extra);
+  ];
+  const folder = daemonFolder(tmp, lines(extra));
+  const { dir, config } = folder;
+  const write = (o: Options) => folder.write(lines(o));
   fs.mkdirSync(path.join(dir, 'in'));
   const count = (sub: string) => (fs.existsSync(path.join(dir, sub)) ? fs.readdirSync(path.join(dir, sub)).filter((f) => !f.endsWith('.tmp')).length : 0);
   const endToEnd = () => jsonLines<Record_>(path.join(dir, 'telemetry.jsonl')).filter((r) => r.kind === 'record' && r.stage === 'end-to-end');
@@ -55,9 +54,7 @@ t.test('the sd_notify sequence: READY, STATUS, watchdog pings, RELOADING with MO
   const c = setup();
   const receiver = await NotifyReceiver.start(path.join(c.dir, 'notify.sock'));
   t.teardown(() => receiver.stop());
-  const daemon = new CliChild(['daemon', '--config', c.config], { NOTIFY_SOCKET: receiver.address, WATCHDOG_USEC: '200000' });
-  t.teardown(() => daemon.signal('SIGKILL'));
-  await daemon.waitForLine(/^ready: head model\.tflite on directory /);
+  const daemon = await startDaemon(t, c.config, { NOTIFY_SOCKET: receiver.address, WATCHDOG_USEC: '200000' }, /^ready: head model\.tflite on directory /);
   const ready = await receiver.waitFor((m) => m === 'READY=1');
   t.equal(ready, 0, 'READY=1 is the first notification');
   await receiver.waitFor((m) => /^STATUS=head model\.tflite on directory .*: 0 done, 0 failed, 0 in flight$/.test(m), ready);
@@ -108,9 +105,7 @@ t.test('the sd_notify sequence: READY, STATUS, watchdog pings, RELOADING with MO
 
 t.test('SIGHUP with inputs in flight: none dropped, none run twice, later ones on the new config and source', async (t) => {
   const c = setup({ out: 'out1', maxInFlight: 2 });
-  const daemon = new CliChild(['daemon', '--config', c.config]);
-  t.teardown(() => daemon.signal('SIGKILL'));
-  await daemon.waitForLine(/^ready: /);
+  const daemon = await startDaemon(t, c.config);
   const total = 150;
   dropInputs(path.join(c.dir, 'in'), total);
   await until(() => c.count('out1') >= 5, 'the first results');
@@ -134,9 +129,7 @@ t.test('SIGHUP with inputs in flight: none dropped, none run twice, later ones o
 
 t.test('SIGTERM drains: no new inputs, the ones in flight finished, telemetry flushed, exit 0', async (t) => {
   const c = setup({ maxInFlight: 4 });
-  const daemon = new CliChild(['daemon', '--config', c.config]);
-  t.teardown(() => daemon.signal('SIGKILL'));
-  await daemon.waitForLine(/^ready: /);
+  const daemon = await startDaemon(t, c.config);
   const total = 300;
   dropInputs(path.join(c.dir, 'in'), total);
   await until(() => c.count('out') >= 3, 'the first results');
