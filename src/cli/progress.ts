@@ -9,9 +9,11 @@ export interface Progress {
   advance(n?: number): void;
   /** Removes the bar (idempotent); call before printing results. */
   stop(): void;
+  /** Writes `text` to stdout while the bar runs: the bar's line is cleared first, and redrawn below on the next step. */
+  print(text: string): void;
 }
 
-const SILENT: Progress = { advance() {}, stop() {} };
+const SILENT: Progress = { advance() {}, stop() {}, print: (text) => void process.stdout.write(text) };
 
 /** Whether output may carry terminal decoration (bars, colour): a TTY, and not machine-readable. */
 export function decorated(stream: NodeJS.WriteStream, json = false): boolean {
@@ -36,6 +38,10 @@ export function startProgress(label: string, total: number, options: { json?: bo
       if (stopped) return;
       stopped = true;
       bar.stop();
+    },
+    print: (text) => {
+      if (!stopped) process.stderr.write('\r\u001b[2K');
+      process.stdout.write(text);
     },
   };
 }

@@ -30,7 +30,12 @@ export function cleave(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: 
  * stdout and stderr both arrive in `stdout`, with CRLF line ends. null where `script` is missing.
  */
 export function cleaveOnTerminal(args: string[], env: NodeJS.ProcessEnv = {}): CliResult | null {
-  const command = [process.execPath, path.join(repoRoot, 'bin', 'cleave'), ...args].map((a) => `'${a}'`).join(' ');
+  return nodeOnTerminal([path.join(repoRoot, 'bin', 'cleave'), ...args], env);
+}
+
+/** `node ARGV` on a pseudo-terminal, as cleaveOnTerminal runs the CLI (for `npm run bench`). */
+export function nodeOnTerminal(argv: string[], env: NodeJS.ProcessEnv = {}): CliResult | null {
+  const command = [process.execPath, ...argv].map((a) => `'${a}'`).join(' ');
   // A terminal as a user has one: the test runner's NO_COLOR or TERM=dumb would (rightly) turn decoration off.
   const r = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000, env: { ...process.env, TERM: 'xterm', NO_COLOR: undefined, ...env } });
   if (r.error) return null;
