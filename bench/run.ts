@@ -11,6 +11,7 @@ import type { Graph } from '../src/model/graph';
 import { summarize } from '../src/model/analysis';
 import { readModel } from '../src/model/reader';
 import { binding } from '../src/native';
+import { startProgress, type Progress } from '../src/cli/progress';
 import { packageRoot } from '../src/paths';
 import { Session, type TensorData } from '../src/session';
 import { loadBenchBinding, type BenchBinding } from './native';
@@ -42,6 +43,14 @@ interface Options {
   telemetry: boolean;
   wire: boolean;
   peakMs: number;
+}
+
+/** The bar over the models and microbenchmarks while they run (on a terminal only), else silent. */
+let progress: Progress = startProgress('bench', 0);
+
+/** Report lines go to stdout, above the progress bar while one runs. */
+function print(text: string): void {
+  progress.print(text);
 }
 
 const USAGE = `usage: npm run bench -- [options]
@@ -305,6 +314,14 @@ class Bench {
     };
   }
 
+  private models(): ModelFile[] {
+    return shippedModels(this.o.modelsDir).filter((f) => this.selected(f.name));
+  }
+
+  private microCases(): MicroCase[] {
+    return microCases().filter((k) => this.selected(k.name));
+  }
+
   private selected(name: string): boolean {
     return this.o.only.length === 0 || this.o.only.some((s) => name.includes(s));
   }
@@ -374,7 +391,7 @@ class Bench {
 
   async runModels(ort: OrtModule | null, ortError: string | null): Promise<void> {
     const measured: PeerCandidate[] = [];
-    for (const m of shippedModels(this.o.modelsDir).filter((f) => this.selected(f.name))) {
+    for (const m of this.models()) {
       try {
         measured.push(this.runModel(m));
       } catch (err) {
@@ -383,13 +400,14 @@ class Bench {
         this.result.errors.push(message);
         process.stderr.write(`bench: ${message}\n`);
       }
+      progress.advance(this.o.threads.length);
     }
     if (shippedModels(this.o.modelsDir).length === 0) {
       this.result.errors.push(`no models under ${this.o.modelsDir} (--models DIR)`);
     }
     if (measured.length === 0) return;
-    process.stdout.write(`\nwhole models against onnxruntime-node (wall time of await run(), both runtimes, ${PEER_ROUNDS} interleaved rounds; ratio = cleave / ORT's faster variant)\n`);
-    if (ortError) process.stdout.write(`onnxruntime-node: ${ortError}\n`);
+    print(`\nwhole models against onnxruntime-node (wall time of await run(), both runtimes, ${PEER_ROUNDS} interleaved rounds; ratio = cleave / ORT's faster variant)\n`);
+    if (ortError) print(`onnxruntime-node: ${ortError}\n`);
     printPeerHeader();
     for (const c of measured) {
       try {
@@ -399,12 +417,13 @@ class Bench {
           printPeerRow(r);
         }
         // Without ORT the header said why; a model ORT cannot take says so under its rows.
-        if (ort && rows[0]?.ortError) process.stdout.write(`  ${rows[0].ortError}\n`);
+        if (ort && rows[0]?.ortError) print(`  ${rows[0].ortError}\n`);
       } catch (err) {
         const message = `${c.name}: against onnxruntime-node: ${errorText(err)}`;
         this.result.errors.push(message);
         process.stderr.write(`bench: ${message}\n`);
       }
+      progress.advance(this.o.threads.length);
     }
   }
 
@@ -457,7 +476,7 @@ class Bench {
   }
 
   async runMicro(ort: OrtModule | null, ortError: string | null): Promise<void> {
-    for (const c of microCases().filter((k) => this.selected(k.name))) {
+    for (const c of this.microCases()) {
       try {
         await this.runMicroCase(c, ort, ortError);
       } catch (err) {
@@ -465,6 +484,7 @@ class Bench {
         this.result.errors.push(message);
         process.stderr.write(`bench: ${message}\n`);
       }
+      progress.advance(this.o.threads.length);
     }
   }
 
@@ -528,16 +548,16 @@ class Bench {
 
   async runPool(): Promise<void> {
     const options = this.o.quick ? { heads: 20, requests: 25, workers: 2, window: 4 } : { heads: 20, requests: 1000, workers: 3, window: 4 };
-    process.stdout.write(`\nMQTT worker pool: ${options.heads} heads x ${options.requests} requests, ${options.workers} workers, Mosquitto on loopback\n`);
+    print(`\nMQTT worker pool: ${options.heads} heads x ${options.requests} requests, ${options.workers} workers, Mosquitto on loopback\n`);
     try {
       const p = await poolBench({ ...options, modelsDir: this.o.modelsDir });
       this.result.pool = p;
       if ('skipped' in p) {
-        process.stdout.write(`skipped: ${p.skipped}\n`);
+        print(`skipped: ${p.skipped}\n`);
         return;
       }
       for (const e of p.errors) this.result.errors.push(`pool: ${e}`);
-      process.stdout.write(`${p.requests} requests in ${p.seconds} s (${p.requestsPerSecond}/s), lost ${p.lost}, duplicate replies ${p.duplicateReplies}, resent ${p.resends}; ` +
+      print(`${p.requests} requests in ${p.seconds} s (${p.requestsPerSecond}/s), lost ${p.lost}, duplicate replies ${p.duplicateReplies}, resent ${p.resends}; ` +
         `round trip p50 ${p.roundTripP50Ms} ms p99 ${p.roundTripP99Ms} ms; RSS heads ${p.rssMiB.heads} MiB, workers ${p.rssMiB.workers.join('/')} MiB, broker ${p.rssMiB.broker} MiB\n`);
     } catch (err) {
       this.result.errors.push(`pool: ${errorText(err)}`);
@@ -546,13 +566,13 @@ class Bench {
   }
 
   async runTelemetry(): Promise<void> {
-    process.stdout.write('\ntelemetry cost per person_detect inference (CPU time with minus without)\n');
+    print('\ntelemetry cost per person_detect inference (CPU time with minus without)\n');
     try {
       const t = await telemetryCostBench({ runs: this.o.quick ? 200 : 2000, modelsDir: this.o.modelsDir });
       this.result.telemetry = t;
       this.result.telemetryOverheadPct = t.telemetryOverheadPct;
-      for (const r of t.rows) process.stdout.write(`${r.sink.padEnd(5)} sample ${String(r.sampleRate).padEnd(5)} ${fmt(r.costMicros, 1).padStart(8)} µs  ${fmt(r.overheadPct, 2).padStart(6)} %\n`);
-      process.stdout.write(`inference ${t.inferenceCpuMicros} µs CPU; at the default sampling (${t.defaultSampleRate}): ${t.telemetryOverheadPct} % (target < ${t.target} %)\n`);
+      for (const r of t.rows) print(`${r.sink.padEnd(5)} sample ${String(r.sampleRate).padEnd(5)} ${fmt(r.costMicros, 1).padStart(8)} µs  ${fmt(r.overheadPct, 2).padStart(6)} %\n`);
+      print(`inference ${t.inferenceCpuMicros} µs CPU; at the default sampling (${t.defaultSampleRate}): ${t.telemetryOverheadPct} % (target < ${t.target} %)\n`);
     } catch (err) {
       this.result.errors.push(`telemetry: ${errorText(err)}`);
       process.stderr.write(`bench: telemetry: ${errorText(err)}\n`);
@@ -568,6 +588,18 @@ class Bench {
   }
 
   async run(): Promise<BenchResult> {
+    // The models and microbenchmarks are most of a full run's minute and more: a bar over their rows.
+    // A model counts twice: its own rows, then its rows against onnxruntime-node.
+    const rows = ((this.o.models ? 2 * this.models().length : 0) + (this.o.micro ? this.microCases().length : 0)) * this.o.threads.length;
+    progress = startProgress('bench', rows);
+    try {
+      return await this.measure();
+    } finally {
+      progress.stop();
+    }
+  }
+
+  private async measure(): Promise<BenchResult> {
     const r = this.result;
     this.measurePeak();
     printHeader(r);
@@ -585,25 +617,25 @@ class Bench {
       ort = r.ort.error === null ? loaded.ort : null;
     }
     if (this.o.models) {
-      process.stdout.write(`\nmodels (interpreter time; wall = whole runSync call; scalar = reference kernels, 1 thread)\n`);
+      print(`\nmodels (interpreter time; wall = whole runSync call; scalar = reference kernels, 1 thread)\n`);
       printModelHeader();
       await this.runModels(ort, r.ort.error);
     }
     if (this.o.micro) {
       await this.runCallOverhead(ort);
-      process.stdout.write(`\nmicrobenchmarks (wall time per call, both runtimes; ratio = cleave / ORT, below 1 = cleave faster)\n`);
-      if (r.ort.error) process.stdout.write(`onnxruntime-node: ${r.ort.error}\n`);
-      else process.stdout.write(`onnxruntime-node ${r.ort.version}: per-call overhead ${fmt(r.ortCallOverheadUs!, 1)} µs (1-byte Identity)\n`);
+      print(`\nmicrobenchmarks (wall time per call, both runtimes; ratio = cleave / ORT, below 1 = cleave faster)\n`);
+      if (r.ort.error) print(`onnxruntime-node: ${r.ort.error}\n`);
+      else print(`onnxruntime-node ${r.ort.version}: per-call overhead ${fmt(r.ortCallOverheadUs!, 1)} µs (1-byte Identity)\n`);
       printMicroHeader();
       await this.runMicro(ort, r.ort.error);
     }
     if (this.o.pool) await this.runPool();
     if (this.o.telemetry) await this.runTelemetry();
     if (this.o.wire) {
-      process.stdout.write('\nwire protocol (bench/wire.ts)\n');
+      print('\nwire protocol (bench/wire.ts)\n');
       try {
         r.wire = await wireBench({ quick: this.o.quick });
-        for (const line of describeWireBench(r.wire)) process.stdout.write(`${line}\n`);
+        for (const line of describeWireBench(r.wire)) print(`${line}\n`);
       } catch (err) {
         r.errors.push(`wire: ${errorText(err)}`);
       }
@@ -634,10 +666,10 @@ function row(cells: [string, number][]): string {
 
 function printHeader(r: BenchResult): void {
   const peak = r.peakGmacPerCore === null ? `unavailable (${r.peakError})` : `${fmt(r.peakGmacPerCore, 1)} GMAC/s per core (${r.peakLoop})`;
-  process.stdout.write(`cleave bench${r.quick ? ' --quick' : ''}: ${r.cpu}, ${r.cores} core(s), node ${r.node}, load ${r.loadAverage.join(' ')}\n`);
-  process.stdout.write(`int8 MAC ceiling: ${peak}\n`);
-  if (r.peakVnniGmacPerCore) process.stdout.write(`AVX-512 VNNI ceiling: ${fmt(r.peakVnniGmacPerCore, 1)} GMAC/s per core (avx512-vpdpbusd)\n`);
-  if (r.ceilingGmacPerCore !== null) process.stdout.write(`% peak: against ${r.ceilingLoop}; % base: against ${r.peakLoop}\n`);
+  print(`cleave bench${r.quick ? ' --quick' : ''}: ${r.cpu}, ${r.cores} core(s), node ${r.node}, load ${r.loadAverage.join(' ')}\n`);
+  print(`int8 MAC ceiling: ${peak}\n`);
+  if (r.peakVnniGmacPerCore) print(`AVX-512 VNNI ceiling: ${fmt(r.peakVnniGmacPerCore, 1)} GMAC/s per core (avx512-vpdpbusd)\n`);
+  if (r.ceilingGmacPerCore !== null) print(`% peak: against ${r.ceilingLoop}; % base: against ${r.peakLoop}\n`);
 }
 
 const MODEL_COLS: [string, number][] = [
@@ -645,19 +677,19 @@ const MODEL_COLS: [string, number][] = [
   ['GMAC/s', 7], ['% peak', 7], ['% base', 7], ['scalar µs', 11], ['x scalar', 8], ['= ref', 5],
 ];
 function printModelHeader(): void {
-  process.stdout.write(row(MODEL_COLS));
+  print(row(MODEL_COLS));
 }
 function printModelRow(m: ModelRow): void {
   const v = [m.model, String(m.threads), m.kernels, us(m.medianUs), us(m.p90Us), us(m.wallMedianUs), fmt(m.macs / 1e6, 2),
     fmt(m.gmacPerSec, 1), pct(m.shareOfPeak), pct(m.shareOfBasePeak), us(m.scalarMedianUs), fmt(m.speedupOverScalar, 1), m.matchesReference ? 'yes' : 'NO'];
-  process.stdout.write(row(MODEL_COLS.map(([, w], i) => [v[i]!, w])));
+  print(row(MODEL_COLS.map(([, w], i) => [v[i]!, w])));
 }
 
 function printCallOverhead(c: CallOverhead): void {
-  process.stdout.write(`\ncall overhead (wall time per call in one process: cleave on ${c.model}, ORT on a 1-byte Identity)\n`);
+  print(`\ncall overhead (wall time per call in one process: cleave on ${c.model}, ORT on a 1-byte Identity)\n`);
   const cols: [string, number][] = [['call', -40], ['µs', 8], ['x ORT', 6]];
-  process.stdout.write(row(cols));
-  const line = (name: string, v: number | null, ratio: number | null) => process.stdout.write(row([[name, -40], [us(v), 8], [fmt(ratio, 2), 6]]));
+  print(row(cols));
+  const line = (name: string, v: number | null, ratio: number | null) => print(row([[name, -40], [us(v), 8], [fmt(ratio, 2), 6]]));
   line('cleave await run()', c.runUs, c.runToOrt);
   line('cleave await run() on the worker thread', c.runOnWorkerUs, c.runOnWorkerToOrt);
   line('cleave runSync()', c.runSyncUs, c.ortRunUs ? round(c.runSyncUs / c.ortRunUs, 3) : null);
@@ -668,19 +700,19 @@ const PEER_COLS: [string, number][] = [
   ['model', -24], ['thr', 3], ['kernels', -8], ['cleave µs', 10], ['ORT int8 µs', 11], ['ORT fp32 µs', 11], ['ratio', 6], ['vs', 4], ['Δ LSB', 5],
 ];
 function printPeerHeader(): void {
-  process.stdout.write(row(PEER_COLS));
+  print(row(PEER_COLS));
 }
 function printPeerRow(p: ModelPeerRow): void {
   const v = [p.model, String(p.threads), p.kernels, us(p.cleave.wallMedianUs), us(p.ortInt8?.wallMedianUs ?? null), us(p.ortFp32?.wallMedianUs ?? null),
     fmt(p.ratio, 2), p.ortFastest ?? '-', p.ortInt8MaxDiffLsb === null ? '-' : String(p.ortInt8MaxDiffLsb)];
-  process.stdout.write(row(PEER_COLS.map(([, w], i) => [v[i]!, w])));
+  print(row(PEER_COLS.map(([, w], i) => [v[i]!, w])));
 }
 
 function printTargets(checks: readonly TargetCheck[]): void {
-  process.stdout.write('\nwhole-model targets of issue 14 (this run: await run() wall medians, interleaved with ORT)\n');
+  print('\nwhole-model targets of issue 14 (this run: await run() wall medians, interleaved with ORT)\n');
   for (const c of checks) {
     const verdict = c.met === null ? 'not measured' : c.met ? 'met' : 'not met';
-    process.stdout.write(`${c.target.padEnd(70)}  ${fmt(c.measured, 2).padStart(6)}  ${verdict}\n`);
+    print(`${c.target.padEnd(70)}  ${fmt(c.measured, 2).padStart(6)}  ${verdict}\n`);
   }
 }
 
@@ -689,12 +721,12 @@ const MICRO_COLS: [string, number][] = [
   ['cleave %pk', 10], ['%base', 6], ['ORT %pk', 8], ['%base', 6], ['= ref', 5], ['Δ LSB', 5],
 ];
 function printMicroHeader(): void {
-  process.stdout.write(row(MICRO_COLS));
+  print(row(MICRO_COLS));
 }
 function printMicroRow(m: MicroRow): void {
   const v = [m.name, String(m.threads), us(m.cleaveUs), us(m.cleaveInterpUs), us(m.ortUs), fmt(m.ratio, 2),
     pct(m.cleaveShareOfPeak), pct(m.cleaveShareOfBasePeak), pct(m.ortShareOfPeak), pct(m.ortShareOfBasePeak), m.matchesReference ? 'yes' : 'NO', m.maxDiffLsb === null ? '-' : String(m.maxDiffLsb)];
-  process.stdout.write(row(MICRO_COLS.map(([, w], i) => [v[i]!, w])));
+  print(row(MICRO_COLS.map(([, w], i) => [v[i]!, w])));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -714,8 +746,8 @@ export async function main(argv: string[]): Promise<number> {
   const file = o.json ?? path.join(packageRoot, 'bench', 'results', `${result.date.replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}.json`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  process.stdout.write(`\n${result.errors.length} error(s)${result.errors.map((e) => `\n  ${e}`).join('')}\n`);
-  process.stdout.write(`results: ${file} (${(msSince(started) / 1000).toFixed(1)} s)\n`);
+  print(`\n${result.errors.length} error(s)${result.errors.map((e) => `\n  ${e}`).join('')}\n`);
+  print(`results: ${file} (${(msSince(started) / 1000).toFixed(1)} s)\n`);
   return result.errors.length === 0 ? 0 : 1;
 }
 

@@ -13,17 +13,25 @@ export interface EnergyWindow {
   joulesPerInference: number;
 }
 
-/** Starts `meter`, awaits `runOnce()` `runs` times in sequence, stops the meter. */
-export async function meterRuns(meter: EnergyMeter, runs: number, runOnce: () => Promise<unknown>): Promise<EnergyWindow> {
-  if (!Number.isInteger(runs) || runs < 1) throw new CleaveError('BAD_ARGUMENT', `runs must be a positive integer, got ${runs}`);
+/** Starts `meter`, awaits `work()`, stops the meter: what the work returned and the window's reading. */
+export async function meterAround<T>(meter: EnergyMeter, work: () => Promise<T>): Promise<{ result: T; reading: EnergyReading }> {
   await meter.start();
+  let result: T;
   try {
-    for (let i = 0; i < runs; i++) await runOnce();
+    result = await work();
   } catch (err) {
-    // Leave the meter idle, and report the run's failure rather than the meter's.
+    // Leave the meter idle, and report the work's failure rather than the meter's.
     await meter.stop().catch(() => undefined);
     throw err;
   }
-  const reading = await meter.stop();
+  return { result, reading: await meter.stop() };
+}
+
+/** Starts `meter`, awaits `runOnce()` `runs` times in sequence, stops the meter. */
+export async function meterRuns(meter: EnergyMeter, runs: number, runOnce: () => Promise<unknown>): Promise<EnergyWindow> {
+  if (!Number.isInteger(runs) || runs < 1) throw new CleaveError('BAD_ARGUMENT', `runs must be a positive integer, got ${runs}`);
+  const { reading } = await meterAround(meter, async () => {
+    for (let i = 0; i < runs; i++) await runOnce();
+  });
   return { runs, reading, joulesPerInference: reading.joules / runs };
 }

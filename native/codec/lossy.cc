@@ -287,6 +287,24 @@ uint64_t TabqWrite(const int8_t* q, int32_t zp, int32_t t, const TabqLayout& lay
   return static_cast<uint64_t>(p - out);
 }
 
+// A fixed-width code plane fills the rest of the payload exactly: `need` bytes from `p` (byte `at` of
+// the wire tensor) to `end`.
+Status CheckFixedCodes(uint64_t need, const uint8_t* p, const uint8_t* end, int64_t at) {
+  const uint64_t have = static_cast<uint64_t>(end - p);
+  if (have < need) {
+    return Status::Error(StatusCode::kCodecTruncated, "codes need {a} bytes, {b} left (byte {offset})")
+        .A(static_cast<int64_t>(need))
+        .B(static_cast<int64_t>(have))
+        .Offset(at);
+  }
+  if (have > need) {
+    return Status::Error(StatusCode::kCodecTrailingBytes, "{a} bytes after the codes (byte {offset})")
+        .A(static_cast<int64_t>(have - need))
+        .Offset(at + static_cast<int64_t>(need));
+  }
+  return Status::Ok();
+}
+
 // Decodes a tabq body (after its fields and any outlier list; `at` is its byte offset in the wire
 // tensor) into out.
 Status TabqDecode(const uint8_t* p, size_t avail, size_t at, int32_t zp, int32_t budget, uint8_t packing, const OutlierList& outl,
@@ -348,19 +366,8 @@ Status TabqDecode(const uint8_t* p, size_t avail, size_t at, int32_t zp, int32_t
   BitReader br(p, static_cast<size_t>(end - p));
   const uint8_t* plane = nullptr;
   if (packing == kPackFixed) {
-    const uint64_t need = (nbits + 7) / 8;
-    const uint64_t have = static_cast<uint64_t>(end - p);
-    if (have < need) {
-      return Status::Error(StatusCode::kCodecTruncated, "codes need {a} bytes, {b} left (byte {offset})")
-          .A(static_cast<int64_t>(need))
-          .B(static_cast<int64_t>(have))
-          .Offset(offset_of(p));
-    }
-    if (have > need) {
-      return Status::Error(StatusCode::kCodecTrailingBytes, "{a} bytes after the codes (byte {offset})")
-          .A(static_cast<int64_t>(have - need))
-          .Offset(offset_of(p + need));
-    }
+    const Status st = CheckFixedCodes((nbits + 7) / 8, p, end, offset_of(p));
+    if (!st.ok()) return st;
   } else {
     size_t used;
     const Status st = ReadBlock(p, static_cast<size_t>(end - p), codes, rows * row_length, static_cast<size_t>(offset_of(p)), &used, tables);
@@ -551,19 +558,8 @@ Status DecodeTs(const TensorMeta& meta, const uint8_t* payload, size_t size, uin
     }
     codes = ws;
   } else {
-    const uint64_t need = (inliers * static_cast<uint64_t>(bits) + 7) / 8;
-    const uint64_t have = static_cast<uint64_t>(end - p);
-    if (have < need) {
-      return Status::Error(StatusCode::kCodecTruncated, "codes need {a} bytes, {b} left (byte {offset})")
-          .A(static_cast<int64_t>(need))
-          .B(static_cast<int64_t>(have))
-          .Offset(offset_of(p));
-    }
-    if (have > need) {
-      return Status::Error(StatusCode::kCodecTrailingBytes, "{a} bytes after the codes (byte {offset})")
-          .A(static_cast<int64_t>(have - need))
-          .Offset(offset_of(p + need));
-    }
+    st = CheckFixedCodes((inliers * static_cast<uint64_t>(bits) + 7) / 8, p, end, offset_of(p));
+    if (!st.ok()) return st;
   }
   OutlierCursor cur(outl);
   const int32_t zero_code = -kmin;

@@ -2,11 +2,10 @@
 // with ajv before anything starts. Errors name the field path (`head.source.directory.path`) and what
 // was expected. Relative paths are taken from the config file's folder, so a unit started in `/`
 // reads the same files as a shell started next to the config.
-import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { parse as parseYaml } from 'yaml';
+import { readConfigFile } from '../config-file';
 import { CleaveError } from '../errors';
 import { CODECS, type CodecName } from '../codec';
 
@@ -243,6 +242,12 @@ function explain(e: ErrorObject, root: unknown): string | null {
   }
 }
 
+/** The schema errors of `value` in one line: `FILE: field: problem; field: problem`. */
+function describeErrors(file: string, errors: ErrorObject[], value: unknown): string {
+  const lines = [...new Set(errors.map((e) => explain(e, value)).filter((l): l is string => l !== null))];
+  return `${file}: ${lines.join('; ')}`;
+}
+
 /** The state folder when the config names none: systemd's StateDirectory=, else the XDG state home. */
 function defaultStateDir(): string {
   const fromSystemd = process.env.STATE_DIRECTORY?.split(':')[0];
@@ -253,10 +258,7 @@ function defaultStateDir(): string {
 /** Checks a parsed config; `file` is where it came from (for messages and relative paths). */
 export function checkDaemonConfig(value: unknown, file: string): DaemonConfig {
   const validate = validator();
-  if (!validate(value)) {
-    const lines = [...new Set((validate.errors ?? []).map((e) => explain(e, value)).filter((l): l is string => l !== null))];
-    throw new CleaveError('CONFIG_INVALID', `${file}: ${lines.join('; ')}`);
-  }
+  if (!validate(value)) throw new CleaveError('CONFIG_INVALID', describeErrors(file, validate.errors ?? [], value));
   const raw = value as Omit<DaemonConfig, 'file' | 'stateDir'> & { stateDir?: string };
   const base = path.dirname(path.resolve(file));
   const abs = (p: string) => path.resolve(base, p);
@@ -291,19 +293,7 @@ export function checkDaemonConfig(value: unknown, file: string): DaemonConfig {
 
 /** Reads and checks a config file: `.json` as JSON, anything else as YAML (of which JSON is a subset). */
 export async function loadDaemonConfig(file: string): Promise<DaemonConfig> {
-  let text: string;
-  try {
-    text = await fsp.readFile(file, 'utf8');
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new CleaveError('FILE_NOT_FOUND', `daemon config ${file}: cannot read: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
-  }
-  let value: unknown;
-  try {
-    value = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
-  } catch (err) {
-    throw new CleaveError('CONFIG_INVALID', `${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
-  }
+  const value = readConfigFile(file, { what: 'daemon config', code: 'CONFIG_INVALID', validate: validator(), describe: describeErrors });
   return checkDaemonConfig(value, file);
 }
 

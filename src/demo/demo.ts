@@ -13,6 +13,7 @@ import { formatTable } from '../cli/table';
 import { stagesOfPipeline } from '../daemon/engine';
 import { meterRuns, type EnergyWindow } from '../energy-window';
 import { CleaveError } from '../errors';
+import { prepareOutputDir } from '../io/files';
 import { readModelFile } from '../model/reader';
 import { packageRoot } from '../paths';
 import { frontChart } from '../plan/chart';
@@ -173,11 +174,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const print = opts.print ?? (() => undefined);
   const modelFile = resolveModel(opts.model);
   const out = opts.out ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-demo-'));
-  try {
-    fs.mkdirSync(out, { recursive: true });
-  } catch (err) {
-    throw new CleaveError('WRITE_FAILED', `--out ${out}: cannot create (${(err as Error).message})`);
-  }
+  await prepareOutputDir(out);
   opts.log(`cleave demo: ${path.relative(process.cwd(), modelFile) || modelFile}, results in ${out}`);
 
   // 1. The devices here, then the plan across them.

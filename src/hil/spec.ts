@@ -4,9 +4,9 @@
 import Ajv from 'ajv';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { readConfigFile } from '../config-file';
 import { CleaveError } from '../errors';
-import { describeSchemaErrors } from '../schema-errors';
+import { fileErrorReason } from '../io/files';
 
 export interface LatencyBudget {
   p50?: number;
@@ -91,20 +91,12 @@ const SCHEMA = {
 
 const validate = new Ajv({ allErrors: true }).compile(SCHEMA);
 
-function readText(file: string): string {
+/** The first line of a spec's `tokenFile`. */
+function readTokenFile(file: string): string {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return fs.readFileSync(file, 'utf8').split(/\r?\n/)[0]!;
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new CleaveError('FILE_NOT_FOUND', `${file}: cannot read HIL spec: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.message}`);
-  }
-}
-
-function parseSpecText(file: string, text: string): unknown {
-  try {
-    return /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
-  } catch (err) {
-    throw new CleaveError('HIL_SPEC_INVALID', `${file}: not ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'} (${(err as Error).message.split('\n')[0]})`);
+    throw new CleaveError('FILE_NOT_FOUND', `${file}: cannot read the HIL spec's tokenFile: ${fileErrorReason(err)}`);
   }
 }
 
@@ -130,8 +122,7 @@ function caseDirs(file: string, entries: string[]): string[] {
 }
 
 export function readHilSpec(file: string): HilSpec {
-  const value = parseSpecText(file, readText(file));
-  if (!validate(value)) throw new CleaveError('HIL_SPEC_INVALID', describeSchemaErrors(file, validate.errors ?? []));
+  const value = readConfigFile(file, { what: 'HIL spec', code: 'HIL_SPEC_INVALID', validate });
   const raw = value as Omit<HilSpec, 'file' | 'cases' | 'name' | 'timeoutMs' | 'budgets' | 'reports'> & {
     name?: string; cases?: string | string[]; tokenFile?: string; timeoutMs?: number; budgets?: HilSpec['budgets']; reports?: HilSpec['reports'];
   };
@@ -144,7 +135,7 @@ export function readHilSpec(file: string): HilSpec {
     seen.set(b.segment, b.name);
   });
   if (raw.token !== undefined && raw.tokenFile !== undefined) throw new CleaveError('HIL_SPEC_INVALID', `${file}: /tokenFile: give token or tokenFile, not both`);
-  const token = raw.tokenFile !== undefined ? readText(at(raw.tokenFile)).split(/\r?\n/)[0] : raw.token;
+  const token = raw.tokenFile !== undefined ? readTokenFile(at(raw.tokenFile)) : raw.token;
   const model = at(raw.model);
   const cases = caseDirs(file, raw.cases === undefined ? [path.dirname(model)] : (Array.isArray(raw.cases) ? raw.cases : [raw.cases]).map(at));
   return {

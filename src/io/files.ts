@@ -73,17 +73,30 @@ export async function checkOutputFile(file: string): Promise<void> {
   await checkWritableDirectory(path.dirname(path.resolve(file)), file);
 }
 
+/**
+ * `mkdir -p`, one level at a time, or WRITE_FAILED `LEVEL: cannot create directory: reason` naming
+ * the level that failed. Node's recursive mkdir never returns where a folder exists but refuses new
+ * entries with ENOENT (/proc): it takes that for a missing parent, makes the parent (EEXIST) and
+ * tries again, forever. Here that ENOENT is the answer.
+ */
+export async function makeDirectory(dir: string): Promise<void> {
+  const parent = path.dirname(path.resolve(dir));
+  if (parent !== path.resolve(dir) && !(await statOrNull(parent))) await makeDirectory(parent);
+  try {
+    await fsp.mkdir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && (await statOrNull(dir))?.isDirectory()) return;
+    const why = code === 'ENOENT' ? `${parent} does not take new directories` : fileErrorReason(err);
+    throw new CleaveError('WRITE_FAILED', `${dir}: cannot create directory: ${why}`);
+  }
+}
+
 /** Refuses an output directory that is a file or cannot be created or written; creates it. */
 export async function prepareOutputDir(dir: string): Promise<void> {
   const st = await statOrNull(dir);
   if (st && !st.isDirectory()) throw new CleaveError('WRITE_FAILED', `${dir}: cannot write: not a directory`);
-  if (!st) {
-    try {
-      await fsp.mkdir(dir, { recursive: true });
-    } catch (err) {
-      throw new CleaveError('WRITE_FAILED', `${dir}: cannot create directory: ${fileErrorReason(err)}`);
-    }
-  }
+  if (!st) await makeDirectory(dir);
   await checkWritableDirectory(dir, dir);
 }
 

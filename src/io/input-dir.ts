@@ -1,7 +1,7 @@
-// `cleave run --inputs DIR`: a directory of input cases, run one after another. Each subdirectory
+// `cleave run --inputs DIR`, local or with --remote: a directory of input cases. Each subdirectory
 // is a case holding one file per input, named t<index>.<ext> or <tensor name>.<ext> (the golden
 // case layout, t<index>.bin, is one). For a model with one input, a DIR without subdirectories
-// holds a case per file. Any format `--input` reads.
+// holds a case per file. Hidden entries are never cases.
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { CleaveError } from '../errors';
@@ -11,6 +11,8 @@ import { checkInputDir, fileErrorReason } from './files';
 export interface InputCase {
   /** The entry's name without its extension: outputs are written under it. */
   name: string;
+  /** The entry in DIR: the case's file, or its subdirectory. */
+  path: string;
   /** One file per input, in input order. */
   files: string[];
 }
@@ -23,7 +25,8 @@ async function entries(dir: string): Promise<import('node:fs').Dirent[]> {
   }
 }
 
-export async function listInputCases(dir: string, specs: TensorSpec[]): Promise<InputCase[]> {
+/** The cases of `dir` for a model whose inputs are `specs` (in input order), sorted by name. */
+export async function listInputCases(dir: string, specs: Pick<TensorSpec, 'index' | 'name'>[]): Promise<InputCase[]> {
   await checkInputDir(dir, '--inputs');
   const stem = (name: string) => path.basename(name, path.extname(name));
   const cases: InputCase[] = [];
@@ -31,7 +34,7 @@ export async function listInputCases(dir: string, specs: TensorSpec[]): Promise<
   const filesAreCases = specs.length === 1 && !all.some((e) => e.isDirectory());
   for (const e of all) {
     if (filesAreCases && e.isFile()) {
-      cases.push({ name: stem(e.name), files: [path.join(dir, e.name)] });
+      cases.push({ name: stem(e.name), path: path.join(dir, e.name), files: [path.join(dir, e.name)] });
     } else if (e.isDirectory()) {
       const inCase = (await entries(path.join(dir, e.name))).filter((f) => f.isFile());
       const files = specs.map((s) => {
@@ -39,7 +42,7 @@ export async function listInputCases(dir: string, specs: TensorSpec[]): Promise<
         if (!match) throw new CleaveError('BAD_INPUT', `${path.join(dir, e.name)}: no file for input "${s.name}" (t${s.index}.<ext> or ${s.name}.<ext>)`);
         return path.join(dir, e.name, match.name);
       });
-      cases.push({ name: e.name, files });
+      cases.push({ name: e.name, path: path.join(dir, e.name), files });
     }
   }
   if (cases.length === 0) {

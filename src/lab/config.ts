@@ -3,9 +3,8 @@
 // field; paths are relative to the config file. Without a file, the default lab: one emulated
 // Cortex-M board and a host tail for a split person_detect plan, plus the arm64 Pi.
 import Ajv from 'ajv';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { readConfigFile } from '../config-file';
 import { CleaveError } from '../errors';
 import { packageRoot } from '../paths';
 import { describeSchemaErrors } from '../schema-errors';
@@ -89,25 +88,13 @@ export function defaultLabConfig(withPi: boolean): LabConfig {
 }
 
 export function readLabConfig(file: string): LabConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new CleaveError('FILE_NOT_FOUND', `${file}: cannot read lab config: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.message}`);
-  }
-  const yaml = !/\.json$/i.test(file);
-  let value: unknown;
-  try {
-    value = yaml ? parseYaml(text) : JSON.parse(text);
-  } catch (err) {
-    throw new CleaveError('LAB_CONFIG_INVALID', `${file}: not ${yaml ? 'YAML' : 'JSON'} (${(err as Error).message.split('\n')[0]})`);
-  }
-  if (!validate(value)) {
+  const value = readConfigFile(file, {
+    what: 'lab config',
+    code: 'LAB_CONFIG_INVALID',
+    validate,
     // A property forbidden for a kind (`false` schema) reads "boolean schema is false": say what it is.
-    const errors = (validate.errors ?? []).map((e) => (e.keyword === 'false schema' ? { ...e, message: 'is not a field of this kind of device' } : e));
-    throw new CleaveError('LAB_CONFIG_INVALID', describeSchemaErrors(file, errors));
-  }
+    describe: (at, errors) => describeSchemaErrors(at, errors.map((e) => (e.keyword === 'false schema' ? { ...e, message: 'is not a field of this kind of device' } : e))),
+  });
   const raw = value as { model?: string; plan?: string; cut?: number; devices: LabDeviceConfig[] };
   const names = new Set<string>();
   raw.devices.forEach((d, i) => {

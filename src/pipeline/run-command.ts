@@ -1,19 +1,22 @@
 // `cleave run PLAN.json --remote K=HOST:PORT|serial:PATH[@BAUD] …`: the plan runs as a pipeline, its
 // remote segments on `cleave serve` peers. `--repeat N` streams N copies of the input, `--inputs DIR`
-// every file of DIR, with up to `--window` requests in flight per link (a progress bar on a terminal);
+// every case of DIR (src/io/input-dir.ts, as the local run reads it), with up to `--window` requests in flight per link (a progress bar on a terminal);
 // a summary of stage times (p50/p90/p99) and throughput closes the run. run.ts registers these
 // options and hands remote runs over here.
 import { promises as fsp } from 'node:fs';
-import * as cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { CleaveError } from '../errors';
 import { type CodecName, codecInfo } from '../codec';
+import { startProgress } from '../cli/progress';
 import { formatTable } from '../cli/table';
+import { checkInputDir, readUserFile } from '../io/files';
+import { listInputCases } from '../io/input-dir';
 import type { SessionOptions, TensorData } from '../session';
 import { type AuthOptions, positiveInt, readClientTls, readToken } from './cli-options';
-import { listInputFiles, readInputFile, writeOutputs } from './input-dir';
+import { writeOutputs } from './output-files';
 import { describeReplan, type ReplanEvent } from './replan';
 import { pipeline, type PipelineOptions, type PipelineResult } from './runner';
+import type { PlanFile } from '../segments/plan';
 import { percentile } from '../stats';
 
 export interface RemoteRunOptions extends AuthOptions {
@@ -69,33 +72,46 @@ function bytesOf(t: TensorData): Uint8Array {
 /** Inputs read and submitted ahead of the oldest unfinished one. */
 const READ_AHEAD = 64;
 
-/** One input of the run: its file (with --inputs) and its tensors. */
+/** One input of the run: its case (with --inputs: the file or subdirectory) and its tensors. */
 interface Job {
   file?: string;
   tensors: Uint8Array[];
 }
 
-/** The run's inputs: N copies of the --input files, or each file of --inputs DIR read as it is needed. */
-async function jobs(opts: RemoteRunOptions, repeat: number): Promise<{ count: number; get: (i: number) => Promise<Job> }> {
+interface Jobs {
+  count: number;
+  get: (i: number) => Promise<Job>;
+}
+
+const readInput = (file: string) => readUserFile(file, 'input');
+
+/** The model inputs of `plan`, by index and by the name the segment taking each gives it. */
+function planInputs(plan: PlanFile): { index: number; name: string }[] {
+  const names = new Map(plan.segments.flatMap((s) => s.inputs).map((t) => [t.tensor, t.name]));
+  return plan.inputs.map((index) => ({ index, name: names.get(index) ?? `t${index}` }));
+}
+
+/**
+ * The run's inputs: N copies of the --input files, or each case of --inputs DIR read (raw bytes) as
+ * it is needed. The flags are checked before anything connects; the cases are listed once the plan
+ * says which inputs a case holds.
+ */
+async function jobs(opts: RemoteRunOptions, repeat: number): Promise<(inputs: { index: number; name: string }[]) => Promise<Jobs>> {
   if (opts.inputs === undefined) {
     if (opts.outputs !== undefined) throw new CleaveError('BAD_ARGUMENT', '--outputs DIR goes with --inputs DIR (use --output FILE with --input)');
     if (opts.input.length === 0) throw new CleaveError('BAD_ARGUMENT', 'give --input FILE (repeat for several model inputs) or --inputs DIR');
-    const tensors = await Promise.all(opts.input.map(readInputFile));
-    return { count: repeat, get: () => Promise.resolve({ tensors }) };
+    const tensors = await Promise.all(opts.input.map(readInput));
+    return async () => ({ count: repeat, get: () => Promise.resolve({ tensors }) });
   }
+  const dir = opts.inputs;
   if (opts.input.length > 0) throw new CleaveError('BAD_ARGUMENT', 'give --input or --inputs, not both');
   if (opts.output !== undefined) throw new CleaveError('BAD_ARGUMENT', '--output FILE goes with --input (use --outputs DIR with --inputs)');
-  if (repeat !== 1) throw new CleaveError('BAD_ARGUMENT', '--repeat goes with --input; --inputs runs each file once');
-  const files = await listInputFiles(opts.inputs);
-  return { count: files.length, get: async (i) => ({ file: files[i]!, tensors: [await readInputFile(files[i]!)] }) };
-}
-
-/** A bar on stderr for runs of many inputs, only on a terminal and never with --json. */
-function progressBar(total: number, json: boolean | undefined): { tick: () => void; stop: () => void } {
-  if (json || total < 2 || !process.stderr.isTTY) return { tick: () => undefined, stop: () => undefined };
-  const bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'inputs {bar} {value}/{total} ({percentage}%), {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic);
-  bar.start(total, 0);
-  return { tick: () => bar.increment(), stop: () => bar.stop() };
+  if (repeat !== 1) throw new CleaveError('BAD_ARGUMENT', '--repeat goes with --input; --inputs runs each case once');
+  await checkInputDir(dir, '--inputs');
+  return async (inputs) => {
+    const cases = await listInputCases(dir, inputs);
+    return { count: cases.length, get: async (i) => ({ file: cases[i]!.path, tensors: await Promise.all(cases[i]!.files.map(readInput)) }) };
+  };
 }
 
 export async function runRemote(model: string, opts: RemoteRunOptions): Promise<void> {
@@ -103,7 +119,7 @@ export async function runRemote(model: string, opts: RemoteRunOptions): Promise<
   const repeat = positiveInt(opts.repeat, '--repeat')!;
   const codec = codecInfo(opts.codec ?? 'lossless').name as CodecName;
   const window = positiveInt(opts.window, '--window');
-  const work = await jobs(opts, repeat);
+  const listJobs = await jobs(opts, repeat);
   if (!opts.replan && (opts.candidate.length > 0 || opts.replanLink !== undefined)) throw new CleaveError('BAD_ARGUMENT', '--candidate and --replan-link go with --replan');
   if (opts.replan && opts.candidate.length === 0) throw new CleaveError('BAD_ARGUMENT', '--replan needs at least one --candidate PLAN (another cut the peer serves too)');
   const threshold = Number(opts.replanThreshold ?? '2');
@@ -120,11 +136,14 @@ export async function runRemote(model: string, opts: RemoteRunOptions): Promise<
     replans.push(e);
     if (!opts.json) process.stderr.write(`cleave run: ${describeReplan(e)}\n`);
   });
-  if (opts.inputs !== undefined && p.plan.inputs.length !== 1) {
+  let work: Jobs;
+  try {
+    work = await listJobs(planInputs(p.plan));
+  } catch (err) {
     await p.close();
-    throw new CleaveError('BAD_ARGUMENT', `--inputs ${opts.inputs}: each file is one input, but ${model} takes ${p.plan.inputs.length} input tensors`);
+    throw err;
   }
-  const bar = progressBar(work.count, opts.json);
+  const bar = startProgress('inputs', work.count, { json: opts.json });
   const written: string[][] = [];
   const inputFiles: (string | undefined)[] = [];
   let results: PipelineResult[];
@@ -139,7 +158,7 @@ export async function runRemote(model: string, opts: RemoteRunOptions): Promise<
       inputFiles[i] = job.file;
       runs.push(p.run(job.tensors).then(async (r) => {
         if (opts.outputs !== undefined) written[i] = await writeOutputs(opts.outputs, job.file!, r.outputs);
-        bar.tick();
+        bar.advance();
         return r;
       }));
     }

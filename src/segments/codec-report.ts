@@ -32,6 +32,8 @@ export interface CodecReport {
 }
 
 const MIN_TIMING_SECONDS = 0.02;
+/** Plain deflate as the yardstick the lossless codec is measured against (not a wire format). */
+const DEFLATE_LEVELS = [1, 6] as const;
 
 /** Repeats `fn` until it has run for a measurable time; returns seconds per call. */
 function timePerCall(fn: () => void): number {
@@ -50,7 +52,12 @@ function bytesOf(t: TensorData): Uint8Array {
   return new Uint8Array(t.buffer, t.byteOffset, t.byteLength);
 }
 
-export function codecReport(graph: Graph, cut: number, inputSets: Uint8Array[][], options: CodecOptions = {}): CodecReport {
+/** The steps `codecReport` counts on its `progress` for `cases` input sets: a case per codec and yardstick. */
+export function codecReportSteps(cases: number): number {
+  return (CODECS.length + DEFLATE_LEVELS.length) * cases;
+}
+
+export function codecReport(graph: Graph, cut: number, inputSets: Uint8Array[][], options: CodecOptions = {}, progress?: { advance(n?: number): void }): CodecReport {
   const [head, tail] = splitGraph(graph, [cut], 'codecs');
   const headSession = Session.fromBytes(compileGraph(head!.graph).bytes, 'head', { threads: 1 });
   const tailSession = Session.fromBytes(compileGraph(tail!.graph).bytes, 'tail', { threads: 1 });
@@ -70,7 +77,10 @@ export function codecReport(graph: Graph, cut: number, inputSets: Uint8Array[][]
 
   const rows: CodecRow[] = [];
   for (const codec of CODECS) {
-    if (!crossingSpecs.every((t) => codec.dtypes.includes(t.dtype as never))) continue;
+    if (!crossingSpecs.every((t) => codec.dtypes.includes(t.dtype as never))) {
+      progress?.advance(crossings.length);
+      continue;
+    }
     let bytes = 0, encodeSeconds = 0, decodeSeconds = 0, errSum = 0, errMax = 0, elements = 0;
     const pairs: [TensorData, TensorData][] = [];
     crossings.forEach((values, c) => {
@@ -93,6 +103,7 @@ export function codecReport(graph: Graph, cut: number, inputSets: Uint8Array[][]
       });
       tailSession.resetState();
       pairs.push([reference[c]!, tailSession.runSync(tailInput(decoded)).outputs[0]!]);
+      progress?.advance();
     });
     const perCase = bytes / crossings.length;
     rows.push({
@@ -108,14 +119,14 @@ export function codecReport(graph: Graph, cut: number, inputSets: Uint8Array[][]
       output: compareOutputs(pairs),
     });
   }
-  // Plain deflate as the yardstick the lossless codec is measured against (not a wire format).
-  for (const level of [1, 6]) {
+  for (const level of DEFLATE_LEVELS) {
     let bytes = 0, seconds = 0;
     for (const values of crossings) {
       for (const v of values) {
         bytes += deflateRawSync(bytesOf(v), { level }).length;
         seconds += timePerCall(() => deflateRawSync(bytesOf(v), { level }));
       }
+      progress?.advance();
     }
     const perCase = bytes / crossings.length;
     rows.push({

@@ -5,6 +5,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { compileGraph } from '../compile/program';
 import { CleaveError } from '../errors';
+import { makeDirectory } from '../io/files';
 import type { Graph } from '../model/graph';
 import type { EnergyReading } from '../../hal';
 import { writeModel } from '../model/writer';
@@ -70,7 +71,7 @@ export interface SplitOptions {
 
 /** Splits `graph` at `cuts` into DIR: segN.tflite, segN.cprog and plan.json. */
 export async function writePlan(graph: Graph, cuts: number[], dir: string, options: SplitOptions = {}): Promise<PlanFile> {
-  await fsp.mkdir(dir, { recursive: true });
+  await makeDirectory(dir);
   const segments = splitGraph(graph, cuts, path.basename(graph.source, '.tflite'));
   const plan: PlanFile = { format: PLAN_FORMAT, version: PLAN_VERSION, model: path.basename(graph.source), cuts, inputs: graph.inputs, outputs: graph.outputs, segments: [] };
   for (const [i, seg] of segments.entries()) {

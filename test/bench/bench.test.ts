@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { nodeOnTerminal } from '../lib/cli';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 const script = path.join(repoRoot, 'dist', 'bench', 'run.js');
@@ -47,6 +48,7 @@ t.test('npm run bench -- --quick --json FILE', { skip: buildError ?? false }, as
   const out = path.join(tmp, 'quick.json');
   const r = bench(['--quick', '--json', out]);
   t.equal(r.status, 0, 'exits 0', { stdout: r.stdout, stderr: r.stderr });
+  t.notMatch(r.stderr, /bench \[/, 'no progress bar in a pipe');
   t.match(r.stdout, /int8 MAC ceiling: /, 'prints the ceiling');
   t.match(r.stdout, /microbenchmark\s+thr\s+cleave µs/, 'prints the micro table');
   t.ok(fs.existsSync(out), 'wrote the JSON');
@@ -191,4 +193,16 @@ t.test('bad arguments exit 2 with usage', { skip: buildError ?? false }, async (
   t.equal(r.status, 2);
   t.match(r.stderr, /--threads wants integers/);
   t.match(r.stderr, /usage: npm run bench/);
+});
+
+t.test('on a terminal a progress bar runs over the model and microbenchmark rows', { skip: buildError ?? false }, async (t) => {
+  const out = path.join(tmp, 'tty.json');
+  const r = nodeOnTerminal([script, '--quick', '--only', 'hello_world,fc_256', '--threads', '1', '--no-ort', '--no-pool', '--no-telemetry', '--no-wire', '--json', out]);
+  if (!r) {
+    t.skip('script (util-linux) is not installed: no pseudo-terminal to test on');
+    return;
+  }
+  t.equal(r.status, 0, r.stdout);
+  t.match(r.stdout, /bench \[.*\] [12]\/2/, 'the bar counts the rows');
+  t.match(r.stdout, /tflm_hello_world/, 'and the rows print');
 });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { cleave } from '../lib/cli';
+import { cleave, cleaveOnTerminal } from '../lib/cli';
 import { shippedModels } from '../lib/models';
 
 const models = shippedModels();
@@ -9,6 +9,7 @@ const sww = models.find((m) => m.name === 'mlperf_tiny_sww')!;
 t.test('cleave codecs prints a row per codec with sizes, speeds, errors and output agreement', async (t) => {
   const r = cleave(['codecs', vww.file, '--at', '3', '--json']);
   t.equal(r.status, 0, r.stderr);
+  t.equal(r.stderr, '', 'no progress bar in a pipe');
   const report = JSON.parse(r.stdout);
   t.equal(report.cases, 6);
   t.same(report.crossing, [{ tensor: 60, shape: [1, 48, 48, 16], bytes: 36864 }]);
@@ -43,4 +44,18 @@ t.test('bad arguments', async (t) => {
   const cases = cleave(['codecs', vww.file, '--at', '3', '--cases', '/nonexistent-cases']);
   t.equal(cases.status, 1);
   t.match(cases.stderr, /^cleave: \/nonexistent-cases: cannot read --cases directory: no such file or directory\n$/);
+});
+
+t.test('cleave codecs shows its progress on a terminal, and none in --json', async (t) => {
+  const args = ['codecs', vww.file, '--at', '3'];
+  const onTty = cleaveOnTerminal(args);
+  if (!onTty) {
+    t.skip('script (util-linux) is not installed: no pseudo-terminal to test on');
+    return;
+  }
+  t.equal(onTty.status, 0, onTty.stdout);
+  t.match(onTty.stdout, /codecs \[.*\] \d+\/42/, 'a bar over 7 codecs and yardsticks x 6 cases');
+  const json = cleaveOnTerminal([...args, '--json'])!;
+  t.equal(json.status, 0, json.stdout);
+  t.notMatch(json.stdout, /\u001b/, 'no escape codes in --json, even on a terminal');
 });

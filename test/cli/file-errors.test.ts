@@ -6,6 +6,7 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { prepareOutputDir } from '../../src/io/files';
 import { cleave, failsWith } from '../lib/cli';
 import { shippedModels } from '../lib/models';
 
@@ -64,3 +65,23 @@ t.test('a directory named explicitly with --cases must exist', async (t) => {
   failsWith(t, cleave(['codecs', kws.file, '--at', '5', '--cases', missing]), 1, /cannot read --cases directory: no such file or directory$/m);
 });
 
+
+t.test('output directories: missing parents are made; a folder that refuses new entries is an error, not a hang', async (t) => {
+  const deep = path.join(tmp, 'made', 'a', 'b');
+  await prepareOutputDir(deep);
+  t.ok(fs.statSync(deep).isDirectory(), 'every missing level made');
+  await prepareOutputDir(deep);
+  t.pass('an existing directory is fine');
+  // Node's own recursive mkdir never returns here (ENOENT from a folder that exists).
+  const refused = { skip: fs.existsSync('/proc/self') ? false : 'no /proc here' };
+  t.test('/proc', refused, async (t) => {
+    await t.rejects(prepareOutputDir('/proc/cleave-out/sub'), { code: 'WRITE_FAILED', message: '/proc/cleave-out: cannot create directory: /proc does not take new directories' });
+    failsWith(t, cleave(['run', kws.file, '--inputs', path.join(kws.dir, 'real_kws_input0'), '--outputs', '/proc/cleave-out']), 1,
+      /^cleave: \/proc\/cleave-out: cannot create directory: \/proc does not take new directories$/m);
+    // `cleave plan -o` writes the chosen plan's folder after the search (it used to hang there).
+    const hello = shippedModels().find((m) => m.name === 'tflm_hello_world')!;
+    const plan = cleave(['plan', hello.file, '--device', 'a=host-x86_64', '--device', 'b=host-x86_64', '--link', 'a-b=tcp:20mbit:5ms', '-o', '/proc/cleave-plan']);
+    t.equal(plan.status, 1, `exits 1 (signal ${plan.signal})`);
+    t.match(plan.stderr, /^cleave: \/proc\/cleave-plan: cannot create directory: \/proc does not take new directories$/m);
+  });
+});

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { PNG } from 'pngjs';
 import * as jpeg from 'jpeg-js';
-import { cleave, repoRoot } from '../lib/cli';
+import { cleave, cleaveOnTerminal, repoRoot } from '../lib/cli';
 import { shippedModels } from '../lib/models';
 import { formatNpy } from '../../src/io/npy';
 
@@ -171,12 +171,21 @@ t.test('benchmark figures: warm-up apart, mean/stddev/min/p50/p90/p99', async (t
 });
 
 t.test('--profile: one row per op whose times add up to the run time within 10%', async (t) => {
-  const r = cleave(['run', person.file, '-i', path.join(personCase, 't88.bin'), '-n', '5', '--profile', '--json']);
-  t.equal(r.status, 0, r.stderr);
-  const j = JSON.parse(r.stdout);
+  const profiled = () => {
+    const r = cleave(['run', person.file, '-i', path.join(personCase, 't88.bin'), '-n', '5', '--profile', '--json']);
+    t.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    return { j, sum: j.profile.reduce((s: number, p: { meanUs: number }) => s + p.meanUs, 0) as number };
+  };
+  // The ops lie inside each run; time between them is the interpreter's and the scheduler's. A process
+  // descheduled between two ops (a loaded machine) widens that gap by itself: the best of up to three
+  // invocations tells an accounting gap (in every one) from that.
+  const attempts = [profiled()];
+  while (attempts.length < 3 && attempts.every((a) => a.sum < 0.9 * a.j.meanUs)) attempts.push(profiled());
+  const { j } = attempts[0]!;
   t.equal(j.profile.length, 31, 'every op of person_detect');
-  const sum = j.profile.reduce((s: number, p: { meanUs: number }) => s + p.meanUs, 0);
-  t.ok(sum <= j.meanUs * 1.0001 && sum >= 0.9 * j.meanUs, `ops ${sum} µs of ${j.meanUs} µs`);
+  t.ok(attempts.every((a) => a.sum <= a.j.meanUs * 1.0001), `ops within the run: ${attempts.map((a) => `${a.sum} µs of ${a.j.meanUs} µs`).join(', ')}`);
+  t.ok(attempts.some((a) => a.sum >= 0.9 * a.j.meanUs), 'and within 10% of it');
   const conv = j.profile.find((p: { name: string }) => p.name === 'CONV_2D');
   t.ok(conv.macs > 0 && conv.gmacPerSecond > 0 && typeof conv.kernel === 'string', JSON.stringify(conv));
   const text = cleave(['run', person.file, '-i', path.join(personCase, 't88.bin'), '--profile']);
@@ -208,22 +217,18 @@ t.test('decoration only on a terminal: a bar and bold there, nothing in a pipe o
   const piped = cleave(args);
   t.equal(piped.status, 0, piped.stderr);
   t.notMatch(piped.stdout + piped.stderr, /\u001b/, 'no escape codes in a pipe');
-  // `script` runs the command on a pseudo-terminal (util-linux); without it the terminal half is skipped.
-  const { spawnSync } = await import('node:child_process');
-  const command = (extra: string[]) => [process.execPath, path.join(repoRoot, 'bin', 'cleave'), ...args, ...extra].map((a) => `'${a}'`).join(' ');
-  // A terminal as a user has one: the test runner's NO_COLOR or TERM=dumb would (rightly) turn decoration off.
-  const env = { ...process.env, TERM: 'xterm', NO_COLOR: undefined };
-  const onTty = spawnSync('script', ['-qec', command([]), '/dev/null'], { encoding: 'utf8', timeout: 120_000, env });
-  if (onTty.error) {
+  // Without `script` (util-linux) the terminal half is skipped.
+  const onTty = cleaveOnTerminal(args);
+  if (!onTty) {
     t.skip('script (util-linux) is not installed: no pseudo-terminal to test on');
     return;
   }
   t.equal(onTty.status, 0, onTty.stdout);
   t.match(onTty.stdout, /\u001b\[1m#1 0\.\d+\u001b\[22m/, 'the top class in bold');
   t.match(onTty.stdout, /running \[.*\] \d+\/6/, 'a progress bar');
-  const dumb = spawnSync('script', ['-qec', command([]), '/dev/null'], { encoding: 'utf8', timeout: 120_000, env: { ...env, NO_COLOR: '1' } });
+  const dumb = cleaveOnTerminal(args, { NO_COLOR: '1' })!;
   t.notMatch(dumb.stdout, /\u001b\[1m/, 'NO_COLOR turns it off');
-  const json = spawnSync('script', ['-qec', command(['--json']), '/dev/null'], { encoding: 'utf8', timeout: 120_000, env });
+  const json = cleaveOnTerminal([...args, '--json'])!;
   t.equal(json.status, 0, json.stdout);
   t.notMatch(json.stdout, /\u001b/, 'no escape codes in --json, even on a terminal');
   t.equal(JSON.parse(json.stdout.replace(/\r\n/g, '\n')).runs, 5);

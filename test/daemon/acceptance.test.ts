@@ -6,14 +6,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../telemetry/mosquitto';
-import { CliChild, dropInputs, personDetect } from './helpers';
+import { CliChild } from '../lib/cli';
+import { daemonFolder, dropInputs, personDetect, startDaemon } from '../lib/daemon';
 
 t.test('a daemon on a watched folder publishes telemetry that `cleave telemetry tail` shows', async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-daemon-accept-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-daemon-accept-'));
+  t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
   const port = await freePort();
-  const config = path.join(dir, 'daemon.yaml');
-  fs.writeFileSync(config, [
+  const { dir, config } = daemonFolder(tmp, [
     'role: head',
     'stateDir: state',
     'head:',
@@ -22,10 +22,8 @@ t.test('a daemon on a watched folder publishes telemetry that `cleave telemetry 
     '  results: { dir: out }',
     'telemetry:',
     `  broker: { port: ${port}, fleet: lab }`,
-  ].join('\n'));
-  const daemon = new CliChild(['daemon', '--config', config], { CLEAVE_DEVICE: 'camera-3' });
-  t.teardown(() => daemon.signal('SIGKILL'));
-  await daemon.waitForLine(/^ready: head model\.tflite on directory /);
+  ]);
+  const daemon = await startDaemon(t, config, { CLEAVE_DEVICE: 'camera-3' }, /^ready: head model\.tflite on directory /);
 
   const inputs = 3;
   const tail = new CliChild(['telemetry', 'tail', '--mqtt', `mqtt://127.0.0.1:${port}/lab`, '-n', String(2 * inputs)]);

@@ -65,10 +65,10 @@ t.test('YAML and JSON files; paths relative to the config folder', async (t) => 
   t.equal(j.head, undefined);
 
   fs.writeFileSync(path.join(dir, 'broken.yaml'), 'role: head\n  head: [\n');
-  await t.rejects(loadDaemonConfig(path.join(dir, 'broken.yaml')), { code: 'CONFIG_INVALID', message: /broken\.yaml: not valid YAML/ });
+  await t.rejects(loadDaemonConfig(path.join(dir, 'broken.yaml')), { code: 'CONFIG_INVALID', message: /broken\.yaml: not YAML \(/ });
   fs.writeFileSync(path.join(dir, 'broken.json'), '{"role": ');
-  await t.rejects(loadDaemonConfig(path.join(dir, 'broken.json')), { code: 'CONFIG_INVALID', message: /broken\.json: not valid JSON/ });
-  await t.rejects(loadDaemonConfig(path.join(dir, 'missing.yaml')), { code: 'FILE_NOT_FOUND', message: /missing\.yaml: cannot read: no such file/ });
+  await t.rejects(loadDaemonConfig(path.join(dir, 'broken.json')), { code: 'CONFIG_INVALID', message: /broken\.json: not JSON \(/ });
+  await t.rejects(loadDaemonConfig(path.join(dir, 'missing.yaml')), { code: 'FILE_NOT_FOUND', message: /missing\.yaml: cannot read daemon config: no such file or directory$/ });
 });
 
 t.test('cleave daemon --check: exit 1 and the field on a bad config, 0 on a good one', async (t) => {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { DirectorySource } from '../../src/daemon/sources/directory';
 import { Ledger } from '../../src/daemon/sources/ledger';
 import type { InputItem } from '../../src/daemon/sources/source';
-import { until } from './helpers';
+import { until } from '../lib/daemon';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-daemon-dir-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -27,7 +27,7 @@ t.test('files are taken once each, in name order; hidden, .part and .tmp names a
     taken.push(item);
     await item.settle();
   });
-  await until(() => taken.length === 3, 'three inputs', 5000);
+  await until(() => taken.length === 3, 'three inputs');
   await new Promise((resolve) => setTimeout(resolve, 200));
   await source.stop();
   t.same(taken.map((i) => i.id), ['a.bin', 'b.bin', 'c.bin']);
@@ -45,7 +45,7 @@ t.test('a new watcher of the same folder (a reload) does not take what the old o
   await old.start(async (item) => {
     held = item; // in flight: not settled yet
   });
-  await until(() => held !== undefined, 'the old watcher takes x.bin', 5000);
+  await until(() => held !== undefined, 'the old watcher takes x.bin');
   await old.stop();
   const again: string[] = [];
   const next = new DirectorySource({ path: dir, done: path.join(dir, 'done'), pollMs: 50 }, null, claimed, noLog);
@@ -57,7 +57,7 @@ t.test('a new watcher of the same folder (a reload) does not take what the old o
   t.same(again, [], 'x.bin is in flight on the old generation');
   await held!.settle();
   fs.writeFileSync(path.join(dir, 'y.bin'), 'y');
-  await until(() => again.length === 1, 'the new watcher takes new files', 5000);
+  await until(() => again.length === 1, 'the new watcher takes new files');
   await next.stop();
   t.same(again, ['y.bin']);
   t.same(fs.readdirSync(path.join(dir, 'done')).sort(), ['x.bin', 'y.bin']);
@@ -77,7 +77,7 @@ t.test('without done/: the ledger keeps a restart off the inputs already process
       if (settleIf(item.id)) await item.settle();
       else item.retry();
     });
-    await until(() => taken.length >= expect, `${expect} inputs`, 5000);
+    await until(() => taken.length >= expect, `${expect} inputs`);
     await source.stop();
     return taken;
   };

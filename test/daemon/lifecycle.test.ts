@@ -7,7 +7,7 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CliChild, dropInputs, jsonLines, NotifyReceiver, personDetect, python3Missing, requireTools, until } from './helpers';
+import { daemonFolder, dropInputs, jsonLines, NotifyReceiver, personDetect, python3Missing, requireTools, startDaemon, until } from '../lib/daemon';
 
 interface Record_ {
   kind: string;
@@ -18,7 +18,6 @@ interface Record_ {
 const missing = python3Missing();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-daemon-life-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
-let n = 0;
 
 interface Options {
   out?: string;
@@ -28,9 +27,7 @@ interface Options {
 
 /** A folder with a head config on person_detect: in/ watched, done/, results in `out`, telemetry to a JSONL file. */
 function setup(extra: Options = {}) {
-  const dir = fs.mkdtempSync(path.join(tmp, `case${n++}-`));
-  const config = path.join(dir, 'daemon.yaml');
-  const write = (o: Options) => fs.writeFileSync(config, [
+  const lines = (o: Options) => [
     'role: head',
     'stateDir: state',
     'head:',
@@ -41,8 +38,10 @@ function setup(extra: Options = {}) {
     'telemetry:',
     '  targets: ["file:telemetry.jsonl"]',
     '  summaryEverySec: 0',
-  ].join('\n'));
-  write(extra);
+  ];
+  const folder = daemonFolder(tmp, lines(extra));
+  const { dir, config } = folder;
+  const write = (o: Options) => folder.write(lines(o));
   fs.mkdirSync(path.join(dir, 'in'));
   const count = (sub: string) => (fs.existsSync(path.join(dir, sub)) ? fs.readdirSync(path.join(dir, sub)).filter((f) => !f.endsWith('.tmp')).length : 0);
   const endToEnd = () => jsonLines<Record_>(path.join(dir, 'telemetry.jsonl')).filter((r) => r.kind === 'record' && r.stage === 'end-to-end');
@@ -55,18 +54,19 @@ t.test('the sd_notify sequence: READY, STATUS, watchdog pings, RELOADING with MO
   const c = setup();
   const receiver = await NotifyReceiver.start(path.join(c.dir, 'notify.sock'));
   t.teardown(() => receiver.stop());
-  const daemon = new CliChild(['daemon', '--config', c.config], { NOTIFY_SOCKET: receiver.address, WATCHDOG_USEC: '200000' });
-  t.teardown(() => daemon.signal('SIGKILL'));
-  await daemon.waitForLine(/^ready: head model\.tflite on directory /);
+  const daemon = await startDaemon(t, c.config, { NOTIFY_SOCKET: receiver.address, WATCHDOG_USEC: '200000' }, /^ready: head model\.tflite on directory /);
   const ready = await receiver.waitFor((m) => m === 'READY=1');
   t.equal(ready, 0, 'READY=1 is the first notification');
   await receiver.waitFor((m) => /^STATUS=head model\.tflite on directory .*: 0 done, 0 failed, 0 in flight$/.test(m), ready);
 
-  // Watchdog: WATCHDOG_USEC 200 ms asks for a ping every 100 ms; count them over two seconds.
-  const start = receiver.messages.length;
-  await new Promise((resolve) => setTimeout(resolve, 2000));
-  const pings = receiver.messages.slice(start).filter((m) => m.text === 'WATCHDOG=1');
-  t.ok(pings.length >= 8 && pings.length <= 30, `${pings.length} WATCHDOG=1 in 2 s (about 20 expected)`);
+  // Watchdog: WATCHDOG_USEC 200 ms asks for a ping every 100 ms (test/daemon/notify.test.ts checks
+  // the period). A loaded machine delays pings, so ten are waited for, not expected within a time.
+  // Nor do they come faster: nine periods, 900 ms, between the first and the tenth as the receiver
+  // saw them arrive; half of that allows for the receiver being slow to see the first.
+  const pings = () => receiver.messages.filter((m) => m.text === 'WATCHDOG=1');
+  await until(() => pings().length >= 10, 'ten WATCHDOG=1 pings');
+  const spanMs = (pings()[9]!.t - pings()[0]!.t) * 1000;
+  t.ok(spanMs >= 450, `ten WATCHDOG=1 over ${spanMs.toFixed(0)} ms (900 ms expected): none faster than every 100 ms`);
 
   dropInputs(path.join(c.dir, 'in'), 3);
   await until(() => c.count('out') === 3, '3 results');
@@ -77,9 +77,11 @@ t.test('the sd_notify sequence: READY, STATUS, watchdog pings, RELOADING with MO
   const reloading = await receiver.waitFor((m) => m.startsWith('RELOADING=1'), beforeReload);
   const m = /^RELOADING=1\nMONOTONIC_USEC=(\d+)$/.exec(receiver.messages[reloading]!.text);
   t.ok(m, `RELOADING=1 with MONOTONIC_USEC: ${JSON.stringify(receiver.messages[reloading]!.text)}`);
-  // python3's time.monotonic() reads the same CLOCK_MONOTONIC when the datagram arrives.
+  // python3's time.monotonic() reads the same CLOCK_MONOTONIC when the datagram arrives. Another
+  // clock (the wall clock, or one counted from the process's start) is off by far more than the 30 s
+  // allowed here for a loaded machine to deliver the datagram.
   const skewMs = Math.abs(Number(m![1]) / 1000 - receiver.messages[reloading]!.t * 1000);
-  t.ok(skewMs < 2000, `MONOTONIC_USEC is CLOCK_MONOTONIC (${skewMs.toFixed(1)} ms from the receiver's clock)`);
+  t.ok(skewMs < 30_000, `MONOTONIC_USEC is CLOCK_MONOTONIC (${skewMs.toFixed(1)} ms from the receiver's clock)`);
   await receiver.waitFor((m) => m === 'READY=1', reloading);
   await daemon.waitForLine(/^reloaded: /);
 
@@ -103,9 +105,7 @@ t.test('the sd_notify sequence: READY, STATUS, watchdog pings, RELOADING with MO
 
 t.test('SIGHUP with inputs in flight: none dropped, none run twice, later ones on the new config and source', async (t) => {
   const c = setup({ out: 'out1', maxInFlight: 2 });
-  const daemon = new CliChild(['daemon', '--config', c.config]);
-  t.teardown(() => daemon.signal('SIGKILL'));
-  await daemon.waitForLine(/^ready: /);
+  const daemon = await startDaemon(t, c.config);
   const total = 150;
   dropInputs(path.join(c.dir, 'in'), total);
   await until(() => c.count('out1') >= 5, 'the first results');
@@ -129,9 +129,7 @@ t.test('SIGHUP with inputs in flight: none dropped, none run twice, later ones o
 
 t.test('SIGTERM drains: no new inputs, the ones in flight finished, telemetry flushed, exit 0', async (t) => {
   const c = setup({ maxInFlight: 4 });
-  const daemon = new CliChild(['daemon', '--config', c.config]);
-  t.teardown(() => daemon.signal('SIGKILL'));
-  await daemon.waitForLine(/^ready: /);
+  const daemon = await startDaemon(t, c.config);
   const total = 300;
   dropInputs(path.join(c.dir, 'in'), total);
   await until(() => c.count('out') >= 3, 'the first results');

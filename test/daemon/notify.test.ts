@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Notifier, watchdogIntervalMs } from '../../src/daemon/notify';
 import { binding } from '../../src/native';
-import { NotifyReceiver, python3Missing, requireTools } from './helpers';
+import { NotifyReceiver, python3Missing, requireTools } from '../lib/daemon';
 
 const missing = python3Missing();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-notify-'));

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { verifyUnit } from '../../src/cli/commands/service';
 import { renderUnit } from '../../src/daemon/unit';
 import { cleave, repoRoot } from '../lib/cli';
-import { personDetect, requireTools } from './helpers';
+import { personDetect, requireTools } from '../lib/daemon';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-service-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));

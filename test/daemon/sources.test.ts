@@ -13,7 +13,7 @@ import { startEmbeddedBroker } from '../../src/telemetry/broker';
 import { personDetectCases, splitPersonDetect } from '../lib/pipeline';
 import { collect } from '../telemetry/helpers';
 import { freePort } from '../telemetry/mosquitto';
-import { jsonLines, personDetect, personInput, requireTools, until } from './helpers';
+import { daemonFolder, jsonLines, personDetect, personInput, requireTools, until } from '../lib/daemon';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-daemon-sources-'));
 const children: ChildProcess[] = [];
@@ -21,14 +21,7 @@ t.teardown(() => {
   for (const c of children) c.kill();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
-let n = 0;
 
-function caseDir(lines: string[]): { dir: string; config: string } {
-  const dir = fs.mkdtempSync(path.join(tmp, `case${n++}-`));
-  const config = path.join(dir, 'daemon.yaml');
-  fs.writeFileSync(config, lines.join('\n'));
-  return { dir, config };
-}
 
 interface Result {
   input: string;
@@ -43,7 +36,7 @@ t.test('role both: the head runs a split plan whose second segment its own tail 
   const plan = await splitPersonDetect(planDir);
   const cases = await personDetectCases();
   const port = await freePort();
-  const { dir, config } = caseDir([
+  const { dir, config } = daemonFolder(tmp, [
     'role: both',
     'stateDir: state',
     `tail: { plan: ${plan}, segment: 1, listen: "127.0.0.1:${port}" }`,
@@ -78,8 +71,8 @@ t.test('a serial sensor line: one base64 input per line; comments skipped, a bad
   const [sensor, board] = [path.join(tmp, 'sensor'), path.join(tmp, 'board')];
   const socat = spawn('socat', [`pty,raw,echo=0,link=${sensor}`, `pty,raw,echo=0,link=${board}`], { stdio: 'ignore' });
   children.push(socat);
-  await until(() => fs.existsSync(sensor) && fs.existsSync(board), 'the pty pair', 5000);
-  const { dir, config } = caseDir([
+  await until(() => fs.existsSync(sensor) && fs.existsSync(board), 'the pty pair');
+  const { dir, config } = daemonFolder(tmp, [
     'role: head',
     'stateDir: state',
     'head:',
@@ -102,7 +95,7 @@ t.test('a serial sensor line: one base64 input per line; comments skipped, a bad
 t.test('an MQTT topic in, results published out', async (t) => {
   const broker = await startEmbeddedBroker();
   t.teardown(() => broker.close());
-  const { config } = caseDir([
+  const { config } = daemonFolder(tmp, [
     'role: head',
     'stateDir: state',
     'head:',

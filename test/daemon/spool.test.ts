@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { collect, seqs } from '../telemetry/helpers';
 import { Mosquitto, mosquittoMissing, requireTools } from '../telemetry/mosquitto';
-import { CliChild, dropInputs, personDetect, until } from './helpers';
+import { daemonFolder, dropInputs, personDetect, startDaemon, until } from '../lib/daemon';
 
 const missing = mosquittoMissing();
 if (missing && !requireTools) {
@@ -15,10 +15,10 @@ if (missing && !requireTools) {
 } else {
   t.test('kill -9 of the daemon while the broker is down, then a restart: the spool drains, every record once, in order', async (t) => {
     t.equal(missing, null, missing ?? '');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-daemon-spool-'));
-    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-    fs.mkdirSync(path.join(dir, 'broker'));
-    const broker = await Mosquitto.start(path.join(dir, 'broker'));
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-daemon-spool-'));
+    t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+    fs.mkdirSync(path.join(tmp, 'broker'));
+    const broker = await Mosquitto.start(path.join(tmp, 'broker'));
     t.teardown(() => broker.stop());
     const topic = 'cleave/v1/lab/daemon-7/telemetry';
     // A persistent session: Mosquitto keeps for the watcher what arrives while it is away.
@@ -26,8 +26,7 @@ if (missing && !requireTools) {
     t.teardown(() => watcher.client.endAsync(true));
     await broker.stop();
 
-    const config = path.join(dir, 'daemon.yaml');
-    fs.writeFileSync(config, [
+    const { dir, config } = daemonFolder(tmp, [
       'role: head',
       'stateDir: state',
       'head:',
@@ -38,12 +37,10 @@ if (missing && !requireTools) {
       `  targets: ["mqtt://fleet:secret@127.0.0.1:${broker.port}/lab"]`,
       '  spoolDir: spool',
       '  summaryEverySec: 0',
-    ].join('\n'));
+    ]);
     fs.mkdirSync(path.join(dir, 'in'));
     const env = { CLEAVE_DEVICE: 'daemon-7' };
-    const first = new CliChild(['daemon', '--config', config], env);
-    t.teardown(() => first.signal('SIGKILL'));
-    await first.waitForLine(/^ready: /);
+    const first = await startDaemon(t, config, env);
     const inputs = 20;
     dropInputs(path.join(dir, 'in'), inputs);
     await until(() => fs.existsSync(path.join(dir, 'done')) && fs.readdirSync(path.join(dir, 'done')).length === inputs, `${inputs} inputs done`);
@@ -54,9 +51,7 @@ if (missing && !requireTools) {
     t.ok(spooled.length > 0, `records spooled on disk (${spooled.join(', ')})`);
 
     await broker.resume();
-    const second = new CliChild(['daemon', '--config', config], env);
-    t.teardown(() => second.signal('SIGKILL'));
-    await second.waitForLine(/^ready: /);
+    const second = await startDaemon(t, config, env);
     // Two records per input: compute and end-to-end.
     const got = await watcher.waitFor(topic, 2 * inputs, 30_000);
     await new Promise((resolve) => setTimeout(resolve, 500));

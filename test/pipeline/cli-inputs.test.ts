@@ -1,5 +1,5 @@
-// `cleave run PLAN --remote … --inputs DIR --outputs DIR` as a user runs it: every file of DIR is one
-// input, each output lands under its input's name, byte-identical with the whole model's; no progress
+// `cleave run PLAN --remote … --inputs DIR --outputs DIR` as a user runs it: DIR's cases as the local
+// run reads them (for a one-input plan, every file is one), each output under its case's name, byte-identical with the whole model's; no progress
 // bar when stderr is not a terminal; clear usage errors. And `cleave serve --candidate` with
 // `cleave run --replan --candidate`: the peer serves both cuts and the run names the cut of each result.
 import t from 'tap';
@@ -18,7 +18,7 @@ t.test('--inputs DIR --outputs DIR over a remote tail, with a candidate cut serv
   const cases = await personDetectCases();
   const inputs = path.join(tmp, 'in');
   fs.mkdirSync(inputs);
-  // Three files per case, named so that sorting interleaves them; a subdirectory and a hidden file are not inputs.
+  // Three files per case, named so that sorting interleaves them; a hidden file is not an input.
   const names: string[] = [];
   for (let k = 0; k < 3; k++) {
     for (const c of cases) {
@@ -27,7 +27,6 @@ t.test('--inputs DIR --outputs DIR over a remote tail, with a candidate cut serv
       names.push(name);
     }
   }
-  fs.mkdirSync(path.join(inputs, 'nested'));
   fs.writeFileSync(path.join(inputs, '.hidden'), 'x');
   names.sort();
   const expected = (name: string) => cases.find((c) => name.endsWith(`-${c.name}.bin`))!.expected;
@@ -45,6 +44,18 @@ t.test('--inputs DIR --outputs DIR over a remote tail, with a candidate cut serv
   for (const name of names) t.same(fs.readFileSync(path.join(out, name)), expected(name), `${name}: byte-identical with the whole model`);
   t.match(r.stdout, new RegExp(`wrote the outputs of ${names.length} input\\(s\\) to ${out}`));
 
+  // Cases as subdirectories, as the local run reads them: t<index>.<ext> per input of the plan.
+  const caseDir = path.join(tmp, 'cases');
+  const [index] = JSON.parse(fs.readFileSync(plan, 'utf8')).inputs as number[];
+  for (const c of cases) {
+    fs.mkdirSync(path.join(caseDir, c.name), { recursive: true });
+    fs.writeFileSync(path.join(caseDir, c.name, `t${index}.bin`), c.input);
+  }
+  const byCase = path.join(tmp, 'out-cases');
+  const rc = cleave(['run', plan, '--remote', remote, '--inputs', caseDir, '--outputs', byCase, '--threads', '1']);
+  t.equal(rc.status, 0, rc.stderr);
+  for (const c of cases) t.same(fs.readFileSync(path.join(byCase, c.name)), c.expected, `case ${c.name}: its output under the case's name`);
+
   const j = cleave(['run', plan, '--remote', remote, '--inputs', inputs, '--json', '--replan', '--candidate', candidate, '--threads', '1']);
   t.equal(j.status, 0, j.stderr);
   const json = JSON.parse(j.stdout);
@@ -57,7 +68,7 @@ t.test('usage errors name what is wrong', async (t) => {
   const plan = path.join(tmp, 'cut10', 'plan.json');
   const inputs = path.join(tmp, 'in');
   const cases: [string[], number, RegExp][] = [
-    [['--inputs', path.join(tmp, 'nowhere')], 1, /--inputs .*nowhere: cannot list: no such directory/],
+    [['--inputs', path.join(tmp, 'nowhere')], 1, /nowhere: cannot read --inputs directory: no such file or directory/],
     [['--inputs', inputs, '-i', path.join(inputs, '0-no_person.bin')], 2, /give --input or --inputs, not both/],
     [['-i', path.join(inputs, '0-no_person.bin'), '--outputs', tmp], 2, /--outputs DIR goes with --inputs DIR/],
     [['--inputs', inputs, '--replan'], 2, /--replan needs at least one --candidate PLAN/],

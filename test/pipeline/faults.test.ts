@@ -21,13 +21,13 @@ t.test('server killed mid-stream and restarted: every request completes once, in
   });
   const p = await pipeline(plan, { remotes: { 1: `127.0.0.1:${first.port}` }, window: 4, reconnectAttempts: 14, timeoutMs: 5000, session: { threads: 1 } });
   const order = Array.from({ length: 30 }, (_, i) => cases[i % cases.length]!);
+  // Killed the moment the fifth result is in, not after a poll that a loaded machine may delay until
+  // every request is done: at most a window's replies can still be on their way.
   let done = 0;
   const runs = order.map((c) => p.run(c.input).then((r) => {
-    done++;
+    if (++done === 5) first.child.kill('SIGKILL');
     return r;
   }));
-  while (done < 5) await new Promise((r) => setTimeout(r, 5));
-  first.child.kill('SIGKILL');
   await first.exited;
   t.ok(done < order.length, `killed with ${order.length - done} requests unfinished`);
   second = await serveChild([plan, '--segment', '1', '--threads', '1'], first.port);
@@ -46,10 +46,13 @@ t.test('server killed and gone: unfinished requests fail naming the peer, finish
   const runs = order.map((c) => p.run(c.input));
   await runs[2];
   server.child.kill('SIGKILL');
-  const started = Date.now();
+  const started = performance.now();
   const settled = await Promise.allSettled(runs);
   await p.close();
-  t.ok(Date.now() - started < 10_000, 'given up within bounded time');
+  // Three attempts 20 and 40 ms apart: well under a second here. The bound only tells giving up from
+  // retrying without end, with room for a machine many times slower.
+  const tookMs = performance.now() - started;
+  t.ok(tookMs < 30_000, `given up within bounded time (${tookMs.toFixed(0)} ms)`);
   const failed = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
   t.ok(failed.length > 0, `${failed.length} failed`);
   for (const f of failed) t.match((f.reason as Error).message, new RegExp(`^tcp:127\\.0\\.0\\.1:${server.port}: peer unreachable after 3 connection attempts`));

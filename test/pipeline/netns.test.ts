@@ -1,6 +1,6 @@
 // The tail of person_detect served in another network namespace over a veth pair shaped with tbf to
 // 1, 10 and 100 Mbit/s, with delay and 1% loss added by the fault proxy (the kernel has no netem):
-// outputs byte-identical with the whole model; and at 100 Mbit/s with 5 ms each way, a window of 4
+// outputs byte-identical with the whole model; and at 100 Mbit/s with 40 ms each way, a window of 4
 // outruns a window of 1. Loss on a TCP stream is what TCP makes of it: a lost segment stalls its
 // direction for one retransmission timeout (200 ms here, Linux's minimum RTO), bytes stay in order
 // (test/lib/fault-proxy.ts); the runner must deliver every output all the same.
@@ -47,18 +47,21 @@ t.test('over a tbf-shaped veth link to another namespace', { skip: !canShape && 
   const throughput = async (window: number, address: string) => {
     const p = await pipeline(plan, { remotes: { 1: address }, window, session: { threads: 1 } });
     await Promise.all(cases.map((c) => p.run(c.input)));
-    const n = 60;
+    const n = 24;
     const started = performance.now();
     await Promise.all(Array.from({ length: n }, (_, i) => p.run(cases[i % cases.length]!.input)));
     const perSecond = n / ((performance.now() - started) / 1000);
     await p.close();
     return perSecond;
   };
+  // The delay is the part a window overlaps; compute may not be (two cores shared with other work may
+  // run head and tail one at a time). With 80 ms of round trip the gain stays above 1.5x until compute
+  // passes 160 ms a request (about 10 ms measured here on a loaded machine).
   link.setRate(100);
-  const delayed = await faultProxy(server.port, { delayMs: 5, maxFaults: 0 }, link.nsIp);
+  const delayed = await faultProxy(server.port, { delayMs: 40, maxFaults: 0 }, link.nsIp);
   const address = `127.0.0.1:${delayed.port}`;
   const one = await throughput(1, address);
   const four = await throughput(4, address);
   await delayed.close();
-  t.ok(four >= 1.5 * one, `${target} at 100 Mbit/s, 5 ms each way: window 4 ${four.toFixed(0)}/s, window 1 ${one.toFixed(0)}/s: ${(four / one).toFixed(2)}x`);
+  t.ok(four >= 1.5 * one, `${target} at 100 Mbit/s, 40 ms each way: window 4 ${four.toFixed(0)}/s, window 1 ${one.toFixed(0)}/s: ${(four / one).toFixed(2)}x`);
 });

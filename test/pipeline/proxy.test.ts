@@ -62,10 +62,13 @@ t.test('a link that damages every request: each fails after its retries, naming 
   const proxy = await faultProxy(server.port!, { corruptEvery: 5000, maxFaults: 1000 });
   t.teardown(() => proxy.close());
   const p = await pipeline(plan, { remotes: { 1: `127.0.0.1:${proxy.port}` }, window: 2, codec: 'raw', retries: 2, reconnectDelayMs: 10, session: { threads: 1 } });
-  const started = Date.now();
+  const started = performance.now();
   const settled = await Promise.allSettled(cases.slice(0, 4).map((c) => p.run(c.input)));
   await p.close();
-  t.ok(Date.now() - started < 10_000, 'bounded in time');
+  // Two retries each: 0.2 s here, loaded. The bound only tells giving up from retrying without end,
+  // with room for a machine many times slower.
+  const tookMs = performance.now() - started;
+  t.ok(tookMs < 30_000, `bounded in time (${tookMs.toFixed(0)} ms)`);
   for (const s of settled) {
     t.equal(s.status, 'rejected');
     if (s.status === 'rejected') {

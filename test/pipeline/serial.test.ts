@@ -76,8 +76,10 @@ t.test('garbage and flipped bytes on a serial line: resynchronized, retried, nev
   await p.close();
 
   // The line outlives its peers: a wrong token is refused without closing it, and the next peer is served.
-  await t.rejects(pipeline(plan, { remotes: { 1: `serial:${clientEnd}` }, token: 'x', timeoutMs: 400 }), { code: 'WIRE_AUTH', message: new RegExp(`^serial:${clientEnd} refused: .*token refused`) });
-  const again = await pipeline(plan, { remotes: { 1: `serial:${clientEnd}` }, token: 'line', codec: 'lossless', timeoutMs: 400, retries: 8, session: { threads: 1 } });
+  // One exchange each, so a wide timeout costs nothing (above, 400 ms with 8 retries recover damaged
+  // frames quickly, and a loaded machine would have to miss it nine times in a row).
+  await t.rejects(pipeline(plan, { remotes: { 1: `serial:${clientEnd}` }, token: 'x', timeoutMs: 5000 }), { code: 'WIRE_AUTH', message: new RegExp(`^serial:${clientEnd} refused: .*token refused`) });
+  const again = await pipeline(plan, { remotes: { 1: `serial:${clientEnd}` }, token: 'line', codec: 'lossless', timeoutMs: 5000, retries: 8, session: { threads: 1 } });
   t.same(bytesOf((await again.run(cases[0]!.input)).outputs[0]!), cases[0]!.expected, 'a second peer on the same line');
   await again.close();
   await server.close();

@@ -57,11 +57,10 @@ t.test('a wrong token is refused, finally and by name', async (t) => {
   t.teardown(() => server.close());
   const logs: string[] = [];
   server.on('log', (l) => logs.push(l));
-  const started = Date.now();
   await t.rejects(pipeline(plan, { remotes: { 1: address }, token: 'wrong' }), { code: 'WIRE_AUTH', message: new RegExp(`^tcp:${address} refused: .*token refused`) });
   await t.rejects(pipeline(plan, { remotes: { 1: address } }), { code: 'WIRE_AUTH' }, 'no token at all');
-  t.ok(Date.now() - started < 2000, 'a refusal is not retried');
-  t.match(logs.join('\n'), /wrong token/);
+  // The server logs every hello it refuses: one each, so neither refusal was retried.
+  t.equal(logs.filter((l) => /wrong token/.test(l)).length, 2, `a refusal is not retried: ${logs.join('; ')}`);
 });
 
 t.test('a peer serving another Program is refused with both hashes named', async (t) => {

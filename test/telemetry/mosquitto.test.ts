@@ -66,7 +66,7 @@ if (missing && !requireTools) {
     const sink = await MqttSink.open({ url: broker.url, ...credentials, fleet: 'lab', device: 'board-7', spoolDir: dir(), reconnectMs: 200 });
     const telemetry = new Telemetry(source, [sink], { sampleRate: 1, summaryEveryMs: 0 });
     for (let i = 0; i < 30; i++) telemetry.record({ stage: 'compute', latencyUs: i });
-    t.ok(await sink.drained(5000));
+    t.ok(await sink.drained(15_000));
     // Let the watcher's PUBACKs reach the broker too, or Mosquitto redelivers to it after the restart.
     await watcher.waitFor(telemetryTopic, 30);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -76,7 +76,7 @@ if (missing && !requireTools) {
     t.equal(sink.pending, 200, 'spooled while the broker is down');
     await broker.resume();
     t.same(seqs(await watcher.waitFor(telemetryTopic, 230)), [...Array(230).keys()]);
-    t.ok(await sink.drained(5000));
+    t.ok(await sink.drained(15_000));
     await telemetry.close();
     await new Promise((resolve) => setTimeout(resolve, 100));
     t.equal(watcher.byTopic.get(telemetryTopic)!.length, 230, 'no duplicates');

@@ -110,7 +110,7 @@ export class Mosquitto {
     child.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
     this.process = child;
     try {
-      await waitForPort(this.port, 5000);
+      await waitForPort(this.port, 15_000);
     } catch (err) {
       child.kill('SIGKILL');
       throw new Error(`${(err as Error).message}\n${this.log}`);

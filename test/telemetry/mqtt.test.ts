@@ -37,7 +37,7 @@ t.test('records arrive once and in order, through an outage; status is retained 
   await relay.up();
   const all = await watcher.waitFor(topic('telemetry'), 250);
   t.same(seqs(all), [...Array(250).keys()], 'every record once, in order');
-  t.ok(await sink.drained(5000));
+  t.ok(await sink.drained(15_000));
   t.same(watcher.byTopic.get(topic('status'))!.at(-1), 'online');
 
   await telemetry.close();
@@ -65,7 +65,7 @@ t.test('records spooled while no broker runs are delivered by the next process',
   t.teardown(() => watcher.client.endAsync(true));
   const online = await MqttSink.open({ url: again.url, fleet: 'lab', device: 'board-7', spoolDir });
   t.same(seqs(await watcher.waitFor(topic('telemetry'), 20)), [...Array(20).keys()]);
-  t.ok(await online.drained(5000));
+  t.ok(await online.drained(15_000));
   await online.close();
 });
 

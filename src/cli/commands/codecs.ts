@@ -6,8 +6,9 @@ import { checkInputDir } from '../../io/files';
 import { integerFlag, parseIncreasingIntegers } from '../flags';
 import { readModelFile } from '../../model/reader';
 import { readCaseInputs } from '../../segments/agreement';
-import { codecReport } from '../../segments/codec-report';
+import { codecReport, codecReportSteps } from '../../segments/codec-report';
 import { parseCuts } from '../../segments/cuts';
+import { startProgress } from '../progress';
 import { formatTable } from '../table';
 
 export function register(program: Command): void {
@@ -30,11 +31,14 @@ export function register(program: Command): void {
       let cases = readCaseInputs(opts.cases ?? path.dirname(model), graph.inputs).map((c) => c.inputs);
       const synthetic = cases.length === 0;
       if (synthetic) cases = [graph.inputs.map((i) => new Uint8Array(graph.tensors[i]!.byteLength).map((_, k) => (k * 131 + 7) & 0xff))];
-      const report = codecReport(graph, cut!, cases, {
-        threshold: opts.threshold,
-        errorBudget: opts.errorBudget,
-        bits: opts.bits,
-      });
+      // Each codec times encode and decode on every case: long on big tensors or many cases.
+      const progress = startProgress('codecs', codecReportSteps(cases.length), { json: opts.json });
+      let report;
+      try {
+        report = codecReport(graph, cut!, cases, { threshold: opts.threshold, errorBudget: opts.errorBudget, bits: opts.bits }, progress);
+      } finally {
+        progress.stop();
+      }
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         return;

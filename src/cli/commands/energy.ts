@@ -5,6 +5,7 @@
 // the figure was measured or estimated.
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
+import { meterAround, meterRuns } from '../../energy-window';
 import { CleaveError } from '../../errors';
 import { detectCurrentBoard, halContext, openBestEnergyMeter, type BestEnergyMeter, type EnergyReading } from '../../../hal';
 import type { TensorData, TensorSpec } from '../../session';
@@ -110,17 +111,11 @@ export function register(program: Command): void {
 }
 
 async function measureCommand(command: string[], seconds: number | undefined, meter: BestEnergyMeter, boardId: string, json: boolean): Promise<void> {
-  await meter.start();
-  let outcome: CommandOutcome | undefined;
-  try {
-    if (command.length > 0) outcome = await runMeasured(command, seconds, json);
-    else await sleep(seconds! * 1000);
-  } catch (err) {
-    // Leave the meter idle, and report the command's failure rather than the meter's.
-    await meter.stop().catch(() => undefined);
-    throw err;
-  }
-  const reading = await meter.stop();
+  const { result: outcome, reading } = await meterAround(meter, async (): Promise<CommandOutcome | undefined> => {
+    if (command.length > 0) return runMeasured(command, seconds, json);
+    await sleep(seconds! * 1000);
+    return undefined;
+  });
   const report = {
     board: boardId,
     meter: reading.name,
@@ -161,14 +156,7 @@ async function measureModel(model: string, runs: number, meter: BestEnergyMeter,
     const inputs = neutralInputs(session.inputs, model);
     // One unmeasured run first: the first inference touches the arena and weights for the first time.
     await session.run(inputs);
-    await meter.start();
-    try {
-      for (let i = 0; i < runs; i++) await session.run(inputs);
-    } catch (err) {
-      await meter.stop().catch(() => undefined);
-      throw err;
-    }
-    const reading = await meter.stop();
+    const { reading } = await meterRuns(meter, runs, () => session.run(inputs));
     const report = {
       board: boardId,
       model,

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { CODECS, type CodecName } from '../../codec';
 import { CleaveError } from '../../errors';
+import { startDelayedProgress } from '../progress';
 import { readModelFile } from '../../model/reader';
 import { loadBoardCatalog } from '../../../hal';
 import { parseDevices, parseLinks } from '../../plan/devices';
@@ -80,12 +81,12 @@ export function register(program: Command): void {
       const { frontChart } = require('../../plan/chart') as typeof import('../../plan/chart');
 
       const profiles = opts.profile.length ? await readProfiles(opts.profile) : undefined;
-      const progress = opts.json ? undefined : delayedProgressBar('searching plans');
+      const progress = startDelayedProgress('searching plans', { json: opts.json });
       let planned: ModelPlan;
       try {
-        planned = await planModel({ graph, modelPath: model, devices, links, profiles, profileFiles: opts.profile, codecs, precisions, objective, maxLatencyMs: maxLatency, onProgress: progress?.update });
+        planned = await planModel({ graph, modelPath: model, devices, links, profiles, profileFiles: opts.profile, codecs, precisions, objective, maxLatencyMs: maxLatency, onProgress: progress.update });
       } finally {
-        progress?.stop();
+        progress.stop();
       }
       if (opts.json) process.stdout.write(`${JSON.stringify(planJson(planned), null, 2)}\n`);
       else process.stdout.write(formatPlanReport(planned));
@@ -99,26 +100,4 @@ export function register(program: Command): void {
         if (!opts.json) process.stdout.write(`wrote ${planPath} (run it with \`cleave run ${planPath}\`) and placement.json\n`);
       }
     });
-}
-
-/**
- * A progress bar on stderr for a search that turns out to be long: it appears after a second, only
- * on a terminal, and draws from inside the (synchronous) search's progress callback.
- */
-export function delayedProgressBar(label: string): { update: (done: number, total: number) => void; stop: () => void } | undefined {
-  if (!process.stderr.isTTY) return undefined;
-  const { SingleBar, Presets } = require('cli-progress') as typeof import('cli-progress');
-  const started = Date.now();
-  let bar: InstanceType<typeof SingleBar> | undefined;
-  return {
-    update: (done, total) => {
-      if (!bar) {
-        if (Date.now() - started < 1000) return;
-        bar = new SingleBar({ format: `${label} [{bar}] {percentage}% | {value}/{total} steps | {duration}s`, stream: process.stderr, synchronousUpdate: true, fps: 10 }, Presets.shades_classic);
-        bar.start(total, done);
-      }
-      bar.update(done);
-    },
-    stop: () => bar?.stop(),
-  };
 }

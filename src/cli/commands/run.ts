@@ -55,7 +55,7 @@ export function register(program: Command): void {
     .description('run a .tflite model, a compiled Program or a split plan on inputs in real units, and time it')
     .argument('<model>', '.tflite file, .cprog Program, or plan.json written by `cleave split`')
     .option('-i, --input <[name=]file>', 'an input: raw tensor bytes, .npy (float32 is quantized), raw float32 (--input-format f32) or a PNG/JPEG image; NAME (tensor name or t<index>) picks the input, else by position (repeatable)', collect, [] as string[])
-    .option('--inputs <dir>', 'run every case in DIR once: a subdirectory per case with t<index>.<ext> per input (or, for one input, a file per case); with --outputs, OUT/<case>/t<index>.bin; with --remote, every file of DIR is one input, its outputs OUT/<file>.K.<ext>')
+    .option('--inputs <dir>', 'run every case in DIR once: a subdirectory per case with t<index>.<ext> per input (or, for one input, a file per case); with --outputs, OUT/<case>/t<index>.bin; with --remote, the files are raw bytes and a case\'s outputs OUT/<file or subdirectory>[.K].<ext>')
     .option('--input-format <format>', oneOf('how to read input files (auto: by their magic bytes; f32 is never guessed)', INPUT_FORMATS), choiceFlag('--input-format', INPUT_FORMATS, 'format'), 'auto')
     .option('--mean <m[,m,m]>', 'images: real value = (pixel - mean) / std, one value or one per channel')
     .option('--std <s[,s,s]>', 'images: see --mean')

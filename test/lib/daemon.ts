@@ -1,13 +1,17 @@
 // Helpers of the daemon tests: a real unix datagram socket to stand in for systemd's NOTIFY_SOCKET
-// (Node cannot bind one, so a few lines of python3 do), and `cleave daemon` as a child process whose
-// output lines can be waited for.
+// (Node cannot bind one, so a few lines of python3 do), a folder with a daemon config, and
+// `cleave daemon` started as a child process whose output lines can be waited for.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { repoRoot } from '../lib/cli';
+import { CliChild, repoRoot } from './cli';
 
 export { requireTools } from '../telemetry/mosquitto';
+
+interface Teardown {
+  teardown(fn: () => void): void;
+}
 
 export const personDetect = path.join(repoRoot, 'models', 'tflm_person_detect', 'model.tflite');
 /** person_detect's input tensor (int8[1x96x96x1]) from its golden case. */
@@ -79,50 +83,6 @@ export class NotifyReceiver {
   }
 }
 
-/** `cleave daemon` (or any CLI command) as a child: its stdout and stderr lines, and its exit. */
-export class CliChild {
-  readonly process: ChildProcess;
-  readonly stdout: string[] = [];
-  readonly stderr: string[] = [];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private waiters: (() => void)[] = [];
-
-  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'cleave'), ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.process = child;
-    for (const [stream, list] of [[child.stdout!, this.stdout], [child.stderr!, this.stderr]] as const) {
-      readline.createInterface({ input: stream }).on('line', (line) => {
-        list.push(line);
-        for (const w of this.waiters.splice(0)) w();
-      });
-    }
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  }
-
-  /** Resolves with the first stdout line matching `pattern`; rejects if the process exits first or after `timeoutMs`. */
-  waitForLine(pattern: RegExp, timeoutMs = 60_000): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no stdout line matching ${pattern} within ${timeoutMs} ms\nstdout: ${this.stdout.join('\n')}\nstderr: ${this.stderr.join('\n')}`)), timeoutMs);
-      void this.exited.then(({ code, signal }) => {
-        clearTimeout(timer);
-        reject(new Error(`exited (${code ?? signal}) before a line matching ${pattern}\nstdout: ${this.stdout.join('\n')}\nstderr: ${this.stderr.join('\n')}`));
-      });
-      const check = () => {
-        const line = this.stdout.find((l) => pattern.test(l));
-        if (line !== undefined) {
-          clearTimeout(timer);
-          resolve(line);
-        } else this.waiters.push(check);
-      };
-      check();
-    });
-  }
-
-  signal(signal: NodeJS.Signals): void {
-    this.process.kill(signal);
-  }
-}
-
 /** Polls `condition` every 20 ms until true, or throws after `timeoutMs` with `what`. */
 export async function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -149,4 +109,21 @@ export function dropInputs(dir: string, count: number, first = 0): string[] {
 export function jsonLines<T>(file: string): T[] {
   if (!fs.existsSync(file)) return [];
   return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as T);
+}
+
+/** A fresh folder in `parent` holding daemon.yaml with `lines` (its relative paths are the folder's). */
+export function daemonFolder(parent: string, lines: string[]): { dir: string; config: string; write: (lines: string[]) => void } {
+  const dir = fs.mkdtempSync(path.join(parent, 'case-'));
+  const config = path.join(dir, 'daemon.yaml');
+  const write = (text: string[]) => fs.writeFileSync(config, text.join('\n'));
+  write(lines);
+  return { dir, config, write };
+}
+
+/** `cleave daemon --config CONFIG` as a child that `t` kills when it ends; resolves once it prints `ready`. */
+export async function startDaemon(t: Teardown, config: string, env: NodeJS.ProcessEnv = {}, ready = /^ready: /): Promise<CliChild> {
+  const daemon = new CliChild(['daemon', '--config', config], env);
+  t.teardown(() => daemon.signal('SIGKILL'));
+  await daemon.waitForLine(ready);
+  return daemon;
 }
