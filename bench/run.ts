@@ -14,6 +14,7 @@ import { packageRoot } from '../src/paths';
 import { Session, type TensorData } from '../src/session';
 import { loadBenchBinding, type BenchBinding } from './native';
 import { measureCallOverhead, type CallOverhead } from './overhead';
+import { describeThreadHandoff, measureThreadHandoff, type ThreadHandoff } from './handoff';
 import { loadOrt, ortOverhead, ortSession, type OrtModule } from './ort';
 import { msSince, nowNs, quantile, round, timeAsync, timeSync, type Budget, type Samples } from './timing';
 import { microCases, type MicroCase } from './micro';
@@ -206,6 +207,8 @@ export interface BenchResult {
   ortCallOverheadUs: number | null;
   /** cleave's run() and runSync() beside ORT's run(), in one process (bench/overhead.ts); null when not measured. */
   callOverhead: CallOverhead | null;
+  /** What handing an op's tasks to the thread pool costs (bench/handoff.ts); null without the bench addon or with --no-micro. */
+  threadHandoff: ThreadHandoff | null;
   models: (ModelRow | { model: string; error: string })[];
   micro: MicroRow[];
   /** 20 head clients against a pool of tails through Mosquitto (bench/pool.ts); null when not run. */
@@ -277,7 +280,7 @@ class Bench {
       loadAverage: os.loadavg().map((v) => round(v)), node: process.version,
       date: new Date().toISOString(), quick: o.quick, command,
       budgets: { ...this.budget },
-      ort: { version: null, error: null }, ortCallOverheadUs: null, callOverhead: null,
+      ort: { version: null, error: null }, ortCallOverheadUs: null, callOverhead: null, threadHandoff: null,
       models: [], micro: [], pool: null, telemetry: null, telemetryOverheadPct: null, wire: null, errors: [],
     };
   }
@@ -522,6 +525,13 @@ class Bench {
     printCallOverhead(c);
   }
 
+  runThreadHandoff(): void {
+    if (!this.peak) return;
+    process.stdout.write('\nthread pool hand-off (2 threads; bench/handoff.ts)\n');
+    this.result.threadHandoff = measureThreadHandoff(this.peak, this.o.quick);
+    for (const line of describeThreadHandoff(this.result.threadHandoff)) process.stdout.write(`${line}\n`);
+  }
+
   async run(): Promise<BenchResult> {
     const r = this.result;
     this.measurePeak();
@@ -543,6 +553,7 @@ class Bench {
       }
       const ort = r.ort.error === null ? loaded.ort : null;
       await this.runCallOverhead(ort);
+      this.runThreadHandoff();
       process.stdout.write(`\nmicrobenchmarks (wall time per call, both runtimes; ratio = cleave / ORT, below 1 = cleave faster)\n`);
       if (r.ort.error) process.stdout.write(`onnxruntime-node: ${r.ort.error}\n`);
       else process.stdout.write(`onnxruntime-node ${r.ort.version}: per-call overhead ${fmt(r.ortCallOverheadUs!, 1)} µs (1-byte Identity)\n`);

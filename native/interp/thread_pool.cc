@@ -18,6 +18,11 @@ namespace {
 constexpr std::chrono::microseconds kSpinWindow{200};
 // Pauses between two reads of the clock while spinning (a clock read costs about 20 ns).
 constexpr int kPausesPerClockRead = 64;
+// Two clock reads of a spin this far apart (they are a few µs apart when the worker keeps its core)
+// mean the OS took the core away: the machine has more runnable threads than cores. A spinning
+// worker then rarely holds a core when work comes, while a parked one that is woken gets one
+// promptly (schedulers favour threads that slept), so it parks at once.
+constexpr std::chrono::microseconds kPreempted{50};
 // The owner's wait for a task a worker is still running: pauses first, then yields the core (the
 // worker may have been descheduled, and may need this very core to finish).
 constexpr int kPausesBeforeYield = 4096;
@@ -120,13 +125,17 @@ void ThreadPool::WorkerLoop(ThreadPool* pool, Worker* self) {
   for (;;) {
     // Spin for the window, then park until the owner posts.
     uint64_t post = self->post.load(std::memory_order_acquire);
-    const Clock::time_point until = Clock::now() + kSpinWindow;
+    Clock::time_point now = Clock::now();
+    const Clock::time_point until = now + kSpinWindow;
     while (post == seen) {
       for (int i = 0; i < kPausesPerClockRead && post == seen; ++i) {
         CpuPause();
         post = self->post.load(std::memory_order_acquire);
       }
-      if (post != seen || Clock::now() >= until) break;
+      if (post != seen) break;
+      const Clock::time_point last = now;
+      now = Clock::now();
+      if (now >= until || now - last > kPreempted) break;
     }
     if (post == seen) {
       std::unique_lock<std::mutex> lock(self->mutex);
