@@ -1,18 +1,23 @@
-// node dist/bench/thread-split.js [--rounds N] [--runs N] [--json FILE]: where splitting one layer
-// across two threads starts to pay. A sweep of layer sizes (convolutions as matrix products, direct
-// convolutions, depthwise convolutions, batch-1 fully connected layers) shaped like the models' layers, each timed at 1 and 2
-// threads in interleaved rounds (a machine that gets busier affects both alike), interpreter time
-// of Session.runSync. Reports the minimum (the steadiest figure on a shared machine: other
-// processes only ever add time) and the median of each, and the load average. Layers below the
-// runtime's cut-over run on one thread at any thread count; to see the whole curve, build with the
-// cut-overs of native/interp/optimized_ops.cc at 0 (docs/benchmarks.md, "Thread cut-over").
+// node dist/bench/thread-split.js [--rounds N] [--runs N] [--json FILE]: where splitting work
+// across two threads starts to pay. A sweep of single layers shaped like the models' layers
+// (convolutions as matrix products, direct convolutions, depthwise convolutions, batch-1 fully
+// connected layers), then vww, person_detect and ic whole, each timed at 1 and 2 threads in
+// interleaved rounds (a machine that gets busier affects both alike), interpreter time of
+// Session.runSync. Reports the minimum (the steadiest figure on a shared machine: other processes
+// only ever add time) and the median of each, and the load average. Layers under the runtime's
+// cut-over run on one thread at any thread count; to see the whole curve, build with
+// kMinParallelWork in native/interp/optimized_ops.cc at 0 (docs/benchmarks.md, "Threads at
+// small-model sizes").
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { compileGraph } from '../src/compile/program';
 import { Session } from '../src/session';
 import { percentile } from '../src/stats';
 import { type ConvSpec, convGraph, fullyConnectedGraph, randomBytes } from '../test/lib/synthetic';
-import type { Graph } from '../src/model/graph';
+import * as path from 'node:path';
+import { packageRoot } from '../src/paths';
+import { summarize } from '../src/model/analysis';
+import { readModel } from '../src/model/reader';
 
 const sweep: ConvSpec[] = [
   ...[6, 9, 12, 16, 24].map((hw): ConvSpec => ({ height: hw, width: hw, inChannels: 64, outChannels: 64, kernel: 1 })),
@@ -28,7 +33,7 @@ const sweep: ConvSpec[] = [
 // Fully connected layers of batch 1 (split by output channels): inputs x outputs.
 const fcSweep: [number, number][] = [[256, 256], [512, 512], [1024, 512], [1024, 1024]];
 
-interface Layer { layer: string; macs: number; graph: Graph; inputBytes: number }
+interface Layer { layer: string; macs: number; program: Uint8Array; inputBytes: number }
 
 function convLayer(s: ConvSpec): Layer {
   const kind = s.depthwise ? 'dw' : 'conv';
@@ -38,7 +43,7 @@ function convLayer(s: ConvSpec): Layer {
   return {
     layer: `${kind} ${s.kernel}x${s.kernel}${s.stride ? `/${s.stride}` : ''} ${s.inChannels}->${s.outChannels} ${s.height}x${s.width}`,
     macs: oh * ow * s.outChannels * s.kernel * s.kernel * (s.depthwise ? 1 : s.inChannels),
-    graph: convGraph({ seed: 3, symmetricWeights: true, ...s }),
+    program: compileGraph(convGraph({ seed: 3, symmetricWeights: true, ...s })).bytes,
     inputBytes: s.height * s.width * s.inChannels,
   };
 }
@@ -47,8 +52,16 @@ const layers: Layer[] = [
   ...sweep.map(convLayer),
   ...fcSweep.map(([inputs, outputs]): Layer => ({
     layer: `fc 1x${inputs}->${outputs}`, macs: inputs * outputs, inputBytes: inputs,
-    graph: fullyConnectedGraph({ batches: 1, inputs, outputs, perChannel: true, symmetricWeights: true }),
+    program: compileGraph(fullyConnectedGraph({ batches: 1, inputs, outputs, perChannel: true, symmetricWeights: true })).bytes,
   })),
+  // Whole models (issue 14's target: 2 threads at least 1.5x one on these three).
+  ...['mlperf_tiny_vww', 'tflm_person_detect', 'mlperf_tiny_ic'].map((name): Layer => {
+    const bytes = fs.readFileSync(path.join(packageRoot, 'models', name, 'model.tflite'));
+    const session = Session.fromBytes(bytes, name, { threads: 1 });
+    const inputBytes = session.inputs[0]!.byteLength;
+    session.dispose();
+    return { layer: name, macs: summarize(readModel(bytes, name)).macs, program: bytes, inputBytes };
+  }),
 ];
 
 const arg = (name: string, fallback: string) => {
@@ -62,7 +75,7 @@ const jsonFile = arg('--json', '');
 interface Row { layer: string; macs: number; kernel: string; us1: number[]; us2: number[] }
 const rows: Row[] = layers.map((l) => ({ layer: l.layer, macs: l.macs, kernel: '', us1: [], us2: [] }));
 const sessions = layers.map((l, i) => {
-  const program = compileGraph(l.graph).bytes;
+  const program = l.program;
   const input = randomBytes(l.inputBytes, 9);
   const one = Session.fromBytes(program, rows[i]!.layer, { threads: 1 });
   const two = Session.fromBytes(program, rows[i]!.layer, { threads: 2 });

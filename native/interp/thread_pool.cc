@@ -23,9 +23,12 @@ constexpr int kPausesPerClockRead = 64;
 // worker then rarely holds a core when work comes, while a parked one that is woken gets one
 // promptly (schedulers favour threads that slept), so it parks at once.
 constexpr std::chrono::microseconds kPreempted{50};
-// The owner's wait for a task a worker is still running: pauses first, then yields the core (the
-// worker may have been descheduled, and may need this very core to finish).
-constexpr int kPausesBeforeYield = 4096;
+// The owner's wait for tasks a worker is still running: it spins this long, then sleeps until the
+// last task is done. A worker that keeps its core finishes within one task, a few µs to tens of
+// µs; one the OS has descheduled may need this very core to finish, and an owner that kept
+// spinning (or yielding, which schedulers do not count as giving up the core) would hold it for
+// a whole time slice.
+constexpr std::chrono::microseconds kOwnerSpin{50};
 // A worker's mailbox value that tells it to exit.
 constexpr uint64_t kStop = std::numeric_limits<uint64_t>::max();
 
@@ -79,7 +82,11 @@ void ThreadPool::TakeTasks(uint64_t epoch) {
     if (!claim_.compare_exchange_weak(claim, claim + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
     // Task ClaimNext(claim) of this job is ours: the job stays in place until done_ counts it.
     (*job_)(ClaimNext(claim));
-    done_.fetch_add(1, std::memory_order_release);
+    // seq_cst, against the owner's store of owner_sleeping_ then load of done_ (see Run).
+    if (done_.fetch_add(1) + 1 == ClaimTasks(claim) && owner_sleeping_.load()) {
+      std::lock_guard<std::mutex> lock(done_mutex_);
+      all_done_.notify_one();
+    }
     claim = claim_.load(std::memory_order_acquire);
   }
 }
@@ -109,11 +116,16 @@ void ThreadPool::Run(int tasks, const std::function<void(int)>& fn, int max_thre
   }
   TakeTasks(epoch);
   // Every task is taken; wait for those workers are still running.
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point until = Clock::now() + kOwnerSpin;
   for (int spins = 0; done_.load(std::memory_order_acquire) != tasks; ++spins) {
-    if (spins < kPausesBeforeYield) {
-      CpuPause();
-    } else {
-      std::this_thread::yield();
+    CpuPause();
+    if (spins % kPausesPerClockRead == 0 && Clock::now() >= until) {
+      std::unique_lock<std::mutex> lock(done_mutex_);
+      owner_sleeping_.store(true);
+      all_done_.wait(lock, [&] { return done_.load() == tasks; });
+      owner_sleeping_.store(false, std::memory_order_relaxed);
+      break;
     }
   }
   job_ = nullptr;

@@ -56,6 +56,11 @@ class ThreadPool {
   const std::function<void(int)>* job_ = nullptr;
   alignas(64) std::atomic<uint64_t> claim_{0};
   alignas(64) std::atomic<int> done_{0};
+  // The owner sleeps on all_done_ when workers' tasks outlast its spin; the worker that finishes
+  // the last task wakes it.
+  std::atomic<bool> owner_sleeping_{false};
+  std::mutex done_mutex_;
+  std::condition_variable all_done_;
 };
 
 // The process-wide pool: as many threads as the machine has cores (at least 2, so the threaded
