@@ -8,8 +8,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <string>
 #include <thread>
-#include <vector>
 
 #include "interp/thread_pool.h"
 
