@@ -16,18 +16,23 @@ constexpr int32_t kConvRowsPerTask = 64;
 constexpr int32_t kDepthwiseRowsPerTask = 4;
 
 // Whether an op is worth splitting across threads (else it runs on the calling thread: the split
-// would cost more than it saves). Its one-thread time is modelled as multiply-accumulates plus
+// would cost more than it saves). Its one-thread time, its work, is modelled as multiply-accumulates plus
 // kMacsPerOutput per output value for the output stage (TFLite's exact requantization weighs as
 // much as the arithmetic of a layer with few input channels), fitted to one-thread times measured
 // on a 2-core x86: a 1x1 conv 8->16 on 48x48 (0.29M MACs, 37K outputs) takes 32 µs, a 1x1 conv
 // 64->64 on 9x9 (0.33M MACs, 5K outputs) 7.3 µs, and a depthwise layer's outputs cost the same.
 // A split saves about half that time and costs the hand-off (under 1 µs to a spinning worker,
-// ~14 µs to a parked one): it pays from about 7 µs of one-thread work, kMinParallelWork
-// (docs/benchmarks.md, "Threads at small-model sizes").
+// ~14 µs to a parked one): it pays from about 7 µs of one-thread work, kMinParallelWork, once the
+// worker spins (docs/benchmarks.md, "Threads at small-model sizes").
 constexpr int64_t kMacsPerOutput = 85;
 constexpr int64_t kMinParallelWork = 740000;
+// Work from which an op wakes a parked worker: the wake-up costs 13-15 µs (minimum, measured), so
+// it pays from about 30 µs of one-thread work. A smaller split op is shared with workers still
+// spinning only; on a machine whose cores are all busy, where workers park at once (see
+// thread_pool.cc), it then costs nothing over one thread.
+constexpr int64_t kMinWakeWork = 3200000;
 
-bool WorthSplitting(int64_t macs, int64_t outputs) { return macs + kMacsPerOutput * outputs >= kMinParallelWork; }
+int64_t Work(int64_t macs, int64_t outputs) { return macs + kMacsPerOutput * outputs; }
 
 // Output channels of a fully connected layer split by channels come in multiples of this (the
 // widest column tile of the kernel sets), so no block ends in a partial tile but the last.
@@ -104,7 +109,8 @@ OptimizedOps::OptimizedOps(const Program& program, const Interpreter& interprete
       kernels->pack_gemm_b(filter, bias(op.inputs[2]), array(conv.multiplier_offset()), array(conv.shift_offset()), true,
                            int32_t(Elements(out_shape) / n), n, k, conv.input_offset(), prepared.packed);
       prepared.kind = Kind::kGemmConv;
-      prepared.parallel = WorthSplitting(Elements(out_shape) * k, Elements(out_shape));
+      prepared.work = Work(Elements(out_shape) * k, Elements(out_shape));
+      prepared.parallel = prepared.work >= kMinParallelWork;
       // A 1x1 stride-1 unpadded conv reads its input as the matrix already; any other takes the
       // set's direct convolution where it runs the layer's packed form, else im2col rows.
       const bool reads_input = ConvReadsInputDirectly(ConvParamsFrom(p), f, in_shape, out_shape);
@@ -120,7 +126,8 @@ OptimizedOps::OptimizedOps(const Program& program, const Interpreter& interprete
       kernels->pack_depthwise(constant(op.inputs[1]), bias(op.inputs[2]), array(dw.multiplier_offset()), array(dw.shift_offset()), f.dims[1],
                               f.dims[2], f.dims[3], prepared.packed);
       prepared.kind = Kind::kDepthwise;
-      prepared.parallel = WorthSplitting(Elements(out_shape) * f.dims[1] * f.dims[2], Elements(out_shape));
+      prepared.work = Work(Elements(out_shape) * f.dims[1] * f.dims[2], Elements(out_shape));
+      prepared.parallel = prepared.work >= kMinParallelWork;
       const kernels::ConvParams c = ConvParamsFrom(p);
       prepared.kernel = KernelName(kernels, "",
                                    kernels->depthwise_variant
@@ -144,7 +151,8 @@ OptimizedOps::OptimizedOps(const Program& program, const Interpreter& interprete
       if (fc.filter_offset() != 0 && !fc.per_channel()) continue;
       if (n < 1 || k < 1) continue;
       prepared.kind = Kind::kFullyConnected;
-      prepared.parallel = WorthSplitting(int64_t(fc.batches()) * n * k, int64_t(fc.batches()) * n);
+      prepared.work = Work(int64_t(fc.batches()) * n * k, int64_t(fc.batches()) * n);
+      prepared.parallel = prepared.work >= kMinParallelWork;
       // Too few rows to give each thread some (batch 1, mostly): split the output channels instead,
       // each block of them packed as a product of its own.
       const int32_t row_blocks = (fc.batches() + kernels->gemm_row_block - 1) / kernels->gemm_row_block;
@@ -177,7 +185,7 @@ OptimizedOps::~OptimizedOps() {
 
 void OptimizedOps::RunTasks(const Prepared& prepared, int tasks, const std::function<void(int)>& fn) {
   if (prepared.parallel) {
-    pool_->Run(tasks, fn, threads_);
+    pool_->Run(tasks, fn, threads_, prepared.work >= kMinWakeWork);
   } else {
     for (int task = 0; task < tasks; ++task) fn(task);
   }

@@ -45,6 +45,8 @@ class OptimizedOps : public OpAccelerator {
     std::vector<ChannelBlock> channel_blocks;
     // Small ops run on the calling thread: waking workers costs more than they would save.
     bool parallel = false;
+    // Modelled one-thread cost: multiply-accumulates plus the output stage (optimized_ops.cc).
+    int64_t work = 0;
     // A convolution (kGemmConv) the set's direct convolution runs, without im2col rows.
     bool direct_conv = false;
     // What runs the op, as the OpObserver reports it: "<set>:<implementation>", e.g.

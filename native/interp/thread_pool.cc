@@ -91,7 +91,7 @@ void ThreadPool::TakeTasks(uint64_t epoch) {
   }
 }
 
-void ThreadPool::Run(int tasks, const std::function<void(int)>& fn, int max_threads) {
+void ThreadPool::Run(int tasks, const std::function<void(int)>& fn, int max_threads, bool wake_parked) {
   std::unique_lock<std::mutex> owner(owner_, std::defer_lock);
   if (workers_.empty() || tasks <= 1 || tasks > kMaxTasks || max_threads <= 1 || !owner.try_lock()) {
     for (int t = 0; t < tasks; ++t) fn(t);
@@ -106,6 +106,7 @@ void ThreadPool::Run(int tasks, const std::function<void(int)>& fn, int max_thre
   if (helpers > static_cast<int>(workers_.size())) helpers = static_cast<int>(workers_.size());
   for (int i = 0; i < helpers; ++i) {
     Worker& w = *workers_[i];
+    if (!wake_parked && w.parked.load(std::memory_order_relaxed)) continue;
     // seq_cst store then seq_cst load, against the worker's store of `parked` then load of `post`:
     // one of the two sides sees the other's write, so a post is never slept through.
     w.post.store(epoch);

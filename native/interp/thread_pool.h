@@ -36,8 +36,11 @@ class ThreadPool {
   // up to max_threads - 1 workers); returns when all are done. Safe to call from several threads at
   // once: only one caller at a time gets the workers, the others run their tasks inline. More than
   // kMaxTasks tasks run inline too (no split needs that many).
+  // `wake_parked` false: a worker that has parked (idle, or preempted while spinning) is left
+  // asleep and the others (the caller at least) run its share, for an op too small to win back
+  // the wake-up; a spinning worker takes part either way.
   static constexpr int kMaxTasks = 0xffff;
-  void Run(int tasks, const std::function<void(int task)>& fn, int max_threads);
+  void Run(int tasks, const std::function<void(int task)>& fn, int max_threads, bool wake_parked = true);
 
  private:
   struct Worker;

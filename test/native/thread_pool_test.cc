@@ -106,6 +106,23 @@ int main() {
     Report(ids.size() <= 2, "a run limited to 2 threads runs on at most 2 threads of a 4-thread pool", detail);
   }
   {
+    // Workers parked (past the spin window): a run told not to wake them runs on the caller alone.
+    cleave::ThreadPool pool(3);
+    EveryTaskOnce(pool, 10, 6);
+    bool ok = true;
+    for (int r = 0; r < 5 && ok; ++r) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      const std::thread::id caller = std::this_thread::get_id();
+      std::atomic<int> elsewhere{0}, ran{0};
+      pool.Run(16, [&](int) {
+        ran.fetch_add(1);
+        if (std::this_thread::get_id() != caller) elsewhere.fetch_add(1);
+      }, 3, /*wake_parked=*/false);
+      ok = ran.load() == 16 && elsewhere.load() == 0;
+    }
+    Report(ok, "a run that does not wake parked workers runs every task on the caller");
+  }
+  {
     // A pool whose workers spin forever would burn ~1 s of CPU per worker here; a parked one ~0.
     cleave::ThreadPool pool(3);
     EveryTaskOnce(pool, 200, 3);
