@@ -16,21 +16,21 @@ constexpr int32_t kConvRowsPerTask = 64;
 constexpr int32_t kDepthwiseRowsPerTask = 4;
 
 // Whether an op is worth splitting across threads (else it runs on the calling thread: the split
-// would cost more than it saves). Its one-thread time, its work, is modelled as multiply-accumulates plus
-// kMacsPerOutput per output value for the output stage (TFLite's exact requantization weighs as
-// much as the arithmetic of a layer with few input channels), fitted to one-thread times measured
+// would cost more than it saves). Its one-thread time, its work, is modelled as multiply-accumulates
+// plus kMacsPerOutput per output value for the output stage (TFLite's exact requantization weighs
+// as much as the arithmetic of a layer with few input channels), fitted to one-thread times measured
 // on a 2-core x86: a 1x1 conv 8->16 on 48x48 (0.29M MACs, 37K outputs) takes 32 µs, a 1x1 conv
 // 64->64 on 9x9 (0.33M MACs, 5K outputs) 7.3 µs, and a depthwise layer's outputs cost the same.
-// A split saves about half that time and costs the hand-off (under 1 µs to a spinning worker,
-// ~14 µs to a parked one): it pays from about 7 µs of one-thread work, kMinParallelWork, once the
-// worker spins (docs/benchmarks.md, "Threads at small-model sizes").
+// Timed at 1 and 2 threads over a sweep of such layers (bench/thread-split.ts with this at 0), two
+// threads won from about 4 µs of one-thread time, kMinParallelWork (the hand-off to a spinning
+// worker is about 0.3 µs; docs/benchmarks.md, "Threads at small-model sizes").
 constexpr int64_t kMacsPerOutput = 85;
-constexpr int64_t kMinParallelWork = 740000;
-// Work from which an op wakes a parked worker: the wake-up costs 13-15 µs (minimum, measured), so
-// it pays from about 30 µs of one-thread work. A smaller split op is shared with workers still
+constexpr int64_t kMinParallelWork = 400000;
+// Work from which an op wakes a parked worker: the wake-up costs 13-14 µs (minimum, measured), so
+// it pays from about 15 µs of one-thread work. A smaller split op is shared with workers still
 // spinning only; on a machine whose cores are all busy, where workers park at once (see
 // thread_pool.cc), it then costs nothing over one thread.
-constexpr int64_t kMinWakeWork = 3200000;
+constexpr int64_t kMinWakeWork = 1600000;
 
 int64_t Work(int64_t macs, int64_t outputs) { return macs + kMacsPerOutput * outputs; }
 

@@ -89,6 +89,8 @@ export function differentialCases(): DifferentialCase[] {
   // pointwise and depthwise shapes, 3x3 convolutions on few rows
   for (const spec of [
     { height: 6, width: 6, inChannels: 128, outChannels: 128, kernel: 1, seed: 21 },
+    { height: 7, width: 7, inChannels: 64, outChannels: 64, kernel: 1, padding: 'VALID', seed: 29 },
+    { height: 6, width: 6, inChannels: 128, outChannels: 128, kernel: 3, depthwise: true, padding: 'SAME', inputZeroPoint: -128, seed: 30 },
     { height: 3, width: 3, inChannels: 256, outChannels: 256, kernel: 1, symmetricWeights: true, seed: 22 },
     { height: 9, width: 9, inChannels: 64, outChannels: 64, kernel: 1, inputZeroPoint: -128, seed: 23 },
     { height: 8, width: 8, inChannels: 32, outChannels: 64, kernel: 3, padding: 'SAME', symmetricWeights: true, seed: 24 },
