@@ -58,7 +58,7 @@
     },
     {
       "target_name": "cleave_bench",
-      "sources": ["native/bench/bench_addon.cc", "native/bench/peak.cc"],
+      "sources": ["native/bench/bench_addon.cc", "native/bench/peak.cc", "native/bench/pool_handoff.cc", "native/interp/thread_pool.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"]
     }

@@ -1,5 +1,5 @@
 // The one typed door to build/Release/cleave_bench.node: native code only the benchmark uses (the
-// int8 MAC ceiling loops of native/bench/peak.cc), built as its own node-gyp target so the runtime
+// int8 MAC ceiling loops of native/bench/peak.cc, the thread pool's hand-off of native/bench/pool_handoff.cc), built as its own node-gyp target so the runtime
 // addon carries none of it. Only bench/ imports this file.
 import * as path from 'node:path';
 import { packageRoot } from '../src/paths';
@@ -15,6 +15,12 @@ export interface BenchBinding {
   measurePeakGmac(milliseconds: number, loop?: PeakLoop): number;
   /** The ceiling loop matching cleave's kernels here: "avx2-vpmaddubsw", "neon-sdot", "neon-smlal" or "none". */
   readonly peakLoop: string;
+  /**
+   * `calls` parallel-fors of `threads` tasks on a thread pool of its own (the runtime's pool code),
+   * each task busy for `taskMicros` (0: empty), `idleMicros` of sleep before each call: the µs of
+   * each call, and how many of the tasks ran on workers rather than the calling thread.
+   */
+  measurePoolHandoff(threads: number, calls: number, idleMicros: number, taskMicros: number): { micros: Float64Array; tasksOnWorkers: number; tasks: number };
 }
 
 /** The benchmark addon, or why it cannot be loaded (a build without it still runs the rest). */

@@ -16,6 +16,7 @@ import { packageRoot } from '../src/paths';
 import { Session, type TensorData } from '../src/session';
 import { loadBenchBinding, type BenchBinding } from './native';
 import { measureCallOverhead, type CallOverhead } from './overhead';
+import { describeThreadHandoff, measureThreadHandoff, type ThreadHandoff } from './handoff';
 import { loadOrt, ortOverhead, ortSession, type OrtModule } from './ort';
 import { msSince, nowNs, quantile, round, timeAsync, timeSync, type Budget, type Samples } from './timing';
 import { microCases, type MicroCase } from './micro';
@@ -223,6 +224,8 @@ export interface BenchResult {
   ortCallOverheadUs: number | null;
   /** cleave's run() and runSync() beside ORT's run(), in one process (bench/overhead.ts); null when not measured. */
   callOverhead: CallOverhead | null;
+  /** What handing an op's tasks to the thread pool costs (bench/handoff.ts); null without the bench addon or with --no-micro. */
+  threadHandoff: ThreadHandoff | null;
   models: (ModelRow | { model: string; error: string })[];
   /** Whole models, cleave's await run() against ORT's on the int8 and fp32 ONNX peers (bench/model-peers.ts). */
   modelPeers: ModelPeerRow[];
@@ -309,7 +312,7 @@ class Bench {
       loadAverage: os.loadavg().map((v) => round(v)), node: process.version,
       date: new Date().toISOString(), quick: o.quick, command,
       budgets: { ...this.budget, peer: this.peerBudget },
-      ort: { version: null, error: null }, ortCallOverheadUs: null, callOverhead: null,
+      ort: { version: null, error: null }, ortCallOverheadUs: null, callOverhead: null, threadHandoff: null,
       models: [], modelPeers: [], wholeModelTargets: [], micro: [], pool: null, telemetry: null, telemetryOverheadPct: null, wire: null, errors: [],
     };
   }
@@ -587,6 +590,13 @@ class Bench {
     printCallOverhead(c);
   }
 
+  runThreadHandoff(): void {
+    if (!this.peak) return;
+    print('\nthread pool hand-off (2 threads; bench/handoff.ts)\n');
+    this.result.threadHandoff = measureThreadHandoff(this.peak, this.o.quick);
+    for (const line of describeThreadHandoff(this.result.threadHandoff)) print(`${line}\n`);
+  }
+
   async run(): Promise<BenchResult> {
     // The models and microbenchmarks are most of a full run's minute and more: a bar over their rows.
     // A model counts twice: its own rows, then its rows against onnxruntime-node.
@@ -623,6 +633,7 @@ class Bench {
     }
     if (this.o.micro) {
       await this.runCallOverhead(ort);
+      this.runThreadHandoff();
       print(`\nmicrobenchmarks (wall time per call, both runtimes; ratio = cleave / ORT, below 1 = cleave faster)\n`);
       if (r.ort.error) print(`onnxruntime-node: ${r.ort.error}\n`);
       else print(`onnxruntime-node ${r.ort.version}: per-call overhead ${fmt(r.ortCallOverheadUs!, 1)} µs (1-byte Identity)\n`);

@@ -12,11 +12,44 @@ namespace {
 // Rows of the im2col matrix built per task: enough work to amortize a task, small enough to stay
 // in cache.
 constexpr int32_t kConvRowsPerTask = 64;
+// Output rows of a depthwise convolution per task, on one thread.
+constexpr int32_t kDepthwiseRowsPerTask = 4;
 
-// Multiply-accumulates below which an op runs on one thread (measured on 2-core x86: waking a
-// worker costs tens of microseconds, which small layers never win back; re-measured from 0.15M to
-// 2.4M MACs for issue 14, two threads won nowhere below it: docs/benchmarks.md).
-constexpr int64_t kMinParallelMacs = int64_t(1) << 21;
+// Whether an op is worth splitting across threads (else it runs on the calling thread: the split
+// would cost more than it saves). Its one-thread time, its work, is modelled as multiply-accumulates
+// plus kMacsPerOutput per output value for the output stage (TFLite's exact requantization weighs
+// as much as the arithmetic of a layer with few input channels), fitted to one-thread times measured
+// on a 2-core x86: a 1x1 conv 8->16 on 48x48 (0.29M MACs, 37K outputs) takes 32 µs, a 1x1 conv
+// 64->64 on 9x9 (0.33M MACs, 5K outputs) 7.3 µs, and a depthwise layer's outputs cost the same.
+// Timed at 1 and 2 threads over a sweep of such layers (bench/thread-split.ts with this at 0), two
+// threads won from about 4 µs of one-thread time, kMinParallelWork (the hand-off to a spinning
+// worker is about 0.3 µs; docs/benchmarks.md, "Threads at small-model sizes").
+constexpr int64_t kMacsPerOutput = 85;
+constexpr int64_t kMinParallelWork = 400000;
+// Work from which an op wakes a parked worker: the wake-up costs 13-14 µs (minimum, measured), so
+// it pays from about 15 µs of one-thread work. A smaller split op is shared with workers still
+// spinning only; on a machine whose cores are all busy, where workers park at once (see
+// thread_pool.cc), it then costs nothing over one thread.
+constexpr int64_t kMinWakeWork = 1600000;
+
+int64_t Work(int64_t macs, int64_t outputs) { return macs + kMacsPerOutput * outputs; }
+
+// Output channels of a fully connected layer split by channels come in multiples of this (the
+// widest column tile of the kernel sets), so no block ends in a partial tile but the last.
+constexpr int32_t kChannelTile = 16;
+// Tasks per thread of a split op: more than one, so a thread the OS runs late leaves its share to
+// the others instead of holding the op up.
+constexpr int32_t kTasksPerThread = 2;
+
+// Rows (or channels) per task: `most` on one thread; split, about kTasksPerThread tasks per thread,
+// in whole blocks of `block` rows (the kernel's row tile), and never more than `most`.
+int32_t RowsPerTask(int32_t rows, int threads, int32_t block, int32_t most) {
+  if (threads <= 1) return most;
+  const int32_t parts = threads * kTasksPerThread;
+  int32_t per = (rows + parts - 1) / parts;
+  per = (per + block - 1) / block * block;
+  return per < most ? per : most;
+}
 
 int64_t Elements(const kernels::Shape& s) { return int64_t(s.dims[0]) * s.dims[1] * s.dims[2] * s.dims[3]; }
 
@@ -76,7 +109,8 @@ OptimizedOps::OptimizedOps(const Program& program, const Interpreter& interprete
       kernels->pack_gemm_b(filter, bias(op.inputs[2]), array(conv.multiplier_offset()), array(conv.shift_offset()), true,
                            int32_t(Elements(out_shape) / n), n, k, conv.input_offset(), prepared.packed);
       prepared.kind = Kind::kGemmConv;
-      prepared.parallel = Elements(out_shape) * k >= kMinParallelMacs;
+      prepared.work = Work(Elements(out_shape) * k, Elements(out_shape));
+      prepared.parallel = prepared.work >= kMinParallelWork;
       // A 1x1 stride-1 unpadded conv reads its input as the matrix already; any other takes the
       // set's direct convolution where it runs the layer's packed form, else im2col rows.
       const bool reads_input = ConvReadsInputDirectly(ConvParamsFrom(p), f, in_shape, out_shape);
@@ -92,7 +126,8 @@ OptimizedOps::OptimizedOps(const Program& program, const Interpreter& interprete
       kernels->pack_depthwise(constant(op.inputs[1]), bias(op.inputs[2]), array(dw.multiplier_offset()), array(dw.shift_offset()), f.dims[1],
                               f.dims[2], f.dims[3], prepared.packed);
       prepared.kind = Kind::kDepthwise;
-      prepared.parallel = Elements(out_shape) * f.dims[1] * f.dims[2] >= kMinParallelMacs;
+      prepared.work = Work(Elements(out_shape) * f.dims[1] * f.dims[2], Elements(out_shape));
+      prepared.parallel = prepared.work >= kMinParallelWork;
       const kernels::ConvParams c = ConvParamsFrom(p);
       prepared.kernel = KernelName(kernels, "",
                                    kernels->depthwise_variant
@@ -114,23 +149,43 @@ OptimizedOps::OptimizedOps(const Program& program, const Interpreter& interprete
       const int32_t n = fc.output_depth(), k = fc.accum_depth();
       // A nonzero filter zero point (per-tensor only) is outside the matrix-product form here.
       if (fc.filter_offset() != 0 && !fc.per_channel()) continue;
-      prepared.packed = AlignedAlloc(kernels->gemm_packed_size(n, k), &packed_bytes_);
-      kernels->pack_gemm_b(constant(op.inputs[1]), bias(op.inputs[2]), array(fc.multiplier_offset()), array(fc.shift_offset()),
-                           fc.per_channel(), fc.batches(), n, k, fc.input_offset(), prepared.packed);
+      if (n < 1 || k < 1) continue;
       prepared.kind = Kind::kFullyConnected;
-      prepared.parallel = int64_t(fc.batches()) * n * k >= kMinParallelMacs;
-      prepared.kernel = KernelName(kernels, "", kernels->gemm_variant ? kernels->gemm_variant(prepared.packed) : nullptr, "gemm");
+      prepared.work = Work(int64_t(fc.batches()) * n * k, int64_t(fc.batches()) * n);
+      prepared.parallel = prepared.work >= kMinParallelWork;
+      // Too few rows to give each thread some (batch 1, mostly): split the output channels instead,
+      // each block of them packed as a product of its own.
+      const int32_t row_blocks = (fc.batches() + kernels->gemm_row_block - 1) / kernels->gemm_row_block;
+      const int32_t channels_per_block =
+          prepared.parallel && threads > 1 && row_blocks < threads ? RowsPerTask(n, threads, kChannelTile, n) : n;
+      const int8_t* weights = constant(op.inputs[1]);
+      const int32_t* bias_values = bias(op.inputs[2]);
+      const int32_t* multiplier = array(fc.multiplier_offset());
+      const int32_t* shift = array(fc.shift_offset());
+      const int32_t per_channel = fc.per_channel() ? 1 : 0;
+      for (int32_t n0 = 0; n0 < n; n0 += channels_per_block) {
+        const int32_t count = n - n0 < channels_per_block ? n - n0 : channels_per_block;
+        void* packed = AlignedAlloc(kernels->gemm_packed_size(count, k), &packed_bytes_);
+        kernels->pack_gemm_b(weights + size_t(n0) * k, bias_values ? bias_values + n0 : nullptr, multiplier + n0 * per_channel,
+                             shift + n0 * per_channel, fc.per_channel(), fc.batches(), count, k, fc.input_offset(), packed);
+        prepared.channel_blocks.push_back({n0, count, packed});
+      }
+      prepared.kernel = KernelName(kernels, "", kernels->gemm_variant ? kernels->gemm_variant(prepared.channel_blocks[0].packed) : nullptr,
+                                   "gemm");
     }
   }
 }
 
 OptimizedOps::~OptimizedOps() {
-  for (Prepared& p : ops_) std::free(p.packed);
+  for (Prepared& p : ops_) {
+    std::free(p.packed);
+    for (const ChannelBlock& block : p.channel_blocks) std::free(block.packed);
+  }
 }
 
 void OptimizedOps::RunTasks(const Prepared& prepared, int tasks, const std::function<void(int)>& fn) {
   if (prepared.parallel) {
-    pool_->Run(tasks, fn, threads_);
+    pool_->Run(tasks, fn, threads_, prepared.work >= kMinWakeWork);
   } else {
     for (int task = 0; task < tasks; ++task) fn(task);
   }
@@ -177,12 +232,13 @@ void OptimizedOps::RunConv(const OpView& op, const Prepared& prepared, Interpret
   g.c = reinterpret_cast<int8_t*>(interpreter.TensorData(op.outputs[0]));
   g.ldc = out_c;
 
-  const int32_t tasks = (rows + kConvRowsPerTask - 1) / kConvRowsPerTask;
+  const int32_t per_task = RowsPerTask(rows, prepared.parallel ? threads_ : 1, kernels_->gemm_row_block, kConvRowsPerTask);
+  const int32_t tasks = (rows + per_task - 1) / per_task;
   if (prepared.direct_conv) {
     const kernels::ConvArgs args{g, c, &in.shape, &out.shape, input, kh, kw};
     RunTasks(prepared, tasks, [&](int task) {
-      const int32_t m0 = task * kConvRowsPerTask;
-      kernels_->conv(args, m0, m0 + kConvRowsPerTask < rows ? m0 + kConvRowsPerTask : rows);
+      const int32_t m0 = task * per_task;
+      kernels_->conv(args, m0, m0 + per_task < rows ? m0 + per_task : rows);
     });
     return;
   }
@@ -191,8 +247,8 @@ void OptimizedOps::RunConv(const OpView& op, const Prepared& prepared, Interpret
   // skipped taps contribute nothing.
   const int8_t pad_value = static_cast<int8_t>(-c.input_offset);
   RunTasks(prepared, tasks, [&](int task) {
-    const int32_t m0 = task * kConvRowsPerTask;
-    const int32_t m1 = m0 + kConvRowsPerTask < rows ? m0 + kConvRowsPerTask : rows;
+    const int32_t m0 = task * per_task;
+    const int32_t m1 = m0 + per_task < rows ? m0 + per_task : rows;
     kernels::GemmArgs local = g;
     if (direct) {
       local.a = input;
@@ -250,7 +306,9 @@ void OptimizedOps::RunDepthwise(const OpView& op, const Prepared& prepared, Inte
   d.output_shape = &out.shape;
   d.output = reinterpret_cast<int8_t*>(interpreter.TensorData(op.outputs[0]));
   const int32_t batches = out.shape.dims[0], out_h = out.shape.dims[1];
-  const int32_t rows_per_task = out_h >= 8 ? 4 : 1;
+  const int32_t rows_per_task = out_h >= 2 * kDepthwiseRowsPerTask
+                                    ? RowsPerTask(out_h, prepared.parallel ? threads_ : 1, 1, kDepthwiseRowsPerTask)
+                                    : 1;
   const int32_t per_batch = (out_h + rows_per_task - 1) / rows_per_task;
   RunTasks(prepared, batches * per_batch, [&](int task) {
     const int32_t b = task / per_batch, oy0 = (task % per_batch) * rows_per_task;
@@ -265,9 +323,7 @@ void OptimizedOps::RunFullyConnected(const OpView& op, const Prepared& prepared,
   g.a = reinterpret_cast<const int8_t*>(interpreter.TensorData(op.inputs[0]));
   g.m = fc.batches();
   g.k = fc.accum_depth();
-  g.n = fc.output_depth();
   g.lda = g.k;
-  g.packed_b = prepared.packed;
   g.multiplier = reinterpret_cast<const int32_t*>(program_.constant(fc.multiplier_offset()));
   g.shift = reinterpret_cast<const int32_t*>(program_.constant(fc.shift_offset()));
   g.per_channel = fc.per_channel();
@@ -275,12 +331,30 @@ void OptimizedOps::RunFullyConnected(const OpView& op, const Prepared& prepared,
   g.act_min = fc.act_min();
   g.act_max = fc.act_max();
   g.c = reinterpret_cast<int8_t*>(interpreter.TensorData(op.outputs[0]));
-  g.ldc = g.n;
-  const int32_t block = kernels_->gemm_row_block * 4;
-  const int32_t tasks = (g.m + block - 1) / block;
+  g.ldc = fc.output_depth();
+  if (prepared.channel_blocks.size() > 1) {
+    // One task per block of output channels, all rows.
+    RunTasks(prepared, static_cast<int>(prepared.channel_blocks.size()), [&](int task) {
+      const ChannelBlock& block = prepared.channel_blocks[size_t(task)];
+      kernels::GemmArgs local = g;
+      local.n = block.count;
+      local.packed_b = block.packed;
+      if (g.per_channel) {
+        local.multiplier += block.begin;
+        local.shift += block.begin;
+      }
+      local.c += block.begin;
+      kernels_->gemm(local, 0, g.m);
+    });
+    return;
+  }
+  g.n = fc.output_depth();
+  g.packed_b = prepared.channel_blocks[0].packed;
+  const int32_t per_task = RowsPerTask(g.m, prepared.parallel ? threads_ : 1, kernels_->gemm_row_block, kernels_->gemm_row_block * 4);
+  const int32_t tasks = (g.m + per_task - 1) / per_task;
   RunTasks(prepared, tasks, [&](int task) {
-    const int32_t m0 = task * block;
-    kernels_->gemm(g, m0, m0 + block < g.m ? m0 + block : g.m);
+    const int32_t m0 = task * per_task;
+    kernels_->gemm(g, m0, m0 + per_task < g.m ? m0 + per_task : g.m);
   });
 }
 

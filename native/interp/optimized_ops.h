@@ -32,11 +32,21 @@ class OptimizedOps final : public OpAccelerator {
 
  private:
   enum class Kind { kReference, kGemmConv, kDepthwise, kFullyConnected, kAdd };
+  // Output channels [begin, begin + count) of a fully connected layer, packed as a product alone.
+  struct ChannelBlock {
+    int32_t begin, count;
+    void* packed;
+  };
   struct Prepared {
     Kind kind = Kind::kReference;
     void* packed = nullptr;
+    // A fully connected layer's packed weights: one block of every channel, or one per task where
+    // the layer is split by output channels.
+    std::vector<ChannelBlock> channel_blocks;
     // Small ops run on the calling thread: waking workers costs more than they would save.
     bool parallel = false;
+    // Modelled one-thread cost: multiply-accumulates plus the output stage (optimized_ops.cc).
+    int64_t work = 0;
     // A convolution (kGemmConv) the set's direct convolution runs, without im2col rows.
     bool direct_conv = false;
     // What runs the op, as the OpObserver reports it: "<set>:<implementation>", e.g.

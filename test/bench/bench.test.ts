@@ -127,6 +127,16 @@ t.test('npm run bench -- --quick --json FILE', { skip: buildError ?? false }, as
   if (!(j.ort as { error: string | null }).error) t.ok(isNumber(call.ortRunUs) && isNumber(call.runToOrt), 'ORT measured beside it');
   t.match(r.stdout, /call overhead .*\n.*\ncleave await run\(\) .*\n.*\ncleave runSync\(\) .*\nonnxruntime-node await run\(\)/, 'prints both rows for both runtimes');
 
+  // Thread pool hand-off: three cases, each a positive time and the share of tasks the worker ran.
+  const handoff = j.threadHandoff as Record<string, Record<string, number>> | null;
+  t.ok(handoff, 'thread hand-off measured');
+  for (const k of ['empty', 'split', 'parked']) {
+    const c = handoff?.[k];
+    t.ok(c && isNumber(c.minUs) && c.minUs >= 0 && isNumber(c.medianUs) && c.medianUs >= c.minUs, `threadHandoff.${k} times`);
+    t.ok(c && c.workerShare >= 0 && c.workerShare <= 1, `threadHandoff.${k}.workerShare in [0, 1]`);
+  }
+  t.match(r.stdout, /thread pool hand-off .*\nempty parallel-for, back to back +min/, 'prints the hand-off rows');
+
   // Microbenchmarks: the three cases at 1 and 2 threads; cleave's bytes identical across threads.
   const names = [...new Set(j.micro.map((m) => m.name as string))];
   t.same(names, ['conv3x3_64to64_56x56', 'fc_1x1024x1024', 'fc_256x512x512']);

@@ -99,6 +99,34 @@ export function differentialCases(): DifferentialCase[] {
   ] as ConvSpec[]) {
     cases.push({ label: `threaded ${JSON.stringify(spec)}`, graph: convGraph(spec), inputs: inputsFor(spec.height * spec.width * spec.inChannels, 11) });
   }
+  // layers just above the cut-over (native/interp/optimized_ops.cc, WorthSplitting), split into
+  // about two tasks per thread: rows that are not a multiple of the split (6x6, 3x3), the models'
+  // pointwise and depthwise shapes, 3x3 convolutions on few rows
+  for (const spec of [
+    { height: 6, width: 6, inChannels: 128, outChannels: 128, kernel: 1, seed: 21 },
+    { height: 7, width: 7, inChannels: 64, outChannels: 64, kernel: 1, padding: 'VALID', seed: 29 },
+    { height: 6, width: 6, inChannels: 128, outChannels: 128, kernel: 3, depthwise: true, padding: 'SAME', inputZeroPoint: -128, seed: 30 },
+    { height: 3, width: 3, inChannels: 256, outChannels: 256, kernel: 1, symmetricWeights: true, seed: 22 },
+    { height: 9, width: 9, inChannels: 64, outChannels: 64, kernel: 1, inputZeroPoint: -128, seed: 23 },
+    { height: 8, width: 8, inChannels: 32, outChannels: 64, kernel: 3, padding: 'SAME', symmetricWeights: true, seed: 24 },
+    { height: 16, width: 14, inChannels: 32, outChannels: 48, kernel: 3, stride: 2, padding: 'SAME', seed: 25 },
+    { height: 24, width: 24, inChannels: 32, outChannels: 32, kernel: 3, depthwise: true, padding: 'SAME', seed: 26 },
+    { height: 48, width: 48, inChannels: 8, outChannels: 8, kernel: 3, depthwise: true, padding: 'SAME', inputZeroPoint: 127, seed: 27 },
+    { height: 49, width: 47, inChannels: 16, outChannels: 16, kernel: 3, stride: 2, depthwise: true, padding: 'VALID', seed: 28 },
+  ] as ConvSpec[]) {
+    cases.push({ label: `split ${JSON.stringify(spec)}`, graph: convGraph(spec), inputs: inputsFor(spec.height * spec.width * spec.inChannels, 13) });
+  }
+  // fully connected layers of too few rows to split by rows: split by blocks of output channels
+  // (a last block narrower than the others, per-tensor and per-channel, -128 weights)
+  for (const [batches, inputs, outputs, perChannel, weightFill] of [
+    [1, 1024, 1024, true, undefined], [1, 2048, 400, false, undefined], [2, 640, 520, true, -128], [3, 1024, 300, true, 127],
+  ] as const) {
+    cases.push({
+      label: `split fc ${batches}x${inputs}->${outputs} perChannel=${perChannel} weights=${weightFill ?? 'random'}`,
+      graph: fullyConnectedGraph({ batches, inputs, outputs, perChannel, weightFill, inputZeroPoint: -128 }),
+      inputs: inputsFor(batches * inputs, 14),
+    });
+  }
   for (const symmetricWeights of [false, true]) {
     cases.push({
       label: `threaded fc 256x512->64 symmetricWeights=${symmetricWeights}`,
