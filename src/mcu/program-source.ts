@@ -17,12 +17,24 @@ export async function readProgramOrModel(file: string): Promise<Uint8Array> {
   return isProgram(bytes) ? bytes : compileGraph(readModel(bytes, file)).bytes;
 }
 
-/** Refuses a Program whose bytes plus arena exceed the board's RAM, naming the numbers. */
-export function checkFitsBoard(program: Uint8Array, source: string, board: BoardDescriptor): { arenaBytes: number } {
+/**
+ * Refuses a Program the board has no room for, naming the numbers. Loaded over serial (`ram`), the
+ * Program and its arena share the board's RAM; resident in the image (`flash`, `cleave flash
+ * --program`), the Program takes flash and only its arena RAM (the link and the firmware then check
+ * the exact room).
+ */
+export function checkFitsBoard(program: Uint8Array, source: string, board: BoardDescriptor, placement: 'ram' | 'flash' = 'ram'): { arenaBytes: number } {
   const { arenaBytes } = readProgramLayout(program, source);
-  const ram = board.memory.ramBytes;
-  if (ram !== undefined && program.byteLength + arenaBytes > ram) {
-    throw new CleaveError('MCU_DOES_NOT_FIT', `${source}: ${program.byteLength} Program bytes + a ${arenaBytes}-byte arena = ${program.byteLength + arenaBytes} bytes, ${board.id} has ${ram} bytes of RAM`);
+  const { ramBytes, flashBytes } = board.memory;
+  if (placement === 'flash') {
+    if (flashBytes !== undefined && program.byteLength > flashBytes) {
+      throw new CleaveError('MCU_DOES_NOT_FIT', `${source}: ${program.byteLength} Program bytes, ${board.id} has ${flashBytes} bytes of flash`);
+    }
+    if (ramBytes !== undefined && arenaBytes > ramBytes) {
+      throw new CleaveError('MCU_DOES_NOT_FIT', `${source}: a ${arenaBytes}-byte arena, ${board.id} has ${ramBytes} bytes of RAM`);
+    }
+  } else if (ramBytes !== undefined && program.byteLength + arenaBytes > ramBytes) {
+    throw new CleaveError('MCU_DOES_NOT_FIT', `${source}: ${program.byteLength} Program bytes + a ${arenaBytes}-byte arena = ${program.byteLength + arenaBytes} bytes, ${board.id} has ${ramBytes} bytes of RAM`);
   }
   return { arenaBytes };
 }

@@ -136,3 +136,26 @@ t.test('a board without a firmware flash method is refused, naming it', async (t
   t.equal(r.status, 1, r.stderr);
   t.match(r.stderr, /rpi5 has no firmware flash method in its descriptor/);
 });
+
+t.test('a resident Program the board has no room for is refused before the build, naming the numbers', async (t) => {
+  // Catalog copies where nucleo-l4r5zi has 30,000 bytes of flash (kws's Program is 37 KB), or
+  // 10,000 bytes of RAM (its arena is 16 KB; the Program itself lies in flash, so RAM holds only that).
+  const kws = path.join(repoRoot, 'models', 'mlperf_tiny_kws', 'model.tflite');
+  const withMemory = (name: string, memory: object) => {
+    const dir = path.join(tmp, name);
+    fs.cpSync(path.join(repoRoot, 'boards'), dir, { recursive: true });
+    const file = path.join(dir, 'nucleo-l4r5zi.json');
+    const descriptor = JSON.parse(fs.readFileSync(file, 'utf8'));
+    fs.writeFileSync(file, JSON.stringify({ ...descriptor, memory: { ...descriptor.memory, ...memory } }));
+    return dir;
+  };
+  const small = flash(['--board', 'nucleo-l4r5zi', '--program', kws, '--dry-run'], { CLEAVE_BOARDS_DIR: withMemory('boards-small-flash', { flashBytes: 30_000 }) });
+  t.equal(small.status, 1, small.stderr);
+  t.match(small.stderr, /: \d+ Program bytes, nucleo-l4r5zi has 30000 bytes of flash/);
+  const tight = flash(['--board', 'nucleo-l4r5zi', '--program', kws, '--dry-run'], { CLEAVE_BOARDS_DIR: withMemory('boards-small-ram', { ramBytes: 10_000 }) });
+  t.equal(tight.status, 1, tight.stderr);
+  t.match(tight.stderr, /: a 16000-byte arena, nucleo-l4r5zi has 10000 bytes of RAM/);
+  // 40,000 bytes of RAM hold kws's arena, though not its Program with it: resident, it is not refused.
+  const roomy = flash(['--board', 'nucleo-l4r5zi', '--program', kws, '--dry-run'], { CLEAVE_BOARDS_DIR: withMemory('boards-40k-ram', { ramBytes: 40_000 }) });
+  t.notMatch(roomy.stderr, /MCU_DOES_NOT_FIT|bytes of RAM/, 'the Program does not count against RAM');
+});

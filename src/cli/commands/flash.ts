@@ -7,13 +7,12 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import type { BoardDescriptor } from '../../../hal/boards/descriptor';
 import { findBoard, loadBoardCatalog } from '../../../hal/boards/catalog';
-import { readProgramLayout } from '../../compile/program';
 import { shellQuote } from '../../deploy/ssh';
 import { CleaveError } from '../../errors';
 import { McuDevice } from '../../mcu/device';
 import { buildFirmware, type FirmwareImage } from '../../mcu/firmware-build';
 import { flashCommand, flashMethodOf, imageFile, runFlasher } from '../../mcu/flash';
-import { readProgramOrModel } from '../../mcu/program-source';
+import { checkFitsBoard, readProgramOrModel } from '../../mcu/program-source';
 import { programSha256 } from '../../mcu/protocol';
 import { startEmulatedBoard } from '../../mcu/qemu';
 import { packageRoot } from '../../paths';
@@ -32,17 +31,6 @@ interface ResidentProgram {
   file: string;
   bytes: number;
   sha256: string;
-}
-
-/** A resident Program must fit the board's flash and its arena the board's RAM; the link and the firmware check the exact room. */
-function checkResidentFits(program: Uint8Array, arenaBytes: number, file: string, board: BoardDescriptor): void {
-  const { flashBytes, ramBytes } = board.memory;
-  if (flashBytes !== undefined && program.byteLength > flashBytes) {
-    throw new CleaveError('MCU_DOES_NOT_FIT', `${file}: ${program.byteLength} Program bytes, ${board.id} has ${flashBytes} bytes of flash`);
-  }
-  if (ramBytes !== undefined && arenaBytes > ramBytes) {
-    throw new CleaveError('MCU_DOES_NOT_FIT', `${file}: a ${arenaBytes}-byte arena, ${board.id} has ${ramBytes} bytes of RAM`);
-  }
 }
 
 /** Boots the emulated board, checks over hello that it runs the resident Program, and waits for a signal. */
@@ -80,7 +68,7 @@ async function flash(opts: FlashOptions): Promise<void> {
   let program: Uint8Array | undefined;
   if (opts.program) {
     program = await readProgramOrModel(opts.program);
-    checkResidentFits(program, readProgramLayout(program, opts.program).arenaBytes, opts.program, board);
+    checkFitsBoard(program, opts.program, board, 'flash');
     resident = { file: opts.program, bytes: program.byteLength, sha256: programSha256(program).toString('hex') };
   }
   const outDir = opts.out ?? path.join(packageRoot, 'build-firmware', resident ? `${board.id}-${resident.sha256.slice(0, 12)}` : `${board.id}-flash`);
