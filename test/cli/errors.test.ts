@@ -6,7 +6,7 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cleave, failsWith, repoRoot } from '../lib/cli';
+import { cleave, escapeRegExp, failsWith, repoRoot } from '../lib/cli';
 import { shippedModels } from '../lib/models';
 import { CleaveError, ERROR_CODES, EXIT_STATUS, fromNative } from '../../src/errors';
 import { reportFailure } from '../../src/cli/main';
@@ -16,17 +16,16 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-errors-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const kws = shippedModels().find((m) => m.name === 'mlperf_tiny_kws')!;
 const input = path.join(kws.dir, 'real_kws_input0', 't0.bin');
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 t.test('a missing model file: bad input, 1', async (t) => {
   const missing = path.join(tmp, 'no-such-model.tflite');
-  failsWith(t, cleave(['run', missing, '-i', input]), 1, new RegExp(`^cleave: ${escape(missing)}: .*no such file`));
+  failsWith(t, cleave(['run', missing, '-i', input]), 1, new RegExp(`^cleave: ${escapeRegExp(missing)}: .*no such file`));
 });
 
 t.test('a malformed model: bad input, 1, naming the file and byte offset', async (t) => {
   const cut = path.join(tmp, 'cut.tflite');
   fs.writeFileSync(cut, fs.readFileSync(kws.file).subarray(0, 4000));
-  failsWith(t, cleave(['run', cut, '-i', input]), 1, new RegExp(`^cleave: ${escape(cut)}: .*byte offset \\d+`));
+  failsWith(t, cleave(['run', cut, '-i', input]), 1, new RegExp(`^cleave: ${escapeRegExp(cut)}: .*byte offset \\d+`));
   const neither = path.join(tmp, 'neither.tflite');
   fs.writeFileSync(neither, 'not a model at all');
   failsWith(t, cleave(['run', neither, '-i', input]), 1, /neither a cleave Program .* nor a TFLite model/);
@@ -38,7 +37,7 @@ t.test('a damaged Program: bad input, 1, naming the file', async (t) => {
   const bytes = fs.readFileSync(damaged);
   bytes[bytes.length - 50] ^= 1;
   fs.writeFileSync(damaged, bytes);
-  failsWith(t, cleave(['run', damaged, '-i', input]), 1, new RegExp(`^cleave: ${escape(damaged)}: .*checksum`));
+  failsWith(t, cleave(['run', damaged, '-i', input]), 1, new RegExp(`^cleave: ${escapeRegExp(damaged)}: .*checksum`));
 });
 
 t.test('an unknown kernel set: usage, 2, naming the valid ones', async (t) => {

@@ -7,34 +7,33 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { prepareOutputDir } from '../../src/io/files';
-import { cleave, failsWith } from '../lib/cli';
+import { cleave, escapeRegExp, failsWith } from '../lib/cli';
 import { shippedModels } from '../lib/models';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-file-errors-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const kws = shippedModels().find((m) => m.name === 'mlperf_tiny_kws')!;
 const input = path.join(kws.dir, 'real_kws_input0', 't0.bin');
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 t.test('file problems are one line "cleave: PATH: reason", exit 1, and output paths are checked before any run', async (t) => {
   const missingDir = path.join(tmp, 'no-such-dir');
   const slow = ['-n', '100000000'];  // would take hours if it ran before the check
   failsWith(t, cleave(['run', kws.file, '-i', input, ...slow, '-o', path.join(missingDir, 'out.bin')], { timeout: 60_000 }), 1,
-    new RegExp(`^cleave: ${escape(path.join(missingDir, 'out.bin'))}: cannot write: directory ${escape(missingDir)} does not exist$`, 'm'));
-  failsWith(t, cleave(['run', kws.file, '-i', input, ...slow, '-o', tmp], { timeout: 60_000 }), 1, new RegExp(`^cleave: ${escape(tmp)}: cannot write: is a directory$`, 'm'));
+    new RegExp(`^cleave: ${escapeRegExp(path.join(missingDir, 'out.bin'))}: cannot write: directory ${escapeRegExp(missingDir)} does not exist$`, 'm'));
+  failsWith(t, cleave(['run', kws.file, '-i', input, ...slow, '-o', tmp], { timeout: 60_000 }), 1, new RegExp(`^cleave: ${escapeRegExp(tmp)}: cannot write: is a directory$`, 'm'));
   failsWith(t, cleave(['run', kws.file, '-i', input, '-o', '/dev/full']), 1, /^cleave: \/dev\/full: cannot write output "[^"]+": no space left on device$/m);
   failsWith(t, cleave(['compile', kws.file, '-o', '/dev/full']), 1, /^cleave: \/dev\/full: cannot write Program: no space left on device$/m);
-  failsWith(t, cleave(['compile', kws.file, '-o', tmp]), 1, new RegExp(`^cleave: ${escape(tmp)}: cannot write: is a directory$`, 'm'));
+  failsWith(t, cleave(['compile', kws.file, '-o', tmp]), 1, new RegExp(`^cleave: ${escapeRegExp(tmp)}: cannot write: is a directory$`, 'm'));
   failsWith(t, cleave(['compile', kws.file, '-o', path.join(missingDir, 'm.cprog')]), 1, /cannot write: directory .* does not exist$/m);
   const aFile = path.join(tmp, 'a-file');
   fs.writeFileSync(aFile, 'x');
-  failsWith(t, cleave(['run', kws.file, '-i', input, '--outputs', aFile]), 1, new RegExp(`^cleave: ${escape(aFile)}: cannot write: not a directory$`, 'm'));
+  failsWith(t, cleave(['run', kws.file, '-i', input, '--outputs', aFile]), 1, new RegExp(`^cleave: ${escapeRegExp(aFile)}: cannot write: not a directory$`, 'm'));
   failsWith(t, cleave(['split', kws.file, '--at', '5', '-o', path.join(aFile, 'sub')]), 1, /cannot write: a component of the path is not a directory$/m);
   // Unreadable inputs: a directory, a path through a file, a missing file.
-  failsWith(t, cleave(['run', kws.file, '-i', tmp]), 1, new RegExp(`^cleave: ${escape(tmp)}: cannot read input: is a directory$`, 'm'));
+  failsWith(t, cleave(['run', kws.file, '-i', tmp]), 1, new RegExp(`^cleave: ${escapeRegExp(tmp)}: cannot read input: is a directory$`, 'm'));
   failsWith(t, cleave(['run', kws.file, '-i', path.join(aFile, 'x')]), 1, /cannot read input: a component of the path is not a directory$/m);
   failsWith(t, cleave(['run', kws.file, '-i', input, '--labels', path.join(tmp, 'none.txt')]), 1, /none\.txt: cannot read labels: no such file or directory$/m);
-  failsWith(t, cleave(['inspect', tmp]), 1, new RegExp(`^cleave: ${escape(tmp)}: cannot read model: is a directory$`, 'm'));
+  failsWith(t, cleave(['inspect', tmp]), 1, new RegExp(`^cleave: ${escapeRegExp(tmp)}: cannot read model: is a directory$`, 'm'));
 });
 
 t.test('a file without read permission: EACCES in one line', { skip: process.getuid?.() === 0 ? 'running as root, which reads any file' : false }, async (t) => {
@@ -47,7 +46,7 @@ t.test('a file without read permission: EACCES in one line', { skip: process.get
 t.test('compile never overwrites its input; without -o it writes MODEL.cprog beside the model', async (t) => {
   const copy = path.join(tmp, 'kws.tflite');
   fs.copyFileSync(kws.file, copy);
-  failsWith(t, cleave(['compile', copy, '-o', copy]), 2, new RegExp(`^cleave: ${escape(copy)}: is the model being compiled; name another output with -o$`, 'm'));
+  failsWith(t, cleave(['compile', copy, '-o', copy]), 2, new RegExp(`^cleave: ${escapeRegExp(copy)}: is the model being compiled; name another output with -o$`, 'm'));
   fs.symlinkSync(copy, path.join(tmp, 'link.tflite'));
   failsWith(t, cleave(['compile', copy, '-o', path.join(tmp, 'link.tflite')]), 2, /is the model being compiled/);
   t.same(fs.readFileSync(copy), fs.readFileSync(kws.file), 'the model is untouched');
@@ -61,7 +60,7 @@ t.test('compile never overwrites its input; without -o it writes MODEL.cprog bes
 t.test('a directory named explicitly with --cases must exist', async (t) => {
   const missing = path.join(tmp, 'no-cases');
   failsWith(t, cleave(['split', kws.file, '--at', '5', '--weights', 'int4:1', '--cases', missing, '-o', path.join(tmp, 'int4')]), 1,
-    new RegExp(`^cleave: ${escape(missing)}: cannot read --cases directory: no such file or directory$`, 'm'));
+    new RegExp(`^cleave: ${escapeRegExp(missing)}: cannot read --cases directory: no such file or directory$`, 'm'));
   failsWith(t, cleave(['codecs', kws.file, '--at', '5', '--cases', missing]), 1, /cannot read --cases directory: no such file or directory$/m);
 });
 

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { cleave, failsWith, repoRoot } from '../lib/cli';
+import { cleave, escapeRegExp, failsWith, repoRoot } from '../lib/cli';
 import { shippedModels } from '../lib/models';
 import { KERNEL_SETS } from '../../src/session';
 import { INPUT_FORMATS } from '../../src/io/tensor-input';
@@ -15,7 +15,6 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-flag-errors-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const kws = shippedModels().find((m) => m.name === 'mlperf_tiny_kws')!;
 const input = path.join(kws.dir, 'real_kws_input0', 't0.bin');
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 t.test('--help lists every valid value of a flag with fixed values', async (t) => {
   const help = cleave(['run', '--help']).stdout.replace(/\s+/g, ' ');
@@ -26,7 +25,7 @@ t.test('--help lists every valid value of a flag with fixed values', async (t) =
 t.test('numeric flags are strict: the flag, the text as given and what it must be', async (t) => {
   const run = (flag: string, value: string) => cleave(['run', kws.file, '-i', input, flag, value]);
   for (const value of ['0x2', '1e2', ' 5', '5 ', '+5', '2.0', 'abc', '', '-1', '0']) {
-    failsWith(t, run('--repeat', value), 2, new RegExp(`^cleave: --repeat must be a positive integer, got ${escape(JSON.stringify(value))}$`, 'm'));
+    failsWith(t, run('--repeat', value), 2, new RegExp(`^cleave: --repeat must be a positive integer, got ${escapeRegExp(JSON.stringify(value))}$`, 'm'));
   }
   const threads = run('--threads', 'abc');
   failsWith(t, threads, 2, /^cleave: --threads must be an integer from 1 to 256, got "abc"$/m);

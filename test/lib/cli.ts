@@ -54,6 +54,9 @@ export function failsWith(t: Tap.Test, r: CliResult, status: number, message: Re
   t.notMatch(r.stderr, /\n {4}at |internal error/, 'no stack trace, not an internal error');
 }
 
+/** `text` matched literally inside a RegExp (a path in an expected message). */
+export const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
 /** `cleave ARGS` as a long-running child (a daemon, a broker, a tail): its stdout and stderr lines, and its exit. */
 export class CliChild {
   readonly process: ChildProcess;
