@@ -11,6 +11,7 @@
 // ONNX convolutions are NCHW: weights are transposed here, the model's input and output keep
 // TFLite's NHWC shape, and one Transpose at the input (and one at a 4-D output) converts. A RESHAPE
 // of an NCHW tensor goes back to NHWC element order first unless both orders coincide.
+import { activationRange } from '../src/compile/quant';
 import { CleaveError } from '../src/errors';
 import { elementCount, type Graph, type Op, type Tensor } from '../src/model/graph';
 import {
@@ -44,9 +45,6 @@ interface Value {
 
 const NHWC_TO_NCHW = [0, 3, 1, 2];
 const NCHW_TO_NHWC = [0, 2, 3, 1];
-
-/** TFLite's TfLiteRound: half away from zero. */
-const roundAway = (v: number): number => Math.sign(v) * Math.round(Math.abs(v));
 
 /** Whether NHWC and NCHW hold a 4-D tensor's elements in the same order (one of C and H·W is 1). */
 const sameOrder = (nhwc: readonly number[]): boolean => nhwc[3] === 1 || nhwc[1]! * nhwc[2]! === 1;
@@ -178,12 +176,10 @@ class Converter {
       if (fused === 'RELU') return this.node('Relu', [name]);
       return this.node('Clip', [name, this.init(scalarFloat(this.fresh('min'), range[0])), this.init(scalarFloat(this.fresh('max'), range[1]))]);
     }
-    // As TFLite's CalculateActivationRangeQuantized: the real bounds quantized with the output's
-    // parameters, within int8; a Clip only where that is narrower than what uint8 holds anyway.
+    // The clamp cleave's compiler gives the op (TFLite's CalculateActivationRangeQuantized, within
+    // int8); a Clip only where that is narrower than what uint8 holds anyway.
     const q = this.quant(this.tensor(outIndex, op), op);
-    const quantize = (real: number) => q.zeroPoint[0]! + roundAway(real / q.scale[0]!);
-    const lo = Math.max(-128, Number.isFinite(range[0]) ? quantize(range[0]) : -128);
-    const hi = Math.min(127, Number.isFinite(range[1]) ? quantize(range[1]) : 127);
+    const { min: lo, max: hi } = activationRange(fused, q.scale[0]!, q.zeroPoint[0]!, -128, 127);
     if (lo === -128 && hi === 127) return name;
     return this.node('Clip', [name, this.init(scalarUint8(this.fresh('min'), lo + 128)), this.init(scalarUint8(this.fresh('max'), hi + 128))]);
   }
