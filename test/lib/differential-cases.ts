@@ -99,6 +99,18 @@ export function differentialCases(): DifferentialCase[] {
   ] as ConvSpec[]) {
     cases.push({ label: `threaded ${JSON.stringify(spec)}`, graph: convGraph(spec), inputs: inputsFor(spec.height * spec.width * spec.inChannels, 11) });
   }
+  // 3x3 depthwise (x86 Depthwise3x3): output rows in pairs at a vertical stride of 1 with an odd
+  // row left over, windows that never lie wholly inside the input (widths 1 and 2), horizontal
+  // strides of 1, 2 and 3 across the inside columns, and channel groups cut short (19, 5)
+  for (const spec of [
+    { height: 7, width: 2, inChannels: 19, outChannels: 19, kernel: 3, padding: 'SAME', inputZeroPoint: -128, seed: 40 },
+    { height: 9, width: 1, inChannels: 8, outChannels: 8, kernel: 3, padding: 'SAME', seed: 41 },
+    { height: 5, width: 14, inChannels: 12, outChannels: 12, kernel: 3, strideW: 3, padding: 'VALID', inputZeroPoint: 127, seed: 42 },
+    { height: 8, width: 13, inChannels: 5, outChannels: 5, kernel: 3, strideW: 2, padding: 'SAME', weightFill: 127, seed: 43 },
+    { height: 3, width: 3, inChannels: 24, outChannels: 24, kernel: 3, padding: 'VALID', weightFill: -128, seed: 44 },
+  ] as ConvSpec[]) {
+    cases.push({ label: `depthwise 3x3 ${JSON.stringify(spec)}`, graph: convGraph({ depthwise: true, ...spec }), inputs: inputsFor(spec.height * spec.width * spec.inChannels, 17) });
+  }
   // layers just above the cut-over (native/interp/optimized_ops.cc, WorthSplitting), split into
   // about two tasks per thread: rows that are not a multiple of the split (6x6, 3x3), the models'
   // pointwise and depthwise shapes, 3x3 convolutions on few rows
