@@ -62,7 +62,8 @@ struct OptimizedKernels {
   int32_t gemm_row_block;
   size_t (*gemm_packed_size)(int32_t n, int32_t k);
   // Implementations may copy the output stage (multipliers, shifts) into the blob in their own form,
-  // and choose among forms of the product by its shape: `m` is the rows of A per call.
+  // and choose among forms of the product by its shape: `m` is the rows of A per call. `packed` is
+  // 64-byte aligned (the avx512-vnni set loads its weights as aligned 512-bit vectors).
   void (*pack_gemm_b)(const int8_t* b, const int32_t* bias, const int32_t* multiplier, const int32_t* shift,
                       bool per_channel, int32_t m, int32_t n, int32_t k, int32_t input_offset, void* packed);
   // Rows [m_begin, m_end) of C.

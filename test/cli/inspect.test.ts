@@ -39,10 +39,11 @@ t.test('inspect --json names the kernel each op runs on here', async (t) => {
   }
   t.ok(of('DEPTHWISE_CONV_2D').every((k) => k === `${set}:depthwise-3x3`), `depthwise: ${[...new Set(of('DEPTHWISE_CONV_2D'))]}`);
   // The pointwise convs (1x1, stride 1) read their input as the matrix: no im2col; on x86 the
-  // form of the product follows the set and the depth (vpdpbusd everywhere; AVX2's u8s8 for the
-  // 8-deep first one, s16 for the deeper many-row layers).
+  // form of the product follows the set and the depth (vpdpbusd on 512-bit registers everywhere;
+  // AVX2's u8s8 for the 8-deep first one, s16 for the deeper many-row layers).
   const pointwise = ops.filter((o) => o.op === 'CONV_2D' && o.inputs[1]!.shape[1] === 1 && o.inputs[1]!.shape[2] === 1);
-  const form = (depth: number) => (set === 'avx512-vnni' || (set === 'avx2' && depth <= 8) ? 'gemm-u8s8' : set === 'avx2' ? 'gemm-s16' : 'gemm');
+  const x86Form = (depth: number) => (set === 'avx512-vnni' ? 'gemm-u8s8-512' : depth <= 8 ? 'gemm-u8s8' : 'gemm-s16');
+  const form = (depth: number) => (set === 'avx512-vnni' || set === 'avx2' ? x86Form(depth) : 'gemm');
   t.ok(pointwise.length > 0 && pointwise.every((o) => o.kernel === `${set}:${form(o.inputs[1]!.shape[3]!)}`),
     `pointwise: ${[...new Set(pointwise.map((o) => o.kernel))]}`);
   t.ok(of('RESHAPE').every((k) => k === 'reference'), 'ops without an optimized form run the reference');

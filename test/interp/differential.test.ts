@@ -78,9 +78,10 @@ t.test('each layer names the form of its matrix product: u8s8 where exact and fa
     t.equal(await kernelOf(fewPixelsConvWithMinus128, 'avx2'), 'avx2:direct-s16');
   }
   if (features.avx512vnni) {
-    // vpdpbusd is exact for any weight and does four products per lane: every layer takes it.
-    for (const g of [oneRow, oneRowWithMinus128, manyRows]) t.equal(await kernelOf(g, 'avx512-vnni'), 'avx512-vnni:gemm-u8s8');
-    t.equal(await kernelOf(conv, 'avx512-vnni'), 'avx512-vnni:im2col+gemm-u8s8');
+    // vpdpbusd is exact for any weight and does four products per lane: every layer takes it, on
+    // 512-bit registers.
+    for (const g of [oneRow, oneRowWithMinus128, manyRows]) t.equal(await kernelOf(g, 'avx512-vnni'), 'avx512-vnni:gemm-u8s8-512');
+    t.equal(await kernelOf(conv, 'avx512-vnni'), 'avx512-vnni:im2col+gemm-u8s8-512');
   }
   if (!features.avx2 && !features.avx512vnni) t.pass('no x86 kernel set on this CPU');
 });
@@ -94,7 +95,7 @@ t.test('a depthwise convolution of a one-channel input runs as a convolution whe
     return profile[0]!.kernel;
   };
   if (features.avx2) t.equal(await kernelOf('avx2'), 'avx2:direct-s16');
-  if (features.avx512vnni) t.equal(await kernelOf('avx512-vnni'), 'avx512-vnni:im2col+gemm-u8s8');
+  if (features.avx512vnni) t.equal(await kernelOf('avx512-vnni'), 'avx512-vnni:im2col+gemm-u8s8-512');
   if (features.neon) t.equal(await kernelOf('neon'), 'neon:depthwise');
   if (!features.avx2 && !features.neon) t.pass('no optimized kernel set on this CPU');
 });
