@@ -21,6 +21,9 @@ size_t DepthwisePackedSize(int32_t kernel_h, int32_t kernel_w, int32_t channels)
 void PackDepthwise(const int8_t* filter, const int32_t* bias, const int32_t* multiplier, const int32_t* shift,
                    int32_t kernel_h, int32_t kernel_w, int32_t channels, void* packed);
 void Depthwise(const DepthwiseArgs& args, int32_t batch, int32_t oy_begin, int32_t oy_end);
+// "depthwise-3x3" for the shapes Depthwise specializes (3x3, dilation 1, multiplier 1), else
+// "depthwise".
+const char* DepthwiseVariant(int32_t kernel_h, int32_t kernel_w, int32_t dilation_h, int32_t dilation_w, int32_t depth_multiplier);
 
 }  // namespace arm
 }  // namespace kernels

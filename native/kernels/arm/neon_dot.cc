@@ -130,7 +130,7 @@ void Gemm(const GemmArgs& g, int32_t m_begin, int32_t m_end) {
 }
 
 const OptimizedKernels kNeonDot = {
-    "neon-dotprod", kRows, GemmPackedSize, PackGemmB, Gemm, arm::DepthwisePackedSize, arm::PackDepthwise, arm::Depthwise, nullptr, nullptr, nullptr, nullptr, nullptr,
+    "neon-dotprod", kRows, GemmPackedSize, PackGemmB, Gemm, arm::DepthwisePackedSize, arm::PackDepthwise, arm::Depthwise, nullptr, nullptr, arm::DepthwiseVariant, nullptr, nullptr,
 };
 
 }  // namespace
