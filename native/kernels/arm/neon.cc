@@ -200,7 +200,8 @@ struct Dw3x3Row {
 // read it (18 smlal per pixel and group, against 9 loads, 9 widenings, 18 smlal and the bounds
 // tests per pixel of the generic loop). Columns left or right of the input are zero:
 // (zp + offset) * w = 0, as the reference's skipped taps. The output stage constants are read per
-// pixel (from L1) to leave the registers to the weights and columns.
+// pixel (from L1) to leave the registers to the weights and columns. Not inlined: inside Depthwise,
+// GCC spilled weight vectors to the stack in the pixel loop.
 template <bool kFull>
 __attribute__((noinline)) static void Depthwise3x3Group(const Dw3x3Row& r, int32_t g, int32_t lanes, const int16_t* weights, int32_t padded,
                               const OutputStageBlock& stage, int16x8_t offset, const OutputClamp& clamp) {

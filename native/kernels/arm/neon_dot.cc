@@ -21,7 +21,8 @@ namespace {
 // latency of 3-4 on Cortex-A76/A78-class cores, so it wants at least 8 independent accumulators;
 // 8 x 8 has 16, and per 16 k it loads 8 row vectors + 8 weight vectors for 64 sdot (1,024 MACs):
 // one load per 64 MACs, against 1.5 for the 4 x 8 tile and 1.25 for 4 x 16 (4 rows + 16 weight
-// vectors). Registers: 16 accumulators + 8 rows + 2 weights = 26 of 32. Keeping 8 channels per
+// vectors). Registers: 16 accumulators + 8 rows + the step's weights fit the 32 without spills
+// (checked in the objdump: GCC keeps all 8 weight vectors of a step live). Keeping 8 channels per
 // block also keeps the padding of odd channel counts (and the packed layout) as it was. The rows
 // left over at the end (fewer than 8) run through the 4 x 8 tile.
 constexpr int32_t kRows = 8;
