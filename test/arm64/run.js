@@ -354,6 +354,35 @@ function differentialSection(rep, ctx) {
     return { pass: false, diagnostics: [`kernels: '${other}' was accepted`] };
   });
 
+  // Each set runs its 3x3 depthwise specialization where it applies (multiplier 1, dilation 1) and
+  // the generic loop elsewhere, so the depthwise cases below exercise both forms.
+  for (const kernels of sets) {
+    rep.attempt(`${kernels} names the depthwise form it runs`, () => {
+      const kernelOf = (spec) => {
+        const graph = convGraph({ height: 5, width: 6, inChannels: 9, outChannels: 9 * (spec.depthMultiplier ?? 1), kernel: 3, depthwise: true, ...spec });
+        const session = Session.fromBytes(compileGraph(graph).bytes, graph.source, { kernels, threads: 1 });
+        try {
+          return session.runSync(Buffer.alloc(5 * 6 * 9), { profile: true }).profile[0].kernel;
+        } finally {
+          session.dispose();
+        }
+      };
+      const want = [
+        [{}, `${kernels}:depthwise-3x3`],
+        [{ stride: 2, padding: 'SAME' }, `${kernels}:depthwise-3x3`],
+        [{ dilation: 2, padding: 'SAME' }, `${kernels}:depthwise`],
+        [{ depthMultiplier: 2 }, `${kernels}:depthwise`],
+        [{ kernelW: 1 }, `${kernels}:depthwise`],
+      ];
+      const diagnostics = [];
+      for (const [spec, name] of want) {
+        const got = kernelOf(spec);
+        if (got !== name) diagnostics.push(`${JSON.stringify(spec)}: ran ${got}, expected ${name}`);
+      }
+      return { pass: diagnostics.length === 0, diagnostics };
+    });
+  }
+
   // The same cases as test/interp/differential.test.ts (test/lib/differential-cases.ts).
   for (const c of differentialCases()) compare(c.graph, c.inputs, c.label);
 }
