@@ -104,8 +104,13 @@ export function differentialCases(): DifferentialCase[] {
     { height: 5, width: 5, inChannels: 16, outChannels: 16, kernel: 1, kernelW: 2, strideW: 3, padding: 'VALID', activation: 'RELU' },
     { height: 7, width: 7, inChannels: 3, outChannels: 17, kernel: 3, stride: 2, padding: 'SAME' },
     { height: 7, width: 7, inChannels: 11, outChannels: 8, kernel: 3, kernelW: 1, padding: 'SAME' },
+    // batches: a padded layer runs image by image over its zero-point frame, an unpadded one steps
+    // from one image into the next
+    { batches: 2, height: 7, width: 9, inChannels: 3, outChannels: 8, kernel: 3, stride: 2, padding: 'VALID', inputZeroPoint: 127 },
+    { batches: 3, height: 9, width: 7, inChannels: 1, outChannels: 8, kernel: 3, stride: 2, padding: 'SAME', depthwise: true, depthMultiplier: 8 },
   ] as ConvSpec[]).entries()) {
-    cases.push({ label: `direct-small ${JSON.stringify(spec)}`, graph: convGraph({ seed: 80 + i, ...spec }), inputs: inputsFor(spec.height * spec.width * spec.inChannels, 90 + i) });
+    const bytes = (spec.batches ?? 1) * spec.height * spec.width * spec.inChannels;
+    cases.push({ label: `direct-small ${JSON.stringify(spec)}`, graph: convGraph({ seed: 80 + i, ...spec }), inputs: inputsFor(bytes, 90 + i) });
   }
   // layers large enough to be split over threads (2M+ multiply-accumulates)
   for (const spec of [
