@@ -114,7 +114,16 @@ OptimizedOps::OptimizedOps(const Program& program, const Interpreter& interprete
       // A 1x1 stride-1 unpadded conv reads its input as the matrix already; any other takes the
       // set's direct convolution where it runs the layer's packed form, else im2col rows.
       const bool reads_input = ConvReadsInputDirectly(ConvParamsFrom(p), f, in_shape, out_shape);
-      const char* direct = !reads_input && kernels->conv_variant ? kernels->conv_variant(prepared.packed) : nullptr;
+      kernels::ConvArgs layer{};
+      layer.gemm.packed_b = prepared.packed;
+      layer.gemm.n = n;
+      layer.gemm.k = k;
+      layer.params = ConvParamsFrom(p);
+      layer.input_shape = &in_shape;
+      layer.output_shape = &out_shape;
+      layer.kernel_h = f.dims[1];
+      layer.kernel_w = f.dims[2];
+      const char* direct = !reads_input && kernels->conv_variant ? kernels->conv_variant(layer) : nullptr;
       prepared.direct_conv = direct != nullptr;
       prepared.kernel = direct ? KernelName(kernels, "", direct, "")
                                : KernelName(kernels, reads_input ? "" : "im2col+",

@@ -85,8 +85,9 @@ struct OptimizedKernels {
                                    int32_t depth_multiplier);
   // Direct convolution, chosen at load per layer: the implementation's name (e.g. "direct-s16")
   // when `conv` can run the layer packed by pack_gemm_b, null when it takes im2col rows and `gemm`.
-  // Both null in sets without one.
-  const char* (*conv_variant)(const void* packed);
+  // `layer` holds the layer's shapes, params, kernel size and gemm.packed_b, n and k (the form
+  // can depend on them all); its data pointers are null. Both null in sets without one.
+  const char* (*conv_variant)(const ConvArgs& layer);
   // Output pixels [m_begin, m_end) of a convolution (flattened batch, row, column).
   void (*conv)(const ConvArgs& args, int32_t m_begin, int32_t m_end);
 };

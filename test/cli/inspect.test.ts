@@ -46,6 +46,11 @@ t.test('inspect --json names the kernel each op runs on here', async (t) => {
   const form = (depth: number) => (set === 'avx512-vnni' || set === 'avx2' ? x86Form(depth) : 'gemm');
   t.ok(pointwise.length > 0 && pointwise.every((o) => o.kernel === `${set}:${form(o.inputs[1]!.shape[3]!)}`),
     `pointwise: ${[...new Set(pointwise.map((o) => o.kernel))]}`);
+  // The first layer (3x3/2, 3->8, 27 products per output): AVX2 keeps each pixel's patch in
+  // registers; the avx512-vnni set takes im2col rows for its u8s8 product.
+  const first = ops.find((o) => o.op === 'CONV_2D' && o.inputs[1]!.shape[1] === 3)!;
+  if (set === 'avx2') t.equal(first.kernel, 'avx2:direct-small');
+  if (set === 'avx512-vnni') t.equal(first.kernel, 'avx512-vnni:im2col+gemm-u8s8-512');
   t.ok(of('RESHAPE').every((k) => k === 'reference'), 'ops without an optimized form run the reference');
 });
 

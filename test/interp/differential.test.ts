@@ -71,9 +71,11 @@ t.test('each layer names the form of its matrix product: u8s8 where exact and fa
     t.equal(await kernelOf(shallowRows, 'avx2'), 'avx2:gemm-u8s8');
     t.equal(await kernelOf(shallowRowsWithMinus128, 'avx2'), 'avx2:gemm-s16');
     // A k x k (or strided) convolution gathers its patches straight from the input in either form;
-    // a shallow one of many pixels runs the s16 form, whose direct convolution is the faster there.
+    // a shallow one of many pixels runs the s16 form, whose direct convolution is the faster there
+    // (and with at most 16 channels and 32 products per output, the form that keeps the patch in
+    // registers).
     t.equal(await kernelOf(conv, 'avx2'), 'avx2:direct-s16');
-    t.equal(await kernelOf(shallowConv, 'avx2'), 'avx2:direct-s16');
+    t.equal(await kernelOf(shallowConv, 'avx2'), 'avx2:direct-small');
     t.equal(await kernelOf(fewPixelsConv, 'avx2'), 'avx2:direct-u8s8');
     t.equal(await kernelOf(fewPixelsConvWithMinus128, 'avx2'), 'avx2:direct-s16');
   }
@@ -94,8 +96,30 @@ t.test('a depthwise convolution of a one-channel input runs as a convolution whe
     s.dispose();
     return profile[0]!.kernel;
   };
-  if (features.avx2) t.equal(await kernelOf('avx2'), 'avx2:direct-s16');
+  if (features.avx2) t.equal(await kernelOf('avx2'), 'avx2:direct-small');
   if (features.avx512vnni) t.equal(await kernelOf('avx512-vnni'), 'avx512-vnni:im2col+gemm-u8s8-512');
   if (features.neon) t.equal(await kernelOf('neon'), 'neon:depthwise');
   if (!features.avx2 && !features.neon) t.pass('no optimized kernel set on this CPU');
+});
+
+t.test('AVX2 keeps the patch in registers (direct-small) only for at most 16 channels, 32 products per output and dilation 1', async (t) => {
+  if (!features.avx2) {
+    t.pass('no AVX2 on this CPU');
+    return;
+  }
+  const kernelOf = async (graph: ReturnType<typeof convGraph>) => {
+    const s = Session.fromBytes(compileGraph(graph).bytes, graph.source, { kernels: 'avx2', threads: 1 });
+    const { profile } = await s.profile(new Uint8Array(graph.tensors[graph.inputs[0]!]!.byteLength));
+    s.dispose();
+    return profile[0]!.kernel;
+  };
+  const layer = { height: 11, width: 11, kernel: 3, stride: 2, padding: 'SAME' as const, symmetricWeights: true };
+  // The limits: n <= 16 (two blocks of 8), k <= 32 (two 16-byte pieces), tap rows of kw x in_c <= 16 bytes.
+  t.equal(await kernelOf(convGraph({ ...layer, inChannels: 3, outChannels: 8 })), 'avx2:direct-small');
+  t.equal(await kernelOf(convGraph({ ...layer, inChannels: 3, outChannels: 16 })), 'avx2:direct-small');
+  t.equal(await kernelOf(convGraph({ ...layer, inChannels: 3, outChannels: 17 })), 'avx2:direct-s16');
+  t.equal(await kernelOf(convGraph({ ...layer, kernel: 4, inChannels: 2, outChannels: 8 })), 'avx2:direct-small');
+  t.equal(await kernelOf(convGraph({ ...layer, kernel: 3, kernelW: 1, inChannels: 11, outChannels: 8 })), 'avx2:direct-s16');
+  t.equal(await kernelOf(convGraph({ ...layer, kernel: 1, kernelW: 4, inChannels: 8, outChannels: 8 })), 'avx2:direct-s16');
+  t.equal(await kernelOf(convGraph({ ...layer, inChannels: 3, outChannels: 8, dilation: 2 })), 'avx2:direct-s16');
 });

@@ -86,6 +86,32 @@ export function differentialCases(): DifferentialCase[] {
   ] as ConvSpec[]).entries()) {
     cases.push({ label: `direct ${JSON.stringify(spec)}`, graph: convGraph({ seed: 50 + i, ...spec }), inputs: inputsFor(spec.height * spec.width * spec.inChannels, 60 + i) });
   }
+  // layers AVX2 runs with the patch in registers (direct-small: at most 16 output channels, at most
+  // 32 products per output, dilation 1): person_detect's and vww's first layers at odd sizes, the
+  // patch depths at and around one and two 16-byte pieces (a tap row straddling the two, 31 tap
+  // rows of one byte), 1, 5, 8, 9 and 16 output channels, unpadded layers whose last windows end at
+  // the input's last byte, extreme weights and zero points; and just past the limits (17 channels,
+  // 33 products), which keep direct-s16
+  for (const [i, spec] of ([
+    { height: 15, width: 13, inChannels: 1, outChannels: 8, kernel: 3, stride: 2, padding: 'SAME', depthwise: true, depthMultiplier: 8, inputZeroPoint: -128 },
+    { height: 15, width: 17, inChannels: 3, outChannels: 8, kernel: 3, stride: 2, padding: 'SAME', weightFill: -128, inputZeroPoint: 127 },
+    { height: 15, width: 17, inChannels: 3, outChannels: 8, kernel: 3, stride: 2, padding: 'SAME', weightFill: 127, inputZeroPoint: -128 },
+    { height: 9, width: 10, inChannels: 2, outChannels: 16, kernel: 4, padding: 'SAME', inputZeroPoint: 0, activation: 'RELU6' },
+    { height: 9, width: 10, inChannels: 2, outChannels: 9, kernel: 3, kernelW: 3, padding: 'SAME', inputZeroPoint: 127 },
+    { height: 33, width: 5, inChannels: 1, outChannels: 5, kernel: 31, kernelW: 1, padding: 'SAME', inputZeroPoint: -3 },
+    { height: 6, width: 7, inChannels: 1, outChannels: 1, kernel: 3, padding: 'VALID', inputZeroPoint: 127 },
+    { height: 6, width: 7, inChannels: 3, outChannels: 5, kernel: 3, padding: 'VALID', weightFill: -128, inputZeroPoint: -128 },
+    { height: 5, width: 5, inChannels: 16, outChannels: 16, kernel: 1, kernelW: 2, strideW: 3, padding: 'VALID', activation: 'RELU' },
+    { height: 7, width: 7, inChannels: 3, outChannels: 17, kernel: 3, stride: 2, padding: 'SAME' },
+    { height: 7, width: 7, inChannels: 11, outChannels: 8, kernel: 3, kernelW: 1, padding: 'SAME' },
+    // batches: a padded layer runs image by image over its zero-point frame, an unpadded one steps
+    // from one image into the next
+    { batches: 2, height: 7, width: 9, inChannels: 3, outChannels: 8, kernel: 3, stride: 2, padding: 'VALID', inputZeroPoint: 127 },
+    { batches: 3, height: 9, width: 7, inChannels: 1, outChannels: 8, kernel: 3, stride: 2, padding: 'SAME', depthwise: true, depthMultiplier: 8 },
+  ] as ConvSpec[]).entries()) {
+    const bytes = (spec.batches ?? 1) * spec.height * spec.width * spec.inChannels;
+    cases.push({ label: `direct-small ${JSON.stringify(spec)}`, graph: convGraph({ seed: 80 + i, ...spec }), inputs: inputsFor(bytes, 90 + i) });
+  }
   // layers large enough to be split over threads (2M+ multiply-accumulates)
   for (const spec of [
     { height: 28, width: 30, inChannels: 32, outChannels: 33, kernel: 3, seed: 7 },

@@ -33,6 +33,8 @@ export interface ConvSpec {
   /** Random weights in [-127, 127] (TFLite's int8 weight range), not [-128, 127]. */
   symmetricWeights?: boolean;
   seed?: number;
+  /** Images in the input and output (1 by default). */
+  batches?: number;
 }
 
 function weights(n: number, seed: number, fill?: number, symmetric = false): Uint8Array {
@@ -56,6 +58,7 @@ export function convGraph(spec: ConvSpec): Graph {
   const sh = spec.stride ?? 1, sw = spec.strideW ?? sh, dil = spec.dilation ?? 1;
   const padding = spec.padding ?? 'SAME';
   const seed = spec.seed ?? 1;
+  const batches = spec.batches ?? 1;
   const oh = outSize(h, kh, sh, dil, padding), ow = outSize(w, kw, sw, dil, padding);
   const rand = prng(seed + 17);
   const filterScales = Array.from({ length: cout }, () => Math.fround(0.0005 + 0.004 * rand()));
@@ -63,10 +66,10 @@ export function convGraph(spec: ConvSpec): Graph {
   const inScale = Math.fround(0.05);
   const filterShape = depthwise ? [1, kh, kw, cout] : [cout, kh, kw, cin];
   const tensors = [
-    quantizedTensor(0, [1, h, w, cin], 'int8', [inScale], [spec.inputZeroPoint ?? -3], null),
+    quantizedTensor(0, [batches, h, w, cin], 'int8', [inScale], [spec.inputZeroPoint ?? -3], null),
     quantizedTensor(1, filterShape, 'int8', filterScales, filterScales.map(() => 0), weights(filterShape.reduce((a, b) => a * b, 1), seed, spec.weightFill, spec.symmetricWeights)),
     quantizedTensor(2, [cout], 'int32', filterScales.map((s) => Math.fround(s * inScale)), filterScales.map(() => 0), new Uint8Array(bias.buffer)),
-    quantizedTensor(3, [1, oh, ow, cout], 'int8', [Math.fround(spec.outputScale ?? 0.08)], [5], null),
+    quantizedTensor(3, [batches, oh, ow, cout], 'int8', [Math.fround(spec.outputScale ?? 0.08)], [5], null),
   ];
   tensors[1]!.quantization!.quantizedDimension = depthwise ? 3 : 0;
   const options: Op['options'] = {
