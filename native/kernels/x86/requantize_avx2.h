@@ -1,12 +1,23 @@
 // TFLite's MultiplyByQuantizedMultiplier on 8 int32 lanes, bit-exact with kernels/common.cc.
 //
-// SaturatingRoundingDoublingHighMul(a, b) adds a nudge of 2^30 (a*b >= 0) or 1 - 2^30 (a*b < 0)
-// and divides by 2^31 truncating toward zero. For a negative product that truncation equals
-// floor((a*b + 1 - 2^30 + 2^31 - 1) / 2^31) = floor((a*b + 2^30) / 2^31), the same expression as
-// for a non-negative one, so one add and one shift of the 64-bit product give it exactly. (The
-// saturating case a = b = INT32_MIN cannot occur: multipliers are never negative.)
-// RoundingDivideByPOT(x, r) = (x >> r) + (remainder > threshold), with the mask and half-mask of
-// each channel precomputed once at pack time.
+// The reference rounds twice: y = SaturatingRoundingDoublingHighMul(x', M) with x' = x << left
+// (wrapping), then RoundingDivideByPOT(y, s) with s = the right shift. Here both roundings are one
+// floor of the 64-bit product P = x' * M:
+// - y = floor((P + 2^30) / 2^31): the reference's nudge for a negative product, 1 - 2^30, with its
+//   truncation toward zero, is the same floor. (Saturation needs x' = M = INT32_MIN; M >= 0.)
+// - RoundingDivideByPOT(y, s) = floor((y + 2^(s-1) - [y < 0]) / 2^s) for s >= 1 (ties away from
+//   zero), and floor((floor(a / m) + c) / n) = floor((a + c * m) / (m * n)) for integers, so
+//   result = floor((P + N) / 2^(31+s)) with the nudge N = 2^30 + 2^(30+s) - [y < 0] * 2^31.
+//   [y < 0] may be replaced by [P < 0]: they differ only for -2^30 <= P < 0, where y = 0 and
+//   P + N lies in [2^31 * (2^(s-1) - 1), 2^31 * (2^(s-1) - 1) + 2^30), which floors to 0 as well.
+//   For s = 0 the result is y itself: N = 2^30 for either sign.
+// - |P| < 2^62 and N <= 2^30 + 2^61, so P + N fits int64. AVX2 has no 64-bit arithmetic shift, and
+//   a logical one's low dword equals the arithmetic one's only for shifts up to 32, so the floor is
+//   taken in two steps: the high dword of P + N is floor((P + N) / 2^32) exactly, and an int32
+//   arithmetic shift by s - 1 finishes it (s = 0: the dword at bit 31 instead, shift 0).
+// Per 8 lanes that is 12 instructions (sllv, 2 x vpmuldq, a move of the odd lanes, 2 x blendv of the
+// nudge on the product's sign, 2 x add, 2 x variable shift of 64-bit lanes, blend, srav) where the
+// form of RoundingDivideByPOT after a separate high multiply took 16; docs/benchmarks.md.
 #pragma once
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -17,38 +28,94 @@ namespace cleave {
 namespace kernels {
 namespace x86 {
 
-// Per-channel constants of the output stage, 8 channels at a time.
-struct RequantizeLanes {
-  __m256i multiplier, left_shift, right_shift, mask, half_mask;
+// One channel's constants of the output stage in the form above (packed once per layer).
+struct ChannelRequantization {
+  int32_t multiplier;
+  int32_t left_shift;           // applied to x before the product, wrapping as the reference does
+  int64_t nudge_nonnegative;    // N for a product P >= 0
+  int64_t nudge_negative;       // N for P < 0
+  int64_t even_shift;           // right shift of a lane's P + N that leaves its result dword low
+  int64_t odd_shift;            // left shift of a lane's P + N that leaves its result dword high
+  int32_t right_shift;          // arithmetic shift of that dword that finishes the floor
 };
 
-static inline __m256i SaturatingRoundingDoublingHighMul8(__m256i a, __m256i b) {
-  const __m256i nudge = _mm256_set1_epi64x(int64_t(1) << 30);
-  // Even lanes: the result is bits 31..62 of (a*b + 2^30), moved into the low dword.
-  const __m256i even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(a, b), nudge), 31);
-  // Odd lanes: the same bits moved into the high dword by a left shift of one.
-  const __m256i odd = _mm256_slli_epi64(
-      _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(b, 32)), nudge), 1);
-  return _mm256_blend_epi32(even, odd, 0xAA);
+// Multipliers are 0 or in [2^30, 2^31) and shifts in [-31, 30] (QuantizeMultiplier's range);
+// shifts outside are clamped to [-31, 31] so that no shift here is undefined.
+static inline ChannelRequantization ChannelConstants(int32_t multiplier, int32_t shift) {
+  const int32_t s = shift > 0 ? 0 : (shift < -31 ? 31 : -shift);
+  const int64_t nudge = (int64_t(1) << 30) + (s > 0 ? int64_t(1) << (30 + s) : 0);
+  return {multiplier,
+          shift > 31 ? 31 : (shift > 0 ? shift : 0),
+          nudge,
+          nudge - (s > 0 ? int64_t(1) << 31 : 0),
+          s > 0 ? 32 : 31,
+          s > 0 ? 0 : 1,
+          s > 0 ? s - 1 : 0};
 }
 
-static inline __m256i RoundingDivideByPOT8(__m256i x, const RequantizeLanes& q) {
-  const __m256i remainder = _mm256_and_si256(x, q.mask);
-  const __m256i threshold = _mm256_add_epi32(q.half_mask, _mm256_srli_epi32(x, 31));
-  // cmpgt yields -1 where the quotient rounds up; subtracting it adds one.
-  return _mm256_sub_epi32(_mm256_srav_epi32(x, q.right_shift), _mm256_cmpgt_epi32(remainder, threshold));
-}
+// The constants of 8 channels. Lanes 0, 2, 4, 6 ("even") and 1, 3, 5, 7 ("odd") form their 64-bit
+// products in separate registers, so each 64-bit constant comes as one register per half.
+struct RequantizeLanes {
+  __m256i multiplier;      // per lane; vpmuldq reads the even lanes' from it
+  __m256i odd_multiplier;  // the odd lanes' multipliers in the low dword of each quadword
+  __m256i left_shift;
+  __m256i even_nudge_nonnegative, even_nudge_negative, odd_nudge_nonnegative, odd_nudge_negative;
+  __m256i even_shift, odd_shift;  // 64-bit counts
+  __m256i right_shift;
+};
 
 // The same constants for every lane (a per-tensor multiplier and shift).
 static inline RequantizeLanes UniformLanes(int32_t multiplier, int32_t shift) {
-  const int32_t right = shift > 0 ? 0 : -shift;
-  const int32_t mask = right >= 31 ? 0x7fffffff : int32_t((uint32_t(1) << right) - 1);
-  return {_mm256_set1_epi32(multiplier), _mm256_set1_epi32(shift > 0 ? shift : 0), _mm256_set1_epi32(right),
-          _mm256_set1_epi32(mask), _mm256_set1_epi32(mask >> 1)};
+  const ChannelRequantization c = ChannelConstants(multiplier, shift);
+  return {_mm256_set1_epi32(c.multiplier),        _mm256_set1_epi64x(c.multiplier),
+          _mm256_set1_epi32(c.left_shift),        _mm256_set1_epi64x(c.nudge_nonnegative),
+          _mm256_set1_epi64x(c.nudge_negative),   _mm256_set1_epi64x(c.nudge_nonnegative),
+          _mm256_set1_epi64x(c.nudge_negative),   _mm256_set1_epi64x(c.even_shift),
+          _mm256_set1_epi64x(c.odd_shift),        _mm256_set1_epi32(c.right_shift)};
+}
+
+// The per-channel tables a packer writes once per layer: kRequantizeRows rows of `padded` int32
+// (padded a multiple of 8), each block of 8 channels holding one RequantizeLanes field per row, in
+// field order; a 64-bit field holds the quadwords of its four lanes.
+constexpr int32_t kRequantizeRows = 10;
+
+static inline void StoreChannelConstants(int32_t* rows, int32_t padded, int32_t ch, const ChannelRequantization& c) {
+  const int32_t quad = (ch & ~7) + 2 * ((ch & 7) / 2);  // the dword where this lane's quadword starts
+  const bool odd = (ch & 1) != 0;
+  auto quadword = [&](int32_t row, int64_t v) {
+    rows[size_t(row) * padded + quad] = int32_t(uint32_t(uint64_t(v)));
+    rows[size_t(row) * padded + quad + 1] = int32_t(uint32_t(uint64_t(v) >> 32));
+  };
+  rows[ch] = c.multiplier;
+  if (odd) quadword(1, c.multiplier);
+  rows[2 * size_t(padded) + ch] = c.left_shift;
+  quadword(odd ? 5 : 3, c.nudge_nonnegative);
+  quadword(odd ? 6 : 4, c.nudge_negative);
+  quadword(odd ? 8 : 7, odd ? c.odd_shift : c.even_shift);
+  rows[9 * size_t(padded) + ch] = c.right_shift;
+}
+
+// Channels [ch, ch + 8) of tables written by StoreChannelConstants (ch a multiple of 8).
+static inline RequantizeLanes LoadRequantizeLanes(const int32_t* rows, int32_t padded, int32_t ch) {
+  auto at = [&](int32_t row) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows + size_t(row) * padded + ch)); };
+  return {at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7), at(8), at(9)};
+}
+
+// P + N of the four lanes whose x and multiplier sit in the low dwords of x and multiplier.
+static inline __m256i NudgedProduct4(__m256i x, __m256i multiplier, __m256i nudge_nonnegative, __m256i nudge_negative) {
+  const __m256i product = _mm256_mul_epi32(x, multiplier);
+  // blendv takes each quadword's sign bit: the sign of the product.
+  const __m256i nudge = _mm256_castpd_si256(_mm256_blendv_pd(_mm256_castsi256_pd(nudge_nonnegative),
+                                                             _mm256_castsi256_pd(nudge_negative), _mm256_castsi256_pd(product)));
+  return _mm256_add_epi64(product, nudge);
 }
 
 static inline __m256i MultiplyByQuantizedMultiplier8(__m256i x, const RequantizeLanes& q) {
-  return RoundingDivideByPOT8(SaturatingRoundingDoublingHighMul8(_mm256_sllv_epi32(x, q.left_shift), q.multiplier), q);
+  const __m256i shifted = _mm256_sllv_epi32(x, q.left_shift);
+  const __m256i even = NudgedProduct4(shifted, q.multiplier, q.even_nudge_nonnegative, q.even_nudge_negative);
+  const __m256i odd = NudgedProduct4(_mm256_srli_epi64(shifted, 32), q.odd_multiplier, q.odd_nudge_nonnegative, q.odd_nudge_negative);
+  const __m256i high = _mm256_blend_epi32(_mm256_srlv_epi64(even, q.even_shift), _mm256_sllv_epi64(odd, q.odd_shift), 0xAA);
+  return _mm256_srav_epi32(high, q.right_shift);
 }
 
 // acc -> MultiplyByQuantizedMultiplier(acc) + output_offset, clamped to [act_min, act_max].
