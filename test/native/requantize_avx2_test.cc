@@ -38,10 +38,10 @@ long Check(const Lane (&lanes)[8], const OutputRange& c, bool uniform) {
   alignas(32) int32_t rows[x86::kRequantizeRows * 8];
   for (int j = 0; j < 8; ++j) {
     acc[j] = lanes[j].acc;
-    x86::StoreChannelConstants(rows, 8, j, x86::ChannelConstants(lanes[j].multiplier, lanes[j].shift));
+    x86::StoreChannelConstants(rows, j, x86::ChannelConstants(lanes[j].multiplier, lanes[j].shift));
   }
   const x86::RequantizeLanes q =
-      uniform ? x86::UniformLanes(lanes[0].multiplier, lanes[0].shift) : x86::LoadRequantizeLanes(rows, 8, 0);
+      uniform ? x86::UniformLanes(lanes[0].multiplier, lanes[0].shift) : x86::LoadRequantizeLanes(rows, 0);
   const __m256i v = x86::Requantize8(_mm256_load_si256(reinterpret_cast<const __m256i*>(acc)), q, _mm256_set1_epi32(c.offset),
                                      _mm256_set1_epi32(c.lo), _mm256_set1_epi32(c.hi));
   _mm256_store_si256(reinterpret_cast<__m256i*>(got), v);

@@ -74,30 +74,32 @@ static inline RequantizeLanes UniformLanes(int32_t multiplier, int32_t shift) {
           _mm256_set1_epi64x(c.odd_shift),        _mm256_set1_epi32(c.right_shift)};
 }
 
-// The per-channel tables a packer writes once per layer: kRequantizeRows rows of `padded` int32
-// (padded a multiple of 8), each block of 8 channels holding one RequantizeLanes field per row, in
-// field order; a 64-bit field holds the quadwords of its four lanes.
+// The per-channel constants a packer writes once per layer: for each block of 8 channels,
+// kRequantizeRows vectors of 8 int32, one per RequantizeLanes field in field order (a 64-bit field
+// holds the quadwords of its four lanes), so that one address reaches a block's ten vectors.
 constexpr int32_t kRequantizeRows = 10;
 
-static inline void StoreChannelConstants(int32_t* rows, int32_t padded, int32_t ch, const ChannelRequantization& c) {
-  const int32_t quad = (ch & ~7) + 2 * ((ch & 7) / 2);  // the dword where this lane's quadword starts
-  const bool odd = (ch & 1) != 0;
+static inline void StoreChannelConstants(int32_t* blocks, int32_t ch, const ChannelRequantization& c) {
+  int32_t* block = blocks + size_t(ch & ~7) * kRequantizeRows;
+  const int32_t lane = ch & 7, quad = 2 * (lane / 2);  // quad: the dword where this lane's quadword starts
+  const bool odd = (lane & 1) != 0;
   auto quadword = [&](int32_t row, int64_t v) {
-    rows[size_t(row) * padded + quad] = int32_t(uint32_t(uint64_t(v)));
-    rows[size_t(row) * padded + quad + 1] = int32_t(uint32_t(uint64_t(v) >> 32));
+    block[8 * row + quad] = int32_t(uint32_t(uint64_t(v)));
+    block[8 * row + quad + 1] = int32_t(uint32_t(uint64_t(v) >> 32));
   };
-  rows[ch] = c.multiplier;
+  block[lane] = c.multiplier;
   if (odd) quadword(1, c.multiplier);
-  rows[2 * size_t(padded) + ch] = c.left_shift;
+  block[8 * 2 + lane] = c.left_shift;
   quadword(odd ? 5 : 3, c.nudge_nonnegative);
   quadword(odd ? 6 : 4, c.nudge_negative);
   quadword(odd ? 8 : 7, odd ? c.odd_shift : c.even_shift);
-  rows[9 * size_t(padded) + ch] = c.right_shift;
+  block[8 * 9 + lane] = c.right_shift;
 }
 
-// Channels [ch, ch + 8) of tables written by StoreChannelConstants (ch a multiple of 8).
-static inline RequantizeLanes LoadRequantizeLanes(const int32_t* rows, int32_t padded, int32_t ch) {
-  auto at = [&](int32_t row) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows + size_t(row) * padded + ch)); };
+// Channels [ch, ch + 8) of constants written by StoreChannelConstants (ch a multiple of 8).
+static inline RequantizeLanes LoadRequantizeLanes(const int32_t* blocks, int32_t ch) {
+  const __m256i* block = reinterpret_cast<const __m256i*>(blocks + size_t(ch) * kRequantizeRows);
+  auto at = [&](int32_t row) { return _mm256_loadu_si256(block + row); };
   return {at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7), at(8), at(9)};
 }
 
