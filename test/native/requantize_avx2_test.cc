@@ -1,11 +1,11 @@
 // The AVX2 output stage (kernels/x86/requantize_avx2.h) against the scalar specification
 // (MultiplyByQuantizedMultiplier + offset + clamp of kernels/common.cc). Lanes come from the tables
-// a packer writes (StoreChannelConstants + LoadRequantizeLanes, per channel) and from UniformLanes
+// a packer writes (StoreBlockConstants + LoadRequantizeLanes, per channel) and from UniformLanes
 // (per tensor). Covered: every shift in [-31, 30] against boundary and random accumulators (INT32_MIN,
 // INT32_MAX, powers of two and their neighbours, the ties of every rounding) and boundary and random
 // multipliers (0, 2^30, 2^31 - 1), accumulators that wrap when shifted left as the reference wraps
-// them, and a random per-lane mix of everything. Prints "ok N - ..." per group, "not ok N - ..." on a
-// difference, and exits 1 on any.
+// them, and random per-lane mixes of everything, both forms (blocks with and without a lane of
+// shift >= 0). Prints "ok N - ..." per group, "not ok N - ..." on a difference, and exits 1 on any.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -35,13 +35,16 @@ struct OutputRange {
 // which needs one multiplier and shift for all 8); returns how many lanes differ from the scalar one.
 long Check(const Lane (&lanes)[8], const OutputRange& c, bool uniform) {
   alignas(32) int32_t acc[8], got[8];
-  alignas(32) int32_t rows[x86::kRequantizeRows * 8];
+  // Two blocks, the lanes in the second: the block's address counts as well.
+  alignas(32) int32_t blocks[x86::kRequantizeRows * 16] = {};
+  x86::ChannelRequantization constants[8];
   for (int j = 0; j < 8; ++j) {
     acc[j] = lanes[j].acc;
-    x86::StoreChannelConstants(rows, j, x86::ChannelConstants(lanes[j].multiplier, lanes[j].shift));
+    constants[j] = x86::ChannelConstants(lanes[j].multiplier, lanes[j].shift);
   }
+  x86::StoreBlockConstants(blocks, 8, constants);
   const x86::RequantizeLanes q =
-      uniform ? x86::UniformLanes(lanes[0].multiplier, lanes[0].shift) : x86::LoadRequantizeLanes(rows, 0);
+      uniform ? x86::UniformLanes(lanes[0].multiplier, lanes[0].shift) : x86::LoadRequantizeLanes(blocks, 8);
   const __m256i v = x86::Requantize8(_mm256_load_si256(reinterpret_cast<const __m256i*>(acc)), q, _mm256_set1_epi32(c.offset),
                                      _mm256_set1_epi32(c.lo), _mm256_set1_epi32(c.hi));
   _mm256_store_si256(reinterpret_cast<__m256i*>(got), v);
@@ -130,5 +133,20 @@ int main() {
     checked += 8;
   }
   Report("per-lane mixes of shifts, multipliers and accumulators, int8 offsets and clamps", checked, bad);
+
+  // The same with right shifts only: the blocks that take the short form.
+  checked = 0, bad = 0;
+  for (int round = 0; round < 400000; ++round) {
+    Lane lanes[8];
+    for (int j = 0; j < 8; ++j) {
+      const int32_t acc = (rng() % 4 == 0) ? accumulators[rng() % accumulators.size()] : int32_t(rng()) >> (rng() % 32);
+      const int32_t m = (rng() % 16 == 0) ? multipliers[rng() % 7] : int32_t((1u << 30) + (rng() % (1u << 30)));
+      lanes[j] = {acc, m, -1 - int32_t(rng() % 31)};
+    }
+    const OutputRange c{int32_t(rng() % 256) - 128, -128 + int32_t(rng() % 3), 127 - int32_t(rng() % 3)};
+    bad += Check(lanes, c, false);
+    checked += 8;
+  }
+  Report("per-lane mixes of right shifts, multipliers and accumulators, int8 offsets and clamps", checked, bad);
   return failures ? 1 : 0;
 }

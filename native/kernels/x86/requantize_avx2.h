@@ -16,8 +16,9 @@
 //   taken in two steps: the high dword of P + N is floor((P + N) / 2^32) exactly, and an int32
 //   arithmetic shift by s - 1 finishes it (s = 0: the dword at bit 31 instead, shift 0).
 // Per 8 lanes that is 12 instructions (sllv, 2 x vpmuldq, a move of the odd lanes, 2 x blendv of the
-// nudge on the product's sign, 2 x add, 2 x variable shift of 64-bit lanes, blend, srav) where the
-// form of RoundingDivideByPOT after a separate high multiply took 16; docs/benchmarks.md.
+// nudge on the product's sign, 2 x add, 2 x variable shift of 64-bit lanes, blend, srav), and 10
+// where no lane shifts left or by 0 (full_form below), where the form of RoundingDivideByPOT after
+// a separate high multiply took 16; docs/benchmarks.md.
 #pragma once
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -37,6 +38,7 @@ struct ChannelRequantization {
   int64_t even_shift;           // right shift of a lane's P + N that leaves its result dword low
   int64_t odd_shift;            // left shift of a lane's P + N that leaves its result dword high
   int32_t right_shift;          // arithmetic shift of that dword that finishes the floor
+  bool full_form;               // shift >= 0: see RequantizeLanes::full_form
 };
 
 // Multipliers are 0 or in [2^30, 2^31) and shifts in [-31, 30] (QuantizeMultiplier's range);
@@ -50,7 +52,8 @@ static inline ChannelRequantization ChannelConstants(int32_t multiplier, int32_t
           nudge - (s > 0 ? int64_t(1) << 31 : 0),
           s > 0 ? 32 : 31,
           s > 0 ? 0 : 1,
-          s > 0 ? s - 1 : 0};
+          s > 0 ? s - 1 : 0,
+          shift >= 0};
 }
 
 // The constants of 8 channels. Lanes 0, 2, 4, 6 ("even") and 1, 3, 5, 7 ("odd") form their 64-bit
@@ -62,6 +65,10 @@ struct RequantizeLanes {
   __m256i even_nudge_nonnegative, even_nudge_negative, odd_nudge_nonnegative, odd_nudge_negative;
   __m256i even_shift, odd_shift;  // 64-bit counts
   __m256i right_shift;
+  // Whether some lane has shift >= 0 (a left shift, or none to the right). Where none has, as in
+  // nearly every convolution, the 10-instruction form below runs: no left shift, and the results
+  // all sit in the high dword of P + N. A branch per block, the same way for a whole layer.
+  bool full_form;
 };
 
 // The same constants for every lane (a per-tensor multiplier and shift).
@@ -71,36 +78,49 @@ static inline RequantizeLanes UniformLanes(int32_t multiplier, int32_t shift) {
           _mm256_set1_epi32(c.left_shift),        _mm256_set1_epi64x(c.nudge_nonnegative),
           _mm256_set1_epi64x(c.nudge_negative),   _mm256_set1_epi64x(c.nudge_nonnegative),
           _mm256_set1_epi64x(c.nudge_negative),   _mm256_set1_epi64x(c.even_shift),
-          _mm256_set1_epi64x(c.odd_shift),        _mm256_set1_epi32(c.right_shift)};
+          _mm256_set1_epi64x(c.odd_shift),        _mm256_set1_epi32(c.right_shift),
+          c.full_form};
 }
 
 // The per-channel constants a packer writes once per layer: for each block of 8 channels,
-// kRequantizeRows vectors of 8 int32, one per RequantizeLanes field in field order (a 64-bit field
-// holds the quadwords of its four lanes), so that one address reaches a block's ten vectors.
+// kRequantizeRows vectors of 8 int32, one per vector field of RequantizeLanes in field order (a
+// 64-bit field holds the quadwords of its four lanes), so that one address reaches all of a block.
+// full_form rides in the high dword of odd_multiplier's first quadword, which vpmuldq ignores.
 constexpr int32_t kRequantizeRows = 10;
+constexpr int32_t kFullFormAt = 8 * 1 + 1;
 
-static inline void StoreChannelConstants(int32_t* blocks, int32_t ch, const ChannelRequantization& c) {
-  int32_t* block = blocks + size_t(ch & ~7) * kRequantizeRows;
-  const int32_t lane = ch & 7, quad = 2 * (lane / 2);  // quad: the dword where this lane's quadword starts
-  const bool odd = (lane & 1) != 0;
-  auto quadword = [&](int32_t row, int64_t v) {
-    block[8 * row + quad] = int32_t(uint32_t(uint64_t(v)));
-    block[8 * row + quad + 1] = int32_t(uint32_t(uint64_t(v) >> 32));
+static inline void StoreBlockConstants(int32_t* blocks, int32_t ch, const ChannelRequantization (&lanes)[8]) {
+  int32_t* block = blocks + size_t(ch) * kRequantizeRows;
+  auto quadword = [&](int32_t row, int32_t quad, int64_t v) {
+    block[8 * row + 2 * quad] = int32_t(uint32_t(uint64_t(v)));
+    block[8 * row + 2 * quad + 1] = int32_t(uint32_t(uint64_t(v) >> 32));
   };
-  block[lane] = c.multiplier;
-  if (odd) quadword(1, c.multiplier);
-  block[8 * 2 + lane] = c.left_shift;
-  quadword(odd ? 5 : 3, c.nudge_nonnegative);
-  quadword(odd ? 6 : 4, c.nudge_negative);
-  quadword(odd ? 8 : 7, odd ? c.odd_shift : c.even_shift);
-  block[8 * 9 + lane] = c.right_shift;
+  for (int32_t quad = 0; quad < 4; ++quad) {
+    const ChannelRequantization &even = lanes[2 * quad], &odd = lanes[2 * quad + 1];
+    block[2 * quad] = even.multiplier;
+    block[2 * quad + 1] = odd.multiplier;
+    quadword(1, quad, odd.multiplier);
+    block[8 * 2 + 2 * quad] = even.left_shift;
+    block[8 * 2 + 2 * quad + 1] = odd.left_shift;
+    quadword(3, quad, even.nudge_nonnegative);
+    quadword(4, quad, even.nudge_negative);
+    quadword(5, quad, odd.nudge_nonnegative);
+    quadword(6, quad, odd.nudge_negative);
+    quadword(7, quad, even.even_shift);
+    quadword(8, quad, odd.odd_shift);
+    block[8 * 9 + 2 * quad] = even.right_shift;
+    block[8 * 9 + 2 * quad + 1] = odd.right_shift;
+  }
+  bool full_form = false;
+  for (const ChannelRequantization& lane : lanes) full_form |= lane.full_form;
+  block[kFullFormAt] = full_form;
 }
 
-// Channels [ch, ch + 8) of constants written by StoreChannelConstants (ch a multiple of 8).
+// Channels [ch, ch + 8) of constants written by StoreBlockConstants (ch a multiple of 8).
 static inline RequantizeLanes LoadRequantizeLanes(const int32_t* blocks, int32_t ch) {
-  const __m256i* block = reinterpret_cast<const __m256i*>(blocks + size_t(ch) * kRequantizeRows);
-  auto at = [&](int32_t row) { return _mm256_loadu_si256(block + row); };
-  return {at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7), at(8), at(9)};
+  const int32_t* block = blocks + size_t(ch) * kRequantizeRows;
+  auto at = [&](int32_t row) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block) + row); };
+  return {at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7), at(8), at(9), block[kFullFormAt] != 0};
 }
 
 // P + N of the four lanes whose x and multiplier sit in the low dwords of x and multiplier.
@@ -113,11 +133,16 @@ static inline __m256i NudgedProduct4(__m256i x, __m256i multiplier, __m256i nudg
 }
 
 static inline __m256i MultiplyByQuantizedMultiplier8(__m256i x, const RequantizeLanes& q) {
-  const __m256i shifted = _mm256_sllv_epi32(x, q.left_shift);
-  const __m256i even = NudgedProduct4(shifted, q.multiplier, q.even_nudge_nonnegative, q.even_nudge_negative);
-  const __m256i odd = NudgedProduct4(_mm256_srli_epi64(shifted, 32), q.odd_multiplier, q.odd_nudge_nonnegative, q.odd_nudge_negative);
-  const __m256i high = _mm256_blend_epi32(_mm256_srlv_epi64(even, q.even_shift), _mm256_sllv_epi64(odd, q.odd_shift), 0xAA);
-  return _mm256_srav_epi32(high, q.right_shift);
+  if (__builtin_expect(q.full_form, 0)) {
+    const __m256i shifted = _mm256_sllv_epi32(x, q.left_shift);
+    const __m256i even = NudgedProduct4(shifted, q.multiplier, q.even_nudge_nonnegative, q.even_nudge_negative);
+    const __m256i odd = NudgedProduct4(_mm256_srli_epi64(shifted, 32), q.odd_multiplier, q.odd_nudge_nonnegative, q.odd_nudge_negative);
+    const __m256i high = _mm256_blend_epi32(_mm256_srlv_epi64(even, q.even_shift), _mm256_sllv_epi64(odd, q.odd_shift), 0xAA);
+    return _mm256_srav_epi32(high, q.right_shift);
+  }
+  const __m256i even = NudgedProduct4(x, q.multiplier, q.even_nudge_nonnegative, q.even_nudge_negative);
+  const __m256i odd = NudgedProduct4(_mm256_srli_epi64(x, 32), q.odd_multiplier, q.odd_nudge_nonnegative, q.odd_nudge_negative);
+  return _mm256_srav_epi32(_mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA), q.right_shift);
 }
 
 // acc -> MultiplyByQuantizedMultiplier(acc) + output_offset, clamped to [act_min, act_max].
