@@ -48,6 +48,12 @@ long Check(const Lane (&lanes)[8], const OutputRange& c, bool uniform) {
   const __m256i v = x86::Requantize8(_mm256_load_si256(reinterpret_cast<const __m256i*>(acc)), q, _mm256_set1_epi32(c.offset),
                                      _mm256_set1_epi32(c.lo), _mm256_set1_epi32(c.hi));
   _mm256_store_si256(reinterpret_cast<__m256i*>(got), v);
+  // The same tables read where used (PackedLanes, as StoreBlock reads them).
+  alignas(32) int32_t packed[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(packed),
+                     uniform ? v
+                             : x86::Requantize8(_mm256_load_si256(reinterpret_cast<const __m256i*>(acc)), x86::PackedLanesAt(blocks, 8),
+                                                _mm256_set1_epi32(c.offset), _mm256_set1_epi32(c.lo), _mm256_set1_epi32(c.hi)));
   // The bare multiply too, unclamped: the clamp would hide most of its range.
   alignas(32) int32_t product[8];
   _mm256_store_si256(reinterpret_cast<__m256i*>(product),
@@ -57,11 +63,12 @@ long Check(const Lane (&lanes)[8], const OutputRange& c, bool uniform) {
     const Lane& l = lanes[j];
     const int32_t want = RequantizeAccumulator(l.acc, l.multiplier, l.shift, c.offset, c.lo, c.hi);
     const int32_t want_product = MultiplyByQuantizedMultiplier(l.acc, l.multiplier, l.shift);
-    if (got[j] == want && product[j] == want_product) continue;
+    if (got[j] == want && packed[j] == want && product[j] == want_product) continue;
     ++bad;
     if (failures + bad <= 10) {
-      std::printf("# %s acc %d multiplier %d shift %d offset %d: got %d (product %d) want %d (product %d)\n",
-                  uniform ? "uniform" : "per-channel", l.acc, l.multiplier, l.shift, c.offset, got[j], product[j], want, want_product);
+      std::printf("# %s acc %d multiplier %d shift %d offset %d: got %d (packed %d, product %d) want %d (product %d)\n",
+                  uniform ? "uniform" : "per-channel", l.acc, l.multiplier, l.shift, c.offset, got[j], packed[j], product[j], want,
+                  want_product);
     }
   }
   return bad;

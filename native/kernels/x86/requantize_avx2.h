@@ -56,71 +56,97 @@ static inline ChannelRequantization ChannelConstants(int32_t multiplier, int32_t
           shift >= 0};
 }
 
-// The constants of 8 channels. Lanes 0, 2, 4, 6 ("even") and 1, 3, 5, 7 ("odd") form their 64-bit
-// products in separate registers, so each 64-bit constant comes as one register per half.
+// The constants of 8 channels, one vector each. Lanes 0, 2, 4, 6 ("even") and 1, 3, 5, 7 ("odd")
+// form their 64-bit products in separate registers, so each 64-bit constant comes as one vector per
+// half.
+enum LaneField : int32_t {
+  kMultiplier,     // per lane; vpmuldq reads the even lanes' from it
+  kOddMultiplier,  // the odd lanes' multipliers in the low dword of each quadword
+  kLeftShift,
+  kEvenNudgeNonnegative,
+  kEvenNudgeNegative,
+  kOddNudgeNonnegative,
+  kOddNudgeNegative,
+  kEvenShift,  // 64-bit counts
+  kOddShift,
+  kRightShift,
+  kLaneFields
+};
+
+// The constants in registers (UniformLanes, OutputStageTables::Lanes).
 struct RequantizeLanes {
-  __m256i multiplier;      // per lane; vpmuldq reads the even lanes' from it
-  __m256i odd_multiplier;  // the odd lanes' multipliers in the low dword of each quadword
-  __m256i left_shift;
-  __m256i even_nudge_nonnegative, even_nudge_negative, odd_nudge_nonnegative, odd_nudge_negative;
-  __m256i even_shift, odd_shift;  // 64-bit counts
-  __m256i right_shift;
+  __m256i fields[kLaneFields];
   // Whether some lane has shift >= 0 (a left shift, or none to the right). Where none has, as in
   // nearly every convolution, the 10-instruction form below runs: no left shift, and the results
   // all sit in the high dword of P + N. A branch per block, the same way for a whole layer.
   bool full_form;
+  __m256i operator[](LaneField f) const { return fields[f]; }
 };
 
 // The same constants for every lane (a per-tensor multiplier and shift).
 static inline RequantizeLanes UniformLanes(int32_t multiplier, int32_t shift) {
   const ChannelRequantization c = ChannelConstants(multiplier, shift);
-  return {_mm256_set1_epi32(c.multiplier),        _mm256_set1_epi64x(c.multiplier),
-          _mm256_set1_epi32(c.left_shift),        _mm256_set1_epi64x(c.nudge_nonnegative),
-          _mm256_set1_epi64x(c.nudge_negative),   _mm256_set1_epi64x(c.nudge_nonnegative),
-          _mm256_set1_epi64x(c.nudge_negative),   _mm256_set1_epi64x(c.even_shift),
-          _mm256_set1_epi64x(c.odd_shift),        _mm256_set1_epi32(c.right_shift),
+  return {{_mm256_set1_epi32(c.multiplier), _mm256_set1_epi64x(c.multiplier), _mm256_set1_epi32(c.left_shift),
+           _mm256_set1_epi64x(c.nudge_nonnegative), _mm256_set1_epi64x(c.nudge_negative), _mm256_set1_epi64x(c.nudge_nonnegative),
+           _mm256_set1_epi64x(c.nudge_negative), _mm256_set1_epi64x(c.even_shift), _mm256_set1_epi64x(c.odd_shift),
+           _mm256_set1_epi32(c.right_shift)},
           c.full_form};
 }
 
 // The per-channel constants a packer writes once per layer: for each block of 8 channels,
-// kRequantizeRows vectors of 8 int32, one per vector field of RequantizeLanes in field order (a
-// 64-bit field holds the quadwords of its four lanes), so that one address reaches all of a block.
-// full_form rides in the high dword of odd_multiplier's first quadword, which vpmuldq ignores.
-constexpr int32_t kRequantizeRows = 10;
-constexpr int32_t kFullFormAt = 8 * 1 + 1;
+// kRequantizeRows vectors of 8 int32, one per LaneField in order (a 64-bit field holds the
+// quadwords of its four lanes), so that one address reaches all of a block. full_form rides in the
+// high dword of kOddMultiplier's first quadword, which vpmuldq ignores.
+constexpr int32_t kRequantizeRows = kLaneFields;
+constexpr int32_t kFullFormAt = 8 * kOddMultiplier + 1;
 
 static inline void StoreBlockConstants(int32_t* blocks, int32_t ch, const ChannelRequantization (&lanes)[8]) {
   int32_t* block = blocks + size_t(ch) * kRequantizeRows;
-  auto quadword = [&](int32_t row, int32_t quad, int64_t v) {
-    block[8 * row + 2 * quad] = int32_t(uint32_t(uint64_t(v)));
-    block[8 * row + 2 * quad + 1] = int32_t(uint32_t(uint64_t(v) >> 32));
+  auto dwords = [&](LaneField f, int32_t quad, int32_t even, int32_t odd) {
+    block[8 * f + 2 * quad] = even;
+    block[8 * f + 2 * quad + 1] = odd;
   };
+  auto quadword = [&](LaneField f, int32_t quad, int64_t v) {
+    dwords(f, quad, int32_t(uint32_t(uint64_t(v))), int32_t(uint32_t(uint64_t(v) >> 32)));
+  };
+  bool full_form = false;
   for (int32_t quad = 0; quad < 4; ++quad) {
     const ChannelRequantization &even = lanes[2 * quad], &odd = lanes[2 * quad + 1];
-    block[2 * quad] = even.multiplier;
-    block[2 * quad + 1] = odd.multiplier;
-    quadword(1, quad, odd.multiplier);
-    block[8 * 2 + 2 * quad] = even.left_shift;
-    block[8 * 2 + 2 * quad + 1] = odd.left_shift;
-    quadword(3, quad, even.nudge_nonnegative);
-    quadword(4, quad, even.nudge_negative);
-    quadword(5, quad, odd.nudge_nonnegative);
-    quadword(6, quad, odd.nudge_negative);
-    quadword(7, quad, even.even_shift);
-    quadword(8, quad, odd.odd_shift);
-    block[8 * 9 + 2 * quad] = even.right_shift;
-    block[8 * 9 + 2 * quad + 1] = odd.right_shift;
+    dwords(kMultiplier, quad, even.multiplier, odd.multiplier);
+    quadword(kOddMultiplier, quad, odd.multiplier);
+    dwords(kLeftShift, quad, even.left_shift, odd.left_shift);
+    quadword(kEvenNudgeNonnegative, quad, even.nudge_nonnegative);
+    quadword(kEvenNudgeNegative, quad, even.nudge_negative);
+    quadword(kOddNudgeNonnegative, quad, odd.nudge_nonnegative);
+    quadword(kOddNudgeNegative, quad, odd.nudge_negative);
+    quadword(kEvenShift, quad, even.even_shift);
+    quadword(kOddShift, quad, odd.odd_shift);
+    dwords(kRightShift, quad, even.right_shift, odd.right_shift);
+    full_form |= even.full_form || odd.full_form;
   }
-  bool full_form = false;
-  for (const ChannelRequantization& lane : lanes) full_form |= lane.full_form;
   block[kFullFormAt] = full_form;
 }
 
-// Channels [ch, ch + 8) of constants written by StoreBlockConstants (ch a multiple of 8).
-static inline RequantizeLanes LoadRequantizeLanes(const int32_t* blocks, int32_t ch) {
+// The constants of channels [ch, ch + 8) (ch a multiple of 8) as StoreBlockConstants wrote them,
+// each loaded where it is used: a form that does not need a constant then holds no register for
+// it (with all ten loaded up front, GCC spilled in the product loops of small-channel layers).
+struct PackedLanes {
+  const __m256i* block;
+  bool full_form;
+  __m256i operator[](LaneField f) const { return _mm256_loadu_si256(block + f); }
+};
+
+static inline PackedLanes PackedLanesAt(const int32_t* blocks, int32_t ch) {
   const int32_t* block = blocks + size_t(ch) * kRequantizeRows;
-  auto at = [&](int32_t row) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block) + row); };
-  return {at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7), at(8), at(9), block[kFullFormAt] != 0};
+  return {reinterpret_cast<const __m256i*>(block), block[kFullFormAt] != 0};
+}
+
+static inline RequantizeLanes LoadRequantizeLanes(const int32_t* blocks, int32_t ch) {
+  const PackedLanes packed = PackedLanesAt(blocks, ch);
+  RequantizeLanes q;
+  for (int32_t f = 0; f < kLaneFields; ++f) q.fields[f] = packed[LaneField(f)];
+  q.full_form = packed.full_form;
+  return q;
 }
 
 // P + N of the four lanes whose x and multiplier sit in the low dwords of x and multiplier.
@@ -132,22 +158,24 @@ static inline __m256i NudgedProduct4(__m256i x, __m256i multiplier, __m256i nudg
   return _mm256_add_epi64(product, nudge);
 }
 
-static inline __m256i MultiplyByQuantizedMultiplier8(__m256i x, const RequantizeLanes& q) {
+// Lanes: RequantizeLanes or PackedLanes.
+template <class Lanes>
+static inline __m256i MultiplyByQuantizedMultiplier8(__m256i x, const Lanes& q) {
   if (__builtin_expect(q.full_form, 0)) {
-    const __m256i shifted = _mm256_sllv_epi32(x, q.left_shift);
-    const __m256i even = NudgedProduct4(shifted, q.multiplier, q.even_nudge_nonnegative, q.even_nudge_negative);
-    const __m256i odd = NudgedProduct4(_mm256_srli_epi64(shifted, 32), q.odd_multiplier, q.odd_nudge_nonnegative, q.odd_nudge_negative);
-    const __m256i high = _mm256_blend_epi32(_mm256_srlv_epi64(even, q.even_shift), _mm256_sllv_epi64(odd, q.odd_shift), 0xAA);
-    return _mm256_srav_epi32(high, q.right_shift);
+    const __m256i shifted = _mm256_sllv_epi32(x, q[kLeftShift]);
+    const __m256i even = NudgedProduct4(shifted, q[kMultiplier], q[kEvenNudgeNonnegative], q[kEvenNudgeNegative]);
+    const __m256i odd = NudgedProduct4(_mm256_srli_epi64(shifted, 32), q[kOddMultiplier], q[kOddNudgeNonnegative], q[kOddNudgeNegative]);
+    const __m256i high = _mm256_blend_epi32(_mm256_srlv_epi64(even, q[kEvenShift]), _mm256_sllv_epi64(odd, q[kOddShift]), 0xAA);
+    return _mm256_srav_epi32(high, q[kRightShift]);
   }
-  const __m256i even = NudgedProduct4(x, q.multiplier, q.even_nudge_nonnegative, q.even_nudge_negative);
-  const __m256i odd = NudgedProduct4(_mm256_srli_epi64(x, 32), q.odd_multiplier, q.odd_nudge_nonnegative, q.odd_nudge_negative);
-  return _mm256_srav_epi32(_mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA), q.right_shift);
+  const __m256i even = NudgedProduct4(x, q[kMultiplier], q[kEvenNudgeNonnegative], q[kEvenNudgeNegative]);
+  const __m256i odd = NudgedProduct4(_mm256_srli_epi64(x, 32), q[kOddMultiplier], q[kOddNudgeNonnegative], q[kOddNudgeNegative]);
+  return _mm256_srav_epi32(_mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA), q[kRightShift]);
 }
 
 // acc -> MultiplyByQuantizedMultiplier(acc) + output_offset, clamped to [act_min, act_max].
-static inline __m256i Requantize8(__m256i acc, const RequantizeLanes& q, __m256i output_offset, __m256i act_min,
-                                  __m256i act_max) {
+template <class Lanes>
+static inline __m256i Requantize8(__m256i acc, const Lanes& q, __m256i output_offset, __m256i act_min, __m256i act_max) {
   const __m256i v = _mm256_add_epi32(MultiplyByQuantizedMultiplier8(acc, q), output_offset);
   return _mm256_min_epi32(_mm256_max_epi32(v, act_min), act_max);
 }
