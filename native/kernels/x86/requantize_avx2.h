@@ -17,8 +17,8 @@
 //   arithmetic shift by s - 1 finishes it (s = 0: the dword at bit 31 instead, shift 0).
 // Per 8 lanes that is 12 instructions (sllv, 2 x vpmuldq, a move of the odd lanes, 2 x blendv of the
 // nudge on the product's sign, 2 x add, 2 x variable shift of 64-bit lanes, blend, srav), and 10
-// where no lane shifts left or by 0 (full_form below), where the form of RoundingDivideByPOT after
-// a separate high multiply took 16; docs/benchmarks.md.
+// where no lane shifts left or by 0 (full_form below); a separate high multiply and
+// RoundingDivideByPOT took 16. docs/benchmarks.md has the counts and the A/B figures.
 #pragma once
 #if defined(__x86_64__)
 #include <immintrin.h>
