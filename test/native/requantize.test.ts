@@ -1,5 +1,7 @@
-// The AVX2 output stage equals the scalar MultiplyByQuantizedMultiplier + offset + clamp on 1.6
-// million random and edge lanes (test/native/requantize_avx2_test.cc). x86-64 with AVX2 only.
+// The AVX2 output stage equals the scalar MultiplyByQuantizedMultiplier + offset + clamp on every
+// shift in [-31, 30] with boundary and random accumulators and multipliers, per channel and per
+// tensor, and on per-lane mixes in both forms (with and without a lane of shift >= 0): 16.6 million
+// lanes (test/native/requantize_avx2_test.cc, under a second). x86-64 with AVX2 only.
 import t from 'tap';
 import * as os from 'node:os';
 import * as fs from 'node:fs';
@@ -17,5 +19,8 @@ t.test('AVX2 requantization is bit-exact', { skip: features.avx2 ? false : `no A
   t.equal(build.status, 0, build.stderr);
   const run = spawnSync(exe, [], { encoding: 'utf8' });
   t.equal(run.status, 0, run.stdout);
-  t.match(run.stdout, /^ok 1 - 1600000 lanes equal the scalar output stage/);
+  t.match(run.stdout, /^ok 1 - every shift in \[-31, 30\], boundary and random accumulators and multipliers: 10246368 lanes equal/m);
+  t.match(run.stdout, /^ok 2 - per-lane mixes of shifts, multipliers and accumulators, int8 offsets and clamps: 3200000 lanes equal/m);
+  t.match(run.stdout, /^ok 3 - per-lane mixes of right shifts, multipliers and accumulators, int8 offsets and clamps: 3200000 lanes equal/m);
+  t.notMatch(run.stdout, /not ok/);
 });
