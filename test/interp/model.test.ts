@@ -49,7 +49,7 @@ t.test('profile: every op once, in order, with its kernel; times sum to within t
     t.ok(p.profile.every((e) => named(e.kernel) && e.micros >= 0), `${kernels}: kernels named`);
     if (kernels === 'auto' && s.kernels !== 'reference') {
       const of = (op: string) => new Set(p.profile.filter((e) => e.name === op).map((e) => e.kernel.slice(s.kernels.length + 1)));
-      t.ok([...of('CONV_2D')].every((k) => /^((im2col\+)?gemm(-u8s8|-s16)?|direct-(s16|u8s8))$/.test(k)), `convs: ${[...of('CONV_2D')]}`);
+      t.ok([...of('CONV_2D')].every((k) => /^((im2col\+)?gemm(-u8s8(-512)?|-s16)?|direct-(s16|u8s8|small))$/.test(k)), `convs: ${[...of('CONV_2D')]}`);
       t.ok([...of('DEPTHWISE_CONV_2D')].every((k) => /^depthwise(-3x3)?$/.test(k)), `depthwise: ${[...of('DEPTHWISE_CONV_2D')]}`);
     }
     // The ops lie inside the run, so their sum never exceeds it; and they are most of it. A run of
