@@ -33,6 +33,7 @@ export function timeSync(run: () => number, b: Budget): Samples {
   return s;
 }
 
+/** As timeSync for an async call; `interp` holds what `run` resolves to where that is a number (a cleave run's micros). */
 export async function timeAsync(run: () => Promise<unknown>, b: Budget): Promise<Samples> {
   const w = nowNs();
   for (let k = 0; k < b.warmupIters || msSince(w) < b.warmupMs; k++) await run();
@@ -40,8 +41,9 @@ export async function timeAsync(run: () => Promise<unknown>, b: Budget): Promise
   const t0 = nowNs();
   while (s.wall.length < b.maxIters && (s.wall.length < b.minIters || msSince(t0) < b.minMs)) {
     const a = nowNs();
-    await run();
+    const result = await run();
     s.wall.push(Number(nowNs() - a) / 1e3);
+    if (typeof result === 'number') s.interp.push(result);
   }
   return s;
 }
